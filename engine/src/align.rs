@@ -1,0 +1,272 @@
+//! From fingerprint hits between one target file and one origin file to
+//! snippet spans with line ranges on both sides.
+//!
+//! A copy shows up as hits that advance together in both files. Edits inside
+//! the copy remove some hits and shift the rest, so hits are chained when
+//! they move forward in both files within a gap bound; a copy that jumps
+//! backwards, or too far, starts a new span. Ranges are widened to the last
+//! token of the last gram, so they cover copied lines rather than anchors.
+
+use crate::winnow::Fingerprint;
+
+/// Where a gram sits in its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Anchor {
+    /// Index of the gram's first token.
+    pub pos: u32,
+    pub first_line: u32,
+    pub last_line: u32,
+}
+
+impl From<&Fingerprint> for Anchor {
+    fn from(f: &Fingerprint) -> Anchor {
+        Anchor {
+            pos: f.pos,
+            first_line: f.first_line,
+            last_line: f.last_line,
+        }
+    }
+}
+
+/// The same gram hash found at `target` and at `origin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Hit {
+    pub target: Anchor,
+    pub origin: Anchor,
+}
+
+/// A 1-based inclusive range, the way people and SPDX count lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Range {
+    pub first: u32,
+    pub last: u32,
+}
+
+impl Range {
+    /// How many lines (or tokens) the range holds; never zero.
+    pub fn count(&self) -> u32 {
+        self.last + 1 - self.first
+    }
+
+    /// Shared part as a share of the shorter range.
+    pub fn overlap_share(&self, other: &Range) -> f64 {
+        let first = self.first.max(other.first);
+        let last = self.last.min(other.last);
+        if first > last {
+            return 0.0;
+        }
+        (last + 1 - first) as f64 / self.count().min(other.count()) as f64
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AlignParams {
+    /// Tokens per gram, as used for fingerprinting.
+    pub k: u32,
+    /// Largest step between chained hits, in tokens, in either file.
+    pub max_gap: u32,
+    /// Smallest span worth reporting, in matched target tokens.
+    pub min_tokens: u32,
+    /// Smallest span worth reporting, in target lines.
+    pub min_lines: u32,
+}
+
+impl AlignParams {
+    pub fn for_k(k: usize) -> AlignParams {
+        AlignParams {
+            k: k as u32,
+            max_gap: 5 * k as u32,
+            min_tokens: 2 * k as u32,
+            min_lines: 5,
+        }
+    }
+}
+
+/// One aligned copy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Span {
+    pub target_lines: Range,
+    pub origin_lines: Range,
+    /// Token index ranges, inclusive.
+    pub target_tokens: Range,
+    pub origin_tokens: Range,
+    /// Target tokens covered by matching grams.
+    pub matched_tokens: u32,
+    pub hits: u32,
+    /// Covered tokens over spanned tokens, both files together (0–1).
+    pub similarity: f64,
+}
+
+/// Chain hits into spans, best first.
+pub fn align(hits: &[Hit], params: &AlignParams) -> Vec<Span> {
+    let mut hits = hits.to_vec();
+    hits.sort_unstable();
+    hits.dedup();
+    let (score, pred) = chain_scores(&hits, params.max_gap);
+    let mut ends: Vec<usize> = (0..hits.len()).collect();
+    ends.sort_unstable_by_key(|&i| std::cmp::Reverse(score[i]));
+    let mut used = vec![false; hits.len()];
+    let mut spans = Vec::new();
+    for end in ends {
+        if used[end] {
+            continue;
+        }
+        let mut chain = Vec::new();
+        let mut at = Some(end);
+        while let Some(i) = at.filter(|&i| !used[i]) {
+            used[i] = true;
+            chain.push(hits[i]);
+            at = pred[i];
+        }
+        chain.reverse();
+        let span = span_of(&chain, params.k);
+        if span.matched_tokens >= params.min_tokens && span.target_lines.count() >= params.min_lines {
+            spans.push(span);
+        }
+    }
+    spans.sort_by(|a, b| b.matched_tokens.cmp(&a.matched_tokens));
+    spans
+}
+
+/// Longest chain ending at each hit (hits sorted by target position), and its predecessor.
+fn chain_scores(hits: &[Hit], max_gap: u32) -> (Vec<u32>, Vec<Option<usize>>) {
+    let mut score = vec![1u32; hits.len()];
+    let mut pred = vec![None; hits.len()];
+    for i in 0..hits.len() {
+        let (t, o) = (hits[i].target.pos, hits[i].origin.pos);
+        for j in (0..i).rev() {
+            let (tj, oj) = (hits[j].target.pos, hits[j].origin.pos);
+            if t - tj > max_gap {
+                break;
+            }
+            if tj < t && oj < o && o - oj <= max_gap && score[j] + 1 > score[i] {
+                score[i] = score[j] + 1;
+                pred[i] = Some(j);
+            }
+        }
+    }
+    (score, pred)
+}
+
+/// Tokens covered by grams starting at `starts` (ascending).
+fn coverage(starts: impl Iterator<Item = u32>, k: u32) -> u32 {
+    let mut covered = 0;
+    let mut reach = 0u32;
+    for s in starts {
+        let end = s + k;
+        covered += end - s.max(reach).min(end);
+        reach = reach.max(end);
+    }
+    covered
+}
+
+fn span_of(chain: &[Hit], k: u32) -> Span {
+    let (first, last) = (chain[0], chain[chain.len() - 1]);
+    let target_tokens = Range {
+        first: first.target.pos,
+        last: last.target.pos + k - 1,
+    };
+    let origin_tokens = Range {
+        first: first.origin.pos,
+        last: last.origin.pos + k - 1,
+    };
+    let covered_t = coverage(chain.iter().map(|h| h.target.pos), k);
+    let covered_o = coverage(chain.iter().map(|h| h.origin.pos), k);
+    let spanned = target_tokens.count() + origin_tokens.count();
+    Span {
+        target_lines: Range {
+            first: first.target.first_line,
+            last: chain.iter().map(|h| h.target.last_line).max().unwrap_or(0),
+        },
+        origin_lines: Range {
+            first: first.origin.first_line,
+            last: chain.iter().map(|h| h.origin.last_line).max().unwrap_or(0),
+        },
+        target_tokens,
+        origin_tokens,
+        matched_tokens: covered_t,
+        hits: chain.len() as u32,
+        similarity: (covered_t + covered_o) as f64 / spanned as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hit whose tokens sit on line `pos / 10 + 1` on both sides.
+    fn hit(t: u32, o: u32) -> Hit {
+        let a = |p: u32| Anchor {
+            pos: p,
+            first_line: p / 10 + 1,
+            last_line: (p + 9) / 10 + 1,
+        };
+        Hit {
+            target: a(t),
+            origin: a(o),
+        }
+    }
+
+    fn params() -> AlignParams {
+        AlignParams {
+            k: 10,
+            max_gap: 40,
+            min_tokens: 20,
+            min_lines: 1,
+        }
+    }
+
+    #[test]
+    fn a_straight_copy_is_one_span() {
+        let hits: Vec<Hit> = (0..20).map(|i| hit(100 + i * 5, 500 + i * 5)).collect();
+        let spans = align(&hits, &params());
+        assert_eq!(spans.len(), 1);
+        let s = spans[0];
+        assert_eq!(s.target_tokens, Range { first: 100, last: 204 });
+        assert_eq!(s.origin_tokens, Range { first: 500, last: 604 });
+        assert_eq!(s.matched_tokens, 105);
+        assert_eq!(s.target_lines, Range { first: 11, last: 21 });
+        assert!((s.similarity - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn gaps_are_bridged_and_jumps_split() {
+        let mut hits: Vec<Hit> = (0..10).map(|i| hit(i * 5, 1000 + i * 5)).collect();
+        // an insertion of 30 tokens in the target: still one span
+        hits.extend((0..10).map(|i| hit(80 + i * 5, 1050 + i * 5)));
+        // then the copy continues from much earlier in the origin: a new span
+        hits.extend((0..10).map(|i| hit(200 + i * 5, 10 + i * 5)));
+        let spans = align(&hits, &params());
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        let mut by_target: Vec<Span> = spans.clone();
+        by_target.sort_by_key(|s| s.target_tokens.first);
+        assert_eq!(by_target[0].target_tokens, Range { first: 0, last: 134 });
+        assert_eq!(by_target[0].origin_tokens, Range { first: 1000, last: 1104 });
+        assert!(by_target[0].similarity < 1.0);
+        assert_eq!(by_target[1].origin_tokens.first, 10);
+    }
+
+    #[test]
+    fn scattered_hits_are_not_a_copy() {
+        let hits = vec![hit(0, 900), hit(300, 20), hit(700, 400), hit(1200, 5)];
+        assert!(align(&hits, &params()).is_empty());
+    }
+
+    #[test]
+    fn repeated_origin_positions_keep_the_monotone_chain() {
+        let mut hits: Vec<Hit> = (0..10).map(|i| hit(i * 5, 200 + i * 5)).collect();
+        // the same target grams also hit a repeated block elsewhere in the origin
+        hits.extend((0..10).step_by(3).map(|i| hit(i * 5, 800 + i * 5)));
+        let spans = align(&hits, &params());
+        assert_eq!(spans[0].origin_tokens, Range { first: 200, last: 254 });
+        assert_eq!(spans[0].hits, 10);
+    }
+
+    #[test]
+    fn overlap_share_of_ranges() {
+        let a = Range { first: 1, last: 10 };
+        assert_eq!(a.overlap_share(&Range { first: 6, last: 30 }), 0.5);
+        assert_eq!(a.overlap_share(&Range { first: 11, last: 30 }), 0.0);
+        assert_eq!(a.count(), 10);
+    }
+}

@@ -1,0 +1,89 @@
+//! The engine's front door: one file's bytes in, everything the matcher and
+//! the index need out.
+
+use std::path::Path;
+
+use crate::identity::FileDigests;
+use crate::lang::{classify, ClassifyOptions, Language, SkipReason};
+use crate::token::{TokenStream, Tokenizer};
+use crate::winnow::{fingerprint, Fingerprint, Params};
+
+/// A file ready for lookup or indexing.
+#[derive(Clone, Debug)]
+pub struct Analyzed {
+    pub language: Language,
+    pub digests: FileDigests,
+    pub lines: u32,
+    pub tokens: TokenStream,
+    pub fingerprints: Vec<Fingerprint>,
+}
+
+/// Reusable per-thread analysis state.
+#[derive(Default)]
+pub struct Analyzer {
+    tokenizer: Tokenizer,
+    pub params: Params,
+    pub classify: ClassifyOptions,
+}
+
+impl Analyzer {
+    pub fn new(params: Params) -> Analyzer {
+        Analyzer {
+            params,
+            ..Analyzer::default()
+        }
+    }
+
+    /// Classify, tokenize and fingerprint one file.
+    pub fn analyze(&mut self, path: &Path, bytes: &[u8]) -> Result<Analyzed, SkipReason> {
+        let language = classify(path, bytes, &self.classify)?;
+        let tokens = self.tokenizer.tokenize(language, bytes);
+        if tokens.is_empty() {
+            return Err(SkipReason::Empty);
+        }
+        let fingerprints = fingerprint(&tokens.tokens, self.params);
+        Ok(Analyzed {
+            language,
+            digests: FileDigests::of(bytes),
+            lines: line_count(bytes),
+            tokens,
+            fingerprints,
+        })
+    }
+}
+
+/// Lines as editors count them: a final line without a newline still counts.
+pub fn line_count(bytes: &[u8]) -> u32 {
+    let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u32;
+    newlines + u32::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyzes_a_real_looking_file() {
+        let src = "#include <stdio.h>\n\nint main(void) {\n    for (int i = 0; i < 10; i++) {\n        printf(\"%d\\n\", i * i);\n    }\n    return 0;\n}\n";
+        let a = Analyzer::default().analyze(Path::new("m.c"), src.as_bytes()).unwrap();
+        assert_eq!(a.language, Language::C);
+        assert_eq!(a.lines, 8);
+        assert!(a.tokens.len() > 30);
+        assert!(!a.fingerprints.is_empty());
+        assert!(a.fingerprints.iter().all(|f| f.first_line >= 1 && f.last_line <= 8));
+    }
+
+    #[test]
+    fn counts_lines() {
+        assert_eq!(line_count(b""), 0);
+        assert_eq!(line_count(b"a"), 1);
+        assert_eq!(line_count(b"a\n"), 1);
+        assert_eq!(line_count(b"a\nb"), 2);
+    }
+
+    #[test]
+    fn skips_with_reason() {
+        let err = Analyzer::default().analyze(Path::new("x.bin"), b"\0\x01\x02").unwrap_err();
+        assert_eq!(err, SkipReason::Binary);
+    }
+}

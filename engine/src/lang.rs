@@ -1,0 +1,319 @@
+//! Which tokenizer a file gets, and which files are not worth tokenizing.
+//!
+//! Detection is deliberately cheap (extension, shebang, a peek at the first
+//! bytes): it runs on every file of every scan, before any parsing.
+
+use std::path::Path;
+
+/// A language with its own tree-sitter grammar, or `Text` for the fallback lexer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Language {
+    C,
+    Cpp,
+    Java,
+    Python,
+    JavaScript,
+    TypeScript,
+    Tsx,
+    Go,
+    Rust,
+    CSharp,
+    Php,
+    Ruby,
+    /// Any other text: words, numbers and punctuation from the fallback lexer.
+    Text,
+}
+
+impl Language {
+    pub const ALL: [Language; 13] = [
+        Language::C,
+        Language::Cpp,
+        Language::Java,
+        Language::Python,
+        Language::JavaScript,
+        Language::TypeScript,
+        Language::Tsx,
+        Language::Go,
+        Language::Rust,
+        Language::CSharp,
+        Language::Php,
+        Language::Ruby,
+        Language::Text,
+    ];
+
+    /// Stable lower-case name, used in the index and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::C => "c",
+            Language::Cpp => "cpp",
+            Language::Java => "java",
+            Language::Python => "python",
+            Language::JavaScript => "javascript",
+            Language::TypeScript => "typescript",
+            Language::Tsx => "tsx",
+            Language::Go => "go",
+            Language::Rust => "rust",
+            Language::CSharp => "csharp",
+            Language::Php => "php",
+            Language::Ruby => "ruby",
+            Language::Text => "text",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    /// Languages whose copies are compared with each other. A C file pasted
+    /// into a C++ file, or JavaScript into TypeScript, is still the same
+    /// code; a Python file matching a Go file is noise.
+    pub fn family(self) -> &'static str {
+        match self {
+            Language::C | Language::Cpp => "c",
+            Language::JavaScript | Language::TypeScript | Language::Tsx => "js",
+            other => other.name(),
+        }
+    }
+}
+
+/// Why a file is not tokenized. Callers report these; nothing is dropped silently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// A NUL byte or many control bytes near the start.
+    Binary,
+    /// Very long lines: bundled or minified code whose line numbers mean nothing.
+    Minified,
+    /// A marker such as `@generated` or `DO NOT EDIT` in the first lines.
+    Generated,
+    /// Larger than the configured limit.
+    TooLarge { bytes: u64, limit: u64 },
+    /// Nothing left after dropping whitespace.
+    Empty,
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Binary => write!(f, "binary file"),
+            SkipReason::Minified => write!(f, "minified or bundled (very long lines)"),
+            SkipReason::Generated => write!(f, "generated file (marker in header)"),
+            SkipReason::TooLarge { bytes, limit } => {
+                write!(f, "too large ({bytes} bytes, limit {limit})")
+            }
+            SkipReason::Empty => write!(f, "empty file"),
+        }
+    }
+}
+
+/// Limits for [`classify`]; the defaults suit source code.
+#[derive(Clone, Debug)]
+pub struct ClassifyOptions {
+    pub max_bytes: u64,
+    /// Average line length (bytes) above which a file counts as minified.
+    pub max_avg_line: usize,
+    /// Skip files that say they are generated.
+    pub skip_generated: bool,
+}
+
+impl Default for ClassifyOptions {
+    fn default() -> Self {
+        ClassifyOptions {
+            max_bytes: 8 << 20,
+            max_avg_line: 300,
+            skip_generated: true,
+        }
+    }
+}
+
+/// Decide whether a file is worth tokenizing and with which language.
+pub fn classify(path: &Path, bytes: &[u8], opts: &ClassifyOptions) -> Result<Language, SkipReason> {
+    let len = bytes.len() as u64;
+    if len > opts.max_bytes {
+        return Err(SkipReason::TooLarge {
+            bytes: len,
+            limit: opts.max_bytes,
+        });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(SkipReason::Empty);
+    }
+    if looks_binary(bytes) {
+        return Err(SkipReason::Binary);
+    }
+    if looks_minified(bytes, opts.max_avg_line) {
+        return Err(SkipReason::Minified);
+    }
+    if opts.skip_generated && looks_generated(bytes) {
+        return Err(SkipReason::Generated);
+    }
+    Ok(detect(path, bytes))
+}
+
+/// Language from the file name, then the shebang, then the content.
+pub fn detect(path: &Path, bytes: &[u8]) -> Language {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if let Some(lang) = ext.as_deref().and_then(|e| from_extension(e, bytes)) {
+        return lang;
+    }
+    from_shebang(bytes).unwrap_or(Language::Text)
+}
+
+fn from_extension(ext: &str, bytes: &[u8]) -> Option<Language> {
+    Some(match ext {
+        "c" => Language::C,
+        "h" => {
+            if looks_like_cpp(bytes) {
+                Language::Cpp
+            } else {
+                Language::C
+            }
+        }
+        "cc" | "cpp" | "cxx" | "c++" | "hh" | "hpp" | "hxx" | "h++" | "ipp" | "tcc" | "inl" => {
+            Language::Cpp
+        }
+        "java" => Language::Java,
+        "py" | "pyi" | "pyw" => Language::Python,
+        "js" | "mjs" | "cjs" | "jsx" => Language::JavaScript,
+        "ts" | "mts" | "cts" => Language::TypeScript,
+        "tsx" => Language::Tsx,
+        "go" => Language::Go,
+        "rs" => Language::Rust,
+        "cs" => Language::CSharp,
+        "php" | "phtml" | "php5" | "php7" | "phps" => Language::Php,
+        "rb" | "rake" | "gemspec" | "ru" => Language::Ruby,
+        _ => return None,
+    })
+}
+
+fn from_shebang(bytes: &[u8]) -> Option<Language> {
+    let first = bytes.split(|&b| b == b'\n').next()?.strip_prefix(b"#!")?;
+    let line = String::from_utf8_lossy(first);
+    let mut words = line.split_whitespace();
+    let mut program = words.next()?.rsplit('/').next()?;
+    if program == "env" {
+        program = words.find(|w| !w.starts_with('-'))?;
+    }
+    let table = [
+        ("python", Language::Python),
+        ("ruby", Language::Ruby),
+        ("node", Language::JavaScript),
+        ("php", Language::Php),
+    ];
+    table
+        .into_iter()
+        .find(|(prefix, _)| program.starts_with(prefix))
+        .map(|(_, lang)| lang)
+}
+
+/// C++-only constructs in a header; C headers rarely contain any of them.
+fn looks_like_cpp(bytes: &[u8]) -> bool {
+    const MARKERS: [&[u8]; 6] = [
+        b"namespace ",
+        b"template<",
+        b"template <",
+        b"class ",
+        b"public:",
+        b"std::",
+    ];
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    MARKERS
+        .iter()
+        .any(|m| head.windows(m.len()).any(|w| w == *m))
+}
+
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return true;
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
+        .count();
+    control * 10 > head.len()
+}
+
+fn looks_minified(bytes: &[u8], max_avg_line: usize) -> bool {
+    if bytes.len() < 4096 {
+        return false;
+    }
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    bytes.len() / lines > max_avg_line
+}
+
+fn looks_generated(bytes: &[u8]) -> bool {
+    const MARKERS: [&str; 6] = [
+        "@generated",
+        "do not edit",
+        "code generated by",
+        "automatically generated",
+        "autogenerated",
+        "auto-generated",
+    ];
+    let head = &bytes[..bytes.len().min(1024)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    MARKERS.iter().any(|m| head.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lang(path: &str, text: &str) -> Result<Language, SkipReason> {
+        classify(Path::new(path), text.as_bytes(), &ClassifyOptions::default())
+    }
+
+    #[test]
+    fn extensions_pick_grammars() {
+        assert_eq!(lang("a.c", "int x;"), Ok(Language::C));
+        assert_eq!(lang("a.h", "int x;"), Ok(Language::C));
+        assert_eq!(lang("a.h", "namespace x { int y; }"), Ok(Language::Cpp));
+        assert_eq!(lang("A.JAVA", "class A {}"), Ok(Language::Java));
+        assert_eq!(lang("x.tsx", "let a = 1"), Ok(Language::Tsx));
+        assert_eq!(lang("x.rs", "fn main() {}"), Ok(Language::Rust));
+        assert_eq!(lang("x.cs", "class A {}"), Ok(Language::CSharp));
+        assert_eq!(lang("x.php", "<?php echo 1;"), Ok(Language::Php));
+        assert_eq!(lang("Rakefile.rake", "task :a"), Ok(Language::Ruby));
+        assert_eq!(lang("notes.txt", "hello world"), Ok(Language::Text));
+    }
+
+    #[test]
+    fn shebang_names_the_interpreter() {
+        assert_eq!(lang("tool", "#!/usr/bin/env python3\nprint(1)\n"), Ok(Language::Python));
+        assert_eq!(lang("tool", "#!/usr/bin/ruby -w\nputs 1\n"), Ok(Language::Ruby));
+        assert_eq!(lang("tool", "#!/usr/bin/env node\nconsole.log(1)\n"), Ok(Language::JavaScript));
+        assert_eq!(lang("tool", "#!/bin/sh\necho 1\n"), Ok(Language::Text));
+    }
+
+    #[test]
+    fn bad_files_are_classified() {
+        assert_eq!(lang("a.c", "int\0x"), Err(SkipReason::Binary));
+        assert_eq!(lang("a.c", "   \n\n"), Err(SkipReason::Empty));
+        let minified = "var a=1;".repeat(2000);
+        assert_eq!(lang("a.js", &minified), Err(SkipReason::Minified));
+        assert_eq!(
+            lang("a.go", "// Code generated by protoc. DO NOT EDIT.\npackage x\n"),
+            Err(SkipReason::Generated)
+        );
+        let opts = ClassifyOptions {
+            max_bytes: 4,
+            ..ClassifyOptions::default()
+        };
+        assert!(matches!(
+            classify(Path::new("a.c"), b"int x;", &opts),
+            Err(SkipReason::TooLarge { bytes: 6, limit: 4 })
+        ));
+    }
+
+    #[test]
+    fn invalid_utf8_is_still_text() {
+        let bytes = b"int caf\xe9 = 1;\n";
+        assert_eq!(
+            classify(Path::new("a.c"), bytes, &ClassifyOptions::default()),
+            Ok(Language::C)
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! The provscan engine: from a file's bytes to fingerprints, and from
+//! fingerprint hits to aligned snippet ranges. Pure computation, no I/O
+//! policy: callers decide what to read, where postings live and what to report.
+//!
+//! Data flows one way: [`lang`] picks a tokenizer, [`token`] normalizes,
+//! [`winnow`] selects fingerprints, [`align`] chains hits into spans, and
+//! [`matcher`] ranks origins and settles overlapping findings.
+
+pub mod align;
+pub mod analyze;
+pub mod identity;
+pub mod lang;
+pub mod matcher;
+pub mod token;
+pub mod winnow;
+
+pub use analyze::{Analyzed, Analyzer};
+pub use winnow::{Fingerprint, Params};

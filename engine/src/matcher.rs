@@ -1,0 +1,224 @@
+//! From the postings of one target file's fingerprints to findings.
+//!
+//! Where postings come from (an in-memory map for `compare`, the RocksDB
+//! index for `scan`) is the caller's business; this module ranks candidate
+//! origin files by distinct hits, aligns the best of them, and settles which
+//! origin a target range is reported against when several match.
+
+use std::collections::HashMap;
+
+use crate::align::{align, AlignParams, Anchor, Hit, Span};
+use crate::winnow::Fingerprint;
+
+/// A fingerprint occurrence in an origin file, identified by the caller's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Posting {
+    pub origin: u64,
+    pub anchor: Anchor,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MatchParams {
+    pub align: AlignParams,
+    /// Origins sharing fewer distinct fingerprints are not aligned.
+    pub min_distinct_hits: usize,
+    /// Only the best-ranked origins are aligned, to bound the work per file.
+    pub max_candidates: usize,
+    /// A gram repeated more often than this within one origin file says
+    /// nothing about where a copy came from.
+    pub max_repeats_in_origin: usize,
+    /// Another origin is an alternative when its span matches at least this
+    /// share of the best span's tokens over the same target lines.
+    pub alternative_share: f64,
+}
+
+impl MatchParams {
+    pub fn for_k(k: usize) -> MatchParams {
+        MatchParams {
+            align: AlignParams::for_k(k),
+            min_distinct_hits: 2,
+            max_candidates: 64,
+            max_repeats_in_origin: 8,
+            alternative_share: 0.9,
+        }
+    }
+}
+
+/// A span of the target copied from one origin.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SnippetMatch {
+    pub origin: u64,
+    pub span: Span,
+}
+
+/// The best origin for a stretch of the target, and near-equal others.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub best: SnippetMatch,
+    pub alternatives: Vec<SnippetMatch>,
+}
+
+/// Match one target file. `hits` pairs the index of a target fingerprint in
+/// `target` with one posting of the same hash.
+pub fn find_snippets(
+    target: &[Fingerprint],
+    hits: impl IntoIterator<Item = (usize, Posting)>,
+    params: &MatchParams,
+) -> Vec<Finding> {
+    let by_origin = group_hits(target, hits, params.max_repeats_in_origin);
+    let mut ranked: Vec<(u64, usize, Vec<Hit>)> = by_origin
+        .into_iter()
+        .map(|(origin, hits)| (origin, distinct_targets(&hits), hits))
+        .filter(|(_, distinct, _)| *distinct >= params.min_distinct_hits)
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(params.max_candidates);
+    let mut matches: Vec<SnippetMatch> = ranked
+        .iter()
+        .flat_map(|(origin, _, hits)| {
+            align(hits, &params.align)
+                .into_iter()
+                .map(move |span| SnippetMatch { origin: *origin, span })
+        })
+        .collect();
+    matches.sort_by(|a, b| {
+        b.span
+            .matched_tokens
+            .cmp(&a.span.matched_tokens)
+            .then(b.span.similarity.total_cmp(&a.span.similarity))
+            .then(a.origin.cmp(&b.origin))
+    });
+    settle(matches, params.alternative_share)
+}
+
+fn group_hits(
+    target: &[Fingerprint],
+    hits: impl IntoIterator<Item = (usize, Posting)>,
+    max_repeats: usize,
+) -> HashMap<u64, Vec<Hit>> {
+    let mut by_origin: HashMap<u64, Vec<Hit>> = HashMap::new();
+    for (i, posting) in hits {
+        by_origin.entry(posting.origin).or_default().push(Hit {
+            target: Anchor::from(&target[i]),
+            origin: posting.anchor,
+        });
+    }
+    for hits in by_origin.values_mut() {
+        hits.sort_unstable();
+        drop_repetitive(hits, max_repeats);
+    }
+    by_origin
+}
+
+/// Drops every hit of a target gram that recurs more than `max` times in the origin.
+fn drop_repetitive(hits: &mut Vec<Hit>, max: usize) {
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    for h in hits.iter() {
+        *counts.entry(h.target.pos).or_default() += 1;
+    }
+    hits.retain(|h| counts[&h.target.pos] <= max);
+}
+
+fn distinct_targets(hits: &[Hit]) -> usize {
+    let mut positions: Vec<u32> = hits.iter().map(|h| h.target.pos).collect();
+    positions.dedup();
+    positions.len()
+}
+
+/// Greedy, best first: a match over target lines already claimed becomes an
+/// alternative if nearly as good, and is dropped otherwise.
+fn settle(matches: Vec<SnippetMatch>, alternative_share: f64) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = Vec::new();
+    for m in matches {
+        let claimed = findings.iter_mut().find(|f| {
+            f.best.span.target_lines.overlap_share(&m.span.target_lines) >= 0.5
+        });
+        match claimed {
+            Some(f) => {
+                let close = m.span.matched_tokens as f64
+                    >= alternative_share * f.best.span.matched_tokens as f64;
+                let new_origin = f.best.origin != m.origin
+                    && f.alternatives.iter().all(|a| a.origin != m.origin);
+                if close && new_origin {
+                    f.alternatives.push(m);
+                }
+            }
+            None => findings.push(Finding {
+                best: m,
+                alternatives: Vec::new(),
+            }),
+        }
+    }
+    findings.sort_by_key(|f| f.best.span.target_lines.first);
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(pos: u32) -> Fingerprint {
+        Fingerprint {
+            hash: pos as u64,
+            pos,
+            first_line: pos / 8 + 1,
+            last_line: (pos + 19) / 8 + 1,
+        }
+    }
+
+    fn posting(origin: u64, pos: u32) -> Posting {
+        Posting {
+            origin,
+            anchor: Anchor::from(&fp(pos)),
+        }
+    }
+
+    fn target() -> Vec<Fingerprint> {
+        (0..40).map(|i| fp(i * 6)).collect()
+    }
+
+    #[test]
+    fn copies_of_copies_become_alternatives() {
+        let t = target();
+        let hits = (0..30).flat_map(|i| [(i, posting(7, 1000 + i as u32 * 6)), (i, posting(9, i as u32 * 6))]);
+        let findings = find_snippets(&t, hits, &MatchParams::for_k(20));
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let f = &findings[0];
+        assert_eq!(f.alternatives.len(), 1);
+        assert_ne!(f.best.origin, f.alternatives[0].origin);
+        assert_eq!(f.best.span.target_lines.first, 1);
+    }
+
+    #[test]
+    fn two_origins_for_two_parts() {
+        let t = target();
+        let first = (0..15).map(|i| (i, posting(1, 300 + i as u32 * 6)));
+        let second = (20..40).map(|i| (i, posting(2, i as u32 * 6)));
+        let findings = find_snippets(&t, first.chain(second), &MatchParams::for_k(20));
+        let origins: Vec<u64> = findings.iter().map(|f| f.best.origin).collect();
+        assert_eq!(origins, vec![1, 2]);
+        assert!(findings.iter().all(|f| f.alternatives.is_empty()));
+    }
+
+    #[test]
+    fn weaker_overlapping_origin_is_dropped() {
+        let t = target();
+        let strong = (0..30).map(|i| (i, posting(1, i as u32 * 6)));
+        let weak = (0..12).map(|i| (i, posting(2, i as u32 * 6)));
+        let findings = find_snippets(&t, strong.chain(weak), &MatchParams::for_k(20));
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].best.origin, 1);
+        assert!(findings[0].alternatives.is_empty());
+    }
+
+    #[test]
+    fn repetitive_grams_are_ignored() {
+        let t = target();
+        let hits = (0..10).flat_map(|r| (0..30).map(move |i| (i, posting(3, r * 5000 + i as u32 * 6))));
+        let params = MatchParams {
+            max_repeats_in_origin: 4,
+            ..MatchParams::for_k(20)
+        };
+        assert!(find_snippets(&t, hits, &params).is_empty());
+    }
+}

@@ -1,0 +1,305 @@
+//! Winnowed k-gram fingerprints over a normalized token stream.
+//!
+//! Each k-gram of tokens is hashed with a polynomial rolling hash. Names are
+//! not hashed by their text but by *how far back the same name last appeared
+//! inside the gram* (or "first use in this gram"), so a consistently renamed
+//! copy produces the very same gram hashes as the original. Since this
+//! encoding depends only on the gram's own tokens, the winnowing guarantee
+//! still holds: two streams sharing a run of at least `w + k - 1` normalized
+//! tokens share at least one fingerprint.
+//!
+//! Robust winnowing (Schleimer, Wilkerson & Aiken, 2003) keeps the previous
+//! pick when a window's minimum is tied, which thins fingerprints in
+//! repetitive code (tables, unrolled loops).
+
+use std::collections::HashMap;
+
+use crate::token::{Token, TokenKind};
+
+/// Winnowing parameters: `k` tokens per gram, `w` grams per window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    pub k: usize,
+    pub w: usize,
+}
+
+impl Params {
+    /// Chosen with the accuracy harness (see `docs/accuracy.md`).
+    pub const DEFAULT: Params = Params { k: 20, w: 12 };
+
+    /// Shortest shared run of tokens that is certain to be found.
+    pub fn guarantee(&self) -> usize {
+        self.w + self.k - 1
+    }
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params::DEFAULT
+    }
+}
+
+/// Bump when the token normalization or hashing changes: stored fingerprints
+/// from another version would silently stop matching.
+pub const NORMALIZATION_VERSION: u32 = 1;
+
+/// One selected gram: its hash and where it sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fingerprint {
+    pub hash: u64,
+    /// Index of the gram's first token.
+    pub pos: u32,
+    /// Lines of the gram's first and last token.
+    pub first_line: u32,
+    pub last_line: u32,
+}
+
+const BASE: u64 = 0x9e37_79b9_7f4a_7c15 | 1;
+const NEW_NAME: u64 = 0x6a09_e667_f3bc_c909;
+
+/// Code of a name whose previous use is `distance` tokens back in the same gram.
+fn back_code(distance: usize) -> u64 {
+    mix(0x5851_f42d_4c95_7f2d ^ distance as u64)
+}
+
+/// Final avalanche so that the minimum of a window is an unbiased pick.
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn fixed_code(code: u32) -> u64 {
+    mix(code as u64 | 1 << 40)
+}
+
+/// Per token: distance back to the previous use of the same name (0 = none),
+/// and the index of its next use (usize::MAX = none).
+fn name_links(tokens: &[Token]) -> (Vec<u32>, Vec<usize>) {
+    let mut back = vec![0u32; tokens.len()];
+    let mut next = vec![usize::MAX; tokens.len()];
+    let mut last: HashMap<u32, usize> = HashMap::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if t.kind == TokenKind::Ident {
+            if let Some(prev) = last.insert(t.code, i) {
+                back[i] = (i - prev) as u32;
+                next[prev] = i;
+            }
+        }
+    }
+    (back, next)
+}
+
+/// Hashes of every k-gram, position `s` for the gram `s..s+k`.
+pub fn gram_hashes(tokens: &[Token], k: usize) -> Vec<u64> {
+    assert!(k >= 1, "k must be at least 1");
+    if tokens.len() < k {
+        return Vec::new();
+    }
+    let (back, next) = name_links(tokens);
+    let fixed: Vec<u64> = tokens.iter().map(|t| fixed_code(t.code)).collect();
+    // Code of token i as seen from a gram starting at s.
+    let code = |i: usize, s: usize| -> u64 {
+        if tokens[i].kind == TokenKind::Fixed {
+            fixed[i]
+        } else if back[i] != 0 && i - back[i] as usize >= s {
+            back_code(back[i] as usize)
+        } else {
+            NEW_NAME
+        }
+    };
+    let mut pow = vec![1u64; k];
+    for j in 1..k {
+        pow[j] = pow[j - 1].wrapping_mul(BASE);
+    }
+    let mut h = (0..k).fold(0u64, |h, i| h.wrapping_mul(BASE).wrapping_add(code(i, 0)));
+    let mut out = Vec::with_capacity(tokens.len() - k + 1);
+    out.push(mix(h));
+    for s in 0..tokens.len() - k {
+        h = h.wrapping_sub(code(s, s).wrapping_mul(pow[k - 1]));
+        h = h.wrapping_mul(BASE).wrapping_add(code(s + k, s + 1));
+        // The next use of token s's name loses its back-reference once s leaves.
+        let n = next[s];
+        if n < s + k {
+            let coeff = pow[k - 1 - (n - s - 1)];
+            h = h
+                .wrapping_add(NEW_NAME.wrapping_mul(coeff))
+                .wrapping_sub(back_code(n - s).wrapping_mul(coeff));
+        }
+        out.push(mix(h));
+    }
+    out
+}
+
+/// Positions picked by robust winnowing over `hashes` with window `w`.
+/// A stream shorter than one window still yields its minimum.
+pub fn winnow_positions(hashes: &[u64], w: usize) -> Vec<usize> {
+    assert!(w >= 1, "w must be at least 1");
+    let mut picks = Vec::new();
+    if hashes.is_empty() {
+        return picks;
+    }
+    let w = w.min(hashes.len());
+    let rightmost_min = |from: usize, to: usize| {
+        (from..to).fold(from, |best, i| if hashes[i] <= hashes[best] { i } else { best })
+    };
+    let mut min = rightmost_min(0, w);
+    picks.push(min);
+    for end in w..hashes.len() {
+        let start = end + 1 - w;
+        if min < start {
+            min = rightmost_min(start, end + 1);
+            picks.push(min);
+        } else if hashes[end] < hashes[min] {
+            min = end;
+            picks.push(min);
+        }
+    }
+    picks
+}
+
+/// Fingerprints of a token stream.
+pub fn fingerprint(tokens: &[Token], params: Params) -> Vec<Fingerprint> {
+    let hashes = gram_hashes(tokens, params.k);
+    winnow_positions(&hashes, params.w)
+        .into_iter()
+        .map(|pos| Fingerprint {
+            hash: hashes[pos],
+            pos: pos as u32,
+            first_line: tokens[pos].line,
+            last_line: tokens[pos + params.k - 1].end_line,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tok(kind: TokenKind, code: u32) -> Token {
+        Token {
+            kind,
+            code,
+            start: 0,
+            end: 0,
+            line: 1,
+            end_line: 1,
+        }
+    }
+
+    /// The straightforward O(k) hash of one gram, to check the rolling one.
+    fn direct_gram_hash(tokens: &[Token]) -> u64 {
+        let mut h = 0u64;
+        for (j, t) in tokens.iter().enumerate() {
+            let prev = tokens[..j]
+                .iter()
+                .rposition(|p| p.kind == TokenKind::Ident && t.kind == TokenKind::Ident && p.code == t.code);
+            let c = match (t.kind, prev) {
+                (TokenKind::Fixed, _) => fixed_code(t.code),
+                (TokenKind::Ident, Some(p)) => back_code(j - p),
+                (TokenKind::Ident, None) => NEW_NAME,
+            };
+            h = h.wrapping_mul(BASE).wrapping_add(c);
+        }
+        mix(h)
+    }
+
+    fn token_strategy() -> impl Strategy<Value = Token> {
+        (any::<bool>(), 0u32..12).prop_map(|(ident, code)| {
+            tok(if ident { TokenKind::Ident } else { TokenKind::Fixed }, code)
+        })
+    }
+
+    fn stream(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Token>> {
+        prop::collection::vec(token_strategy(), len)
+    }
+
+    /// Renames every name through a bijection, as a consistent rename does.
+    fn rename(tokens: &[Token], salt: u32) -> Vec<Token> {
+        tokens
+            .iter()
+            .map(|t| match t.kind {
+                TokenKind::Ident => tok(TokenKind::Ident, t.code.wrapping_mul(2_654_435_761) ^ salt),
+                TokenKind::Fixed => *t,
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn rolling_hash_equals_direct_hash(tokens in stream(0..80), k in 1usize..25) {
+            let rolled = gram_hashes(&tokens, k);
+            let direct: Vec<u64> = tokens.windows(k).map(direct_gram_hash).collect();
+            prop_assert_eq!(rolled, direct);
+        }
+
+        /// The winnowing guarantee, with the copy consistently renamed.
+        #[test]
+        fn shared_run_shares_a_fingerprint(
+            before_a in stream(0..60),
+            after_a in stream(0..60),
+            before_b in stream(0..60),
+            after_b in stream(0..60),
+            k in 2usize..20,
+            w in 1usize..20,
+            extra in 0usize..10,
+            shared in stream(60..80),
+            salt in any::<u32>(),
+        ) {
+            let params = Params { k, w };
+            let run = &shared[..(params.guarantee() + extra).min(shared.len())];
+            let a: Vec<Token> = [&before_a[..], run, &after_a[..]].concat();
+            let renamed = rename(run, salt);
+            let b: Vec<Token> = [&before_b[..], &renamed[..], &after_b[..]].concat();
+            let fa: std::collections::HashSet<u64> = fingerprint(&a, params).iter().map(|f| f.hash).collect();
+            let fb = fingerprint(&b, params);
+            prop_assert!(fb.iter().any(|f| fa.contains(&f.hash)));
+        }
+
+        #[test]
+        fn every_window_holds_a_pick(hashes in prop::collection::vec(0u64..50, 1..200), w in 1usize..30) {
+            let picks = winnow_positions(&hashes, w);
+            let w = w.min(hashes.len());
+            for start in 0..=hashes.len() - w {
+                let lo = *hashes[start..start + w].iter().min().unwrap();
+                prop_assert!(picks.iter().any(|&p| p >= start && p < start + w && hashes[p] == lo));
+            }
+        }
+    }
+
+    #[test]
+    fn renaming_keeps_hashes_but_reuse_pattern_matters() {
+        let f = |c| tok(TokenKind::Fixed, c);
+        let i = |c| tok(TokenKind::Ident, c);
+        let a = [i(1), f(9), i(2), f(8), i(1)];
+        let renamed = [i(7), f(9), i(5), f(8), i(7)];
+        let other_pattern = [i(7), f(9), i(5), f(8), i(5)];
+        assert_eq!(gram_hashes(&a, 5), gram_hashes(&renamed, 5));
+        assert_ne!(gram_hashes(&a, 5), gram_hashes(&other_pattern, 5));
+    }
+
+    #[test]
+    fn robust_winnowing_keeps_tied_pick() {
+        // All equal: one pick per window that slides past the previous pick.
+        let picks = winnow_positions(&[5; 10], 4);
+        assert_eq!(picks, vec![3, 7]);
+        assert!(winnow_positions(&[], 4).is_empty());
+        assert_eq!(winnow_positions(&[3, 1, 2], 8), vec![1]);
+    }
+
+    #[test]
+    fn fingerprints_carry_lines_of_the_whole_gram() {
+        let tokens: Vec<Token> = (0..30)
+            .map(|n| Token { line: n / 3 + 1, end_line: n / 3 + 1, ..tok(TokenKind::Fixed, n) })
+            .collect();
+        let params = Params { k: 6, w: 4 };
+        for fp in fingerprint(&tokens, params) {
+            assert_eq!(fp.first_line, tokens[fp.pos as usize].line);
+            assert_eq!(fp.last_line, tokens[fp.pos as usize + 5].line);
+        }
+        assert!(fingerprint(&tokens[..5], params).is_empty());
+    }
+}

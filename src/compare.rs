@@ -1,0 +1,224 @@
+//! `provscan compare ORIGIN TARGET`: a quick two-tree check with no index.
+//! Every origin file is fingerprinted into an in-memory posting map, then
+//! each target file is matched against it with the same matcher `scan` uses.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use engine::align::Anchor;
+use engine::identity::Digest;
+use engine::matcher::{find_snippets, MatchParams, Posting};
+use engine::{Analyzed, Analyzer, Params};
+use rayon::prelude::*;
+
+use crate::files::{read_tree, InputFile, Skipped};
+use crate::report::{self, Finding, FindingKind, Origin, Report, Summary};
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The tree (or file) code may have been copied from.
+    pub origin: PathBuf,
+    /// The tree (or file) to check for copies.
+    pub target: PathBuf,
+    /// Output format; a table on a terminal, JSON otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<CompareFormat>,
+    /// Smallest snippet to report, in lines.
+    #[arg(long, default_value_t = 5)]
+    pub min_lines: u32,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = 8 << 20)]
+    pub max_file_size: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CompareFormat {
+    Table,
+    Json,
+}
+
+struct OriginFile {
+    rel: String,
+    analyzed: Analyzed,
+}
+
+pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let params = Params::DEFAULT;
+    let (origin_files, mut skipped) = read_tree(&args.origin, args.max_file_size)?;
+    let (target_files, target_skipped) = read_tree(&args.target, args.max_file_size)?;
+    let (origins, origin_skips) = analyze_all(&args.origin, origin_files, params);
+    skipped.extend(origin_skips);
+    skipped.extend(target_skipped);
+    let corpus = Corpus::build(origins);
+    let mut match_params = MatchParams::for_k(params.k);
+    match_params.align.min_lines = args.min_lines;
+    let bytes: u64 = target_files.iter().map(|f| f.bytes.len() as u64).sum();
+    let file_count = target_files.len();
+    let (analyzed, target_skips) = analyze_all(&args.target, target_files, params);
+    skipped.extend(target_skips);
+    let findings: Vec<Finding> = analyzed
+        .par_iter()
+        .flat_map_iter(|t| corpus.matches(t, &match_params))
+        .collect();
+    let summary = Summary {
+        files: file_count,
+        bytes,
+        findings: findings.len(),
+        findings_by_license_class: Default::default(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    let report = Report::new(findings, skipped, summary);
+    let mut out = std::io::stdout().lock();
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        CompareFormat::Table
+    } else {
+        CompareFormat::Json
+    });
+    match format {
+        CompareFormat::Table => report::write_table(&report, &mut out)?,
+        CompareFormat::Json => report::write_json(&report, &mut out)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn analyze_all(root: &Path, files: Vec<InputFile>, params: Params) -> (Vec<OriginFile>, Vec<Skipped>) {
+    let results: Vec<Result<OriginFile, Skipped>> = files
+        .into_par_iter()
+        .map_init(
+            || Analyzer::new(params),
+            |analyzer, file| {
+                let path = root.join(&file.rel);
+                match analyzer.analyze(&path, &file.bytes) {
+                    Ok(analyzed) => Ok(OriginFile {
+                        rel: file.rel,
+                        analyzed,
+                    }),
+                    Err(reason) => Err(Skipped {
+                        path: file.rel,
+                        reason: reason.to_string(),
+                    }),
+                }
+            },
+        )
+        .collect();
+    let mut ok = Vec::new();
+    let mut skipped = Vec::new();
+    for r in results {
+        match r {
+            Ok(f) => ok.push(f),
+            Err(s) => skipped.push(s),
+        }
+    }
+    (ok, skipped)
+}
+
+/// The origin tree held in memory: postings by gram hash, files by digest.
+struct Corpus {
+    files: Vec<OriginFile>,
+    postings: HashMap<u64, Vec<Posting>>,
+    by_digest: HashMap<Digest, usize>,
+    /// Gram hashes found in so many origin files that they prove nothing.
+    common_above: usize,
+}
+
+impl Corpus {
+    fn build(files: Vec<OriginFile>) -> Corpus {
+        let mut postings: HashMap<u64, Vec<Posting>> = HashMap::new();
+        let mut by_digest = HashMap::new();
+        for (id, file) in files.iter().enumerate() {
+            by_digest.entry(file.analyzed.digests.normalized).or_insert(id);
+            for fp in &file.analyzed.fingerprints {
+                postings.entry(fp.hash).or_default().push(Posting {
+                    origin: id as u64,
+                    anchor: Anchor::from(fp),
+                });
+            }
+        }
+        let common_above = (files.len() / 100).max(10);
+        Corpus {
+            files,
+            postings,
+            by_digest,
+            common_above,
+        }
+    }
+
+    fn distinct_origins(list: &[Posting]) -> usize {
+        let mut ids: Vec<u64> = list.iter().map(|p| p.origin).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
+    fn matches(&self, target: &OriginFile, params: &MatchParams) -> Vec<Finding> {
+        let t = &target.analyzed;
+        if let Some(&id) = self.by_digest.get(&t.digests.normalized) {
+            let lines = [1, t.lines.max(1)];
+            let origin = &self.files[id];
+            return vec![Finding {
+                path: target.rel.clone(),
+                kind: FindingKind::File,
+                target_lines: lines,
+                target_bytes: [0, t.tokens.tokens.last().map_or(0, |tk| tk.end as u64)],
+                origin: self.origin(origin, [1, origin.analyzed.lines.max(1)]),
+                matched_tokens: t.tokens.len() as u32,
+                similarity: 1.0,
+                notice_retained: None,
+                alternatives: Vec::new(),
+            }];
+        }
+        let hits = t.fingerprints.iter().enumerate().flat_map(|(i, fp)| {
+            let list = self.postings.get(&fp.hash).map(Vec::as_slice).unwrap_or(&[]);
+            let usable = Self::distinct_origins(list) <= self.common_above;
+            list.iter().filter(move |_| usable).map(move |p| (i, *p))
+        });
+        find_snippets(&t.fingerprints, hits, params)
+            .into_iter()
+            .map(|f| {
+                let span = f.best.span;
+                let tokens = &t.tokens.tokens;
+                let first = tokens[span.target_tokens.first as usize];
+                let last = tokens[span.target_tokens.last as usize];
+                Finding {
+                    path: target.rel.clone(),
+                    kind: FindingKind::Snippet,
+                    target_lines: [span.target_lines.first, span.target_lines.last],
+                    target_bytes: [first.start as u64, last.end as u64],
+                    origin: self.origin(
+                        &self.files[f.best.origin as usize],
+                        [span.origin_lines.first, span.origin_lines.last],
+                    ),
+                    matched_tokens: span.matched_tokens,
+                    similarity: span.similarity,
+                    notice_retained: None,
+                    alternatives: f
+                        .alternatives
+                        .iter()
+                        .map(|a| {
+                            let lines = [a.span.origin_lines.first, a.span.origin_lines.last];
+                            self.origin(&self.files[a.origin as usize], lines)
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    fn origin(&self, file: &OriginFile, lines: [u32; 2]) -> Origin {
+        Origin {
+            project: None,
+            version: None,
+            versions: Vec::new(),
+            path: file.rel.clone(),
+            lines,
+            license: None,
+            license_evidence: None,
+            copyright: Vec::new(),
+        }
+    }
+}

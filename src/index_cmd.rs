@@ -1,0 +1,422 @@
+//! `provscan index …`: build and maintain the fingerprint index.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use indexer::{AddOptions, FileInput, Index, License, OpenOptions, Progress, SkippedFile, VersionInput};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Environment variable naming the index directory.
+pub const INDEX_ENV: &str = "PROVSCAN_INDEX";
+
+#[derive(Args)]
+pub struct IndexArgs {
+    /// Index directory [default: $PROVSCAN_INDEX, else the user data
+    /// directory, e.g. ~/.local/share/provscan/index].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: IndexCommand,
+}
+
+#[derive(Subcommand)]
+pub enum IndexCommand {
+    /// Add one project version (or every tag of a git repository).
+    Add(AddArgs),
+    /// List indexed projects and versions.
+    List(ListArgs),
+    /// Remove a project, or one of its versions.
+    Remove(RemoveArgs),
+    /// Show index statistics.
+    Stats(StatsArgs),
+}
+
+#[derive(Args)]
+pub struct AddArgs {
+    /// What to index: a directory, an archive, `git:PATH[#GLOB]`,
+    /// `crate:NAME@V`, `pypi:NAME==V`, `npm:NAME@V` or `deb:SOURCE[=V]`.
+    pub source: String,
+    /// Project name [default: from the package metadata or the spec].
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Version [default: from the package metadata or the spec].
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Declared license (SPDX expression), the fallback attribution.
+    #[arg(long)]
+    pub license: Option<String>,
+    /// Where registry downloads are cached.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// Only this project.
+    #[arg(long)]
+    pub project: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RemoveArgs {
+    #[arg(long)]
+    pub project: String,
+    /// Only this version [default: every version of the project].
+    #[arg(long)]
+    pub version: Option<String>,
+}
+
+#[derive(Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where the index lives: `explicit` (from `--index`), else
+/// `$PROVSCAN_INDEX`, else `provscan/index` in the user data directory.
+pub fn index_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os(INDEX_ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let data = dirs::data_dir().context("no user data directory; pass --index DIR or set PROVSCAN_INDEX")?;
+    Ok(data.join("provscan").join("index"))
+}
+
+pub fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
+    let dir = index_dir(args.index.as_deref())?;
+    match args.command {
+        IndexCommand::Add(a) => add(&dir, a),
+        IndexCommand::List(a) => list(&dir, a),
+        IndexCommand::Remove(a) => remove(&dir, a),
+        IndexCommand::Stats(a) => stats(&dir, a),
+    }
+}
+
+fn open_reader(dir: &Path) -> anyhow::Result<Index> {
+    Index::open_reader(dir, &OpenOptions::default()).with_context(|| format!("opening index {}", dir.display()))
+}
+
+fn open_writer(dir: &Path) -> anyhow::Result<Index> {
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    Index::open(dir, &OpenOptions::default()).with_context(|| format!("opening index {}", dir.display()))
+}
+
+/// Turns a version from the corpus tools into the indexer's input.
+fn to_input(v: corpus::Version) -> VersionInput {
+    VersionInput {
+        project: v.project,
+        version: v.version,
+        source_spec: v.source_spec,
+        declared_license: v.declared_license,
+        release_date: None,
+        files: v
+            .files
+            .into_iter()
+            .map(|f| FileInput {
+                path: f.path,
+                bytes: f.bytes,
+                license: f.license.map(|a| License {
+                    expression: a.expression,
+                    evidence: a.evidence.to_string(),
+                    source_path: a.source_path,
+                }),
+                copyrights: f.copyrights,
+            })
+            .collect(),
+        skipped: v
+            .skipped
+            .into_iter()
+            .map(|s| SkippedFile {
+                path: s.path,
+                reason: s.reason.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// Progress display: a bar on a terminal, nothing otherwise.
+struct Display {
+    bar: Option<ProgressBar>,
+    files: AtomicU64,
+    started: Mutex<Instant>,
+}
+
+impl Display {
+    fn new() -> Display {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {prefix} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Display {
+            bar,
+            files: AtomicU64::new(0),
+            started: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn on(&self, p: &Progress) {
+        kill_hook(p);
+        let Some(bar) = &self.bar else { return };
+        match p {
+            Progress::Planned { bytes, .. } => {
+                bar.set_length(*bytes);
+                bar.set_position(0);
+                self.files.store(0, Ordering::Relaxed);
+                *self.started.lock().unwrap() = Instant::now();
+            }
+            Progress::Stage(s) => bar.set_prefix(s.name()),
+            Progress::File { bytes } => {
+                let n = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+                bar.inc(*bytes);
+                let secs = self.started.lock().unwrap().elapsed().as_secs_f64().max(1e-3);
+                bar.set_message(format!("{n} files, {:.0} files/s", n as f64 / secs));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Test hook: `PROVSCAN_TEST_KILL_AT=STAGE` makes the process SIGKILL
+/// itself when an add reaches STAGE, so crash recovery can be tested at
+/// exact points.
+fn kill_hook(p: &Progress) {
+    if let Progress::Stage(s) = p {
+        if std::env::var("PROVSCAN_TEST_KILL_AT").is_ok_and(|v| v == s.name()) {
+            let pid = std::process::id().to_string();
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            std::thread::sleep(Duration::from_secs(60));
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct AddSummary {
+    project: String,
+    version: String,
+    already_present: bool,
+    files: u64,
+    bytes: u64,
+    new_contents: u64,
+    reused_contents: u64,
+    fingerprints: u64,
+    write_path: &'static str,
+    seconds: f64,
+    skipped: Vec<SkippedFile>,
+}
+
+fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
+    let spec = corpus::SourceSpec::parse(&a.source).with_context(|| format!("bad source {:?}", a.source))?;
+    let cache = match &a.cache_dir {
+        Some(d) => d.clone(),
+        None => dirs::cache_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("provscan")
+            .join("downloads"),
+    };
+    let mut opts = corpus::LoadOptions::new(cache);
+    opts.project = a.project.clone();
+    opts.version = a.version.clone();
+    opts.declared_license = a.license.clone();
+    let index = open_writer(dir)?;
+    let display = Arc::new(Display::new());
+    let d2 = display.clone();
+    let add_opts = AddOptions {
+        progress: Some(Arc::new(move |p: &Progress| d2.on(p))),
+        ..AddOptions::default()
+    };
+    let mut summaries = Vec::new();
+    let mut first_error: Option<anyhow::Error> = None;
+    let result = corpus::for_each_version(&spec, &opts, |v| {
+        let started = Instant::now();
+        let (project, version) = (v.project.clone(), v.version.clone());
+        if let Some(bar) = &display.bar {
+            bar.println(format!("indexing {project}@{version} ({} files)", v.files.len()));
+        }
+        let report = index.add(to_input(v), &add_opts);
+        match report {
+            Ok(r) => {
+                summaries.push(AddSummary {
+                    project,
+                    version,
+                    already_present: r.already_present,
+                    files: r.files,
+                    bytes: r.bytes,
+                    new_contents: r.new_contents,
+                    reused_contents: r.reused_contents,
+                    fingerprints: r.fingerprints,
+                    write_path: r.write_path,
+                    seconds: started.elapsed().as_secs_f64(),
+                    skipped: r.skipped,
+                });
+                Ok(())
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                first_error.get_or_insert(anyhow::Error::new(e));
+                Err(msg.into())
+            }
+        }
+    });
+    display.finish();
+    print_add_summaries(&summaries, a.json)?;
+    if let Some(e) = first_error {
+        return Err(e.context(format!("adding to index {}", dir.display())));
+    }
+    result.with_context(|| format!("loading {}", a.source))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+const MAX_SKIPS_SHOWN: usize = 200;
+
+fn print_add_summaries(summaries: &[AddSummary], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(summaries)?);
+        return Ok(());
+    }
+    for s in summaries {
+        if s.already_present {
+            println!("{}@{}: already indexed, nothing to do", s.project, s.version);
+            continue;
+        }
+        let mb = s.bytes as f64 / 1e6;
+        println!(
+            "{}@{}: {} files ({:.1} MB), {} new contents, {} already indexed, {} fingerprints, {} skipped, \
+             {:.1} s ({:.1} MB/s, {:.0} files/s)",
+            s.project,
+            s.version,
+            s.files,
+            mb,
+            s.new_contents,
+            s.reused_contents,
+            s.fingerprints,
+            s.skipped.len(),
+            s.seconds,
+            mb / s.seconds.max(1e-3),
+            s.files as f64 / s.seconds.max(1e-3),
+        );
+        for k in s.skipped.iter().take(MAX_SKIPS_SHOWN) {
+            println!("  skipped {}: {}", k.path, k.reason);
+        }
+        if s.skipped.len() > MAX_SKIPS_SHOWN {
+            println!("  … and {} more skipped (see --json)", s.skipped.len() - MAX_SKIPS_SHOWN);
+        }
+    }
+    Ok(())
+}
+
+fn list(dir: &Path, a: ListArgs) -> anyhow::Result<ExitCode> {
+    let index = open_reader(dir)?;
+    let versions = match &a.project {
+        Some(p) => index.versions(p)?,
+        None => index.all_versions()?,
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&versions)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut last = None;
+    for v in &versions {
+        if last != Some(&v.project) {
+            println!("{}", v.project);
+            last = Some(&v.project);
+        }
+        println!(
+            "  {}\t{} files\t{:.1} MB\t{}\t{}",
+            v.version,
+            v.files,
+            v.bytes as f64 / 1e6,
+            v.declared_license.as_deref().unwrap_or("-"),
+            v.source_spec
+        );
+    }
+    if versions.is_empty() {
+        eprintln!("index {} holds no versions", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove(dir: &Path, a: RemoveArgs) -> anyhow::Result<ExitCode> {
+    if !dir.join("CURRENT").exists() {
+        anyhow::bail!("no index at {}", dir.display());
+    }
+    let index = open_writer(dir)?;
+    let r = index.remove(&a.project, a.version.as_deref())?;
+    if r.versions.is_empty() {
+        eprintln!(
+            "{}{} is not in the index",
+            a.project,
+            a.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    for (p, v) in &r.versions {
+        println!("removed {p}@{v}");
+    }
+    println!(
+        "dropped {} contents and {} fingerprints no longer referenced",
+        r.dropped_contents, r.dropped_fingerprints
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stats(dir: &Path, a: StatsArgs) -> anyhow::Result<ExitCode> {
+    let index = open_reader(dir)?;
+    let s = index.stats()?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("index               {}", dir.display());
+    println!("format version      {}", s.format_version);
+    if let Some(p) = &s.params {
+        println!("engine              {p}");
+    }
+    println!("projects            {}", s.projects);
+    println!("versions            {}", s.versions);
+    println!("contents            {}", s.contents);
+    println!("occurrences         {}", s.occurrences);
+    println!("source bytes        {}", s.source_bytes);
+    println!("fingerprints        {}", s.fingerprints);
+    println!("postings            {}", s.postings);
+    println!(
+        "common fingerprints {} (in more than {} contents)",
+        s.common_fingerprints, s.common_threshold
+    );
+    println!("bytes on disk       {}", s.bytes_on_disk);
+    if s.source_bytes > 0 {
+        println!(
+            "index/source        {:.3}",
+            s.bytes_on_disk as f64 / s.source_bytes as f64
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,41 @@
+//! The `provscan` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod compare;
+mod files;
+mod index_cmd;
+mod report;
+
+/// Find code copied from known open source, with both line ranges and the origin's license.
+#[derive(Parser)]
+#[command(name = "provscan", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compare two trees (or files) in memory, without an index, and print copied snippets.
+    Compare(compare::CompareArgs),
+    /// Build and maintain the fingerprint index.
+    Index(index_cmd::IndexArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compare(args) => compare::run(args),
+        Command::Index(args) => index_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("provscan: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
