@@ -20,3 +20,15 @@ fi
 if [ -x corpus-tools/scripts/enable-deb-src.sh ]; then
     $SUDO corpus-tools/scripts/enable-deb-src.sh
 fi
+
+# Reference validators for the SPDX and CycloneDX output (used by the tests in
+# src/formats/schema_tests.rs).
+if command -v python3 >/dev/null 2>&1; then
+    if ! python3 -c 'import spdx_tools, cyclonedx, jsonschema' >/dev/null 2>&1; then
+        echo "setup: installing spdx-tools and cyclonedx-python-lib"
+        python3 -m pip install -q --disable-pip-version-check \
+            spdx-tools 'cyclonedx-python-lib[json-validation]' >/dev/null 2>&1 \
+            || python3 -m pip install -q --disable-pip-version-check --break-system-packages \
+                spdx-tools 'cyclonedx-python-lib[json-validation]'
+    fi
+fi

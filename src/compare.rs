@@ -15,7 +15,7 @@ use engine::matcher::{find_snippets, MatchParams, Posting};
 use engine::{Analyzed, Analyzer, Params};
 use rayon::prelude::*;
 
-use crate::files::{read_tree, InputFile, Skipped};
+use crate::targets::{self, InputFile, Selection, Skipped};
 use crate::report::{self, Finding, FindingKind, Origin, Report, Summary};
 
 #[derive(Args)]
@@ -49,8 +49,9 @@ struct OriginFile {
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let params = Params::DEFAULT;
-    let (origin_files, mut skipped) = read_tree(&args.origin, args.max_file_size)?;
-    let (target_files, target_skipped) = read_tree(&args.target, args.max_file_size)?;
+    let selection = Selection::new(&[], &[], args.max_file_size)?;
+    let (origin_files, mut skipped) = targets::read(&args.origin, &selection)?;
+    let (target_files, target_skipped) = targets::read(&args.target, &selection)?;
     let (origins, origin_skips) = analyze_all(&args.origin, origin_files, params);
     skipped.extend(origin_skips);
     skipped.extend(target_skipped);

@@ -5,9 +5,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod compare;
-mod files;
+mod declared;
+mod formats;
 mod index_cmd;
+mod policy;
 mod report;
+mod scan;
+mod targets;
 
 /// Find code copied from known open source, with both line ranges and the origin's license.
 #[derive(Parser)]
@@ -19,6 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Scan trees, files or archives against the index and report copied code.
+    Scan(scan::ScanArgs),
     /// Compare two trees (or files) in memory, without an index, and print copied snippets.
     Compare(compare::CompareArgs),
     /// Build and maintain the fingerprint index.
@@ -28,6 +34,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Index(args) => index_cmd::run(args),
     };

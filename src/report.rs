@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::files::Skipped;
+use crate::targets::Skipped;
 
 pub const SCHEMA: &str = "provscan-report/1";
 

@@ -1,0 +1,491 @@
+//! Downloading registry sources with the package clients already set up
+//! on the machine (`cargo`, `pip`, `npm`, `apt-get`), so users' mirrors,
+//! proxies and credentials apply without any configuration here.
+//!
+//! Downloads land in a cache directory chosen by the caller and are reused
+//! on the next call.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::source::SourceSpec;
+
+/// Names (or paths) of the client programs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tools {
+    /// cargo; defaults to `$CARGO` when set (as under `cargo test`), else `cargo`.
+    pub cargo: String,
+    /// pip.
+    pub pip: String,
+    /// npm.
+    pub npm: String,
+    /// apt-get.
+    pub apt_get: String,
+}
+
+impl Default for Tools {
+    fn default() -> Self {
+        Tools {
+            cargo: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+            pip: "pip".into(),
+            npm: "npm".into(),
+            apt_get: "apt-get".into(),
+        }
+    }
+}
+
+/// Why a download failed; each names the spec.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The spec is not a registry spec.
+    #[error("{spec}: not a registry source")]
+    NotRegistry {
+        /// The spec.
+        spec: String,
+    },
+    /// The client program is not installed.
+    #[error("{spec}: cannot run {program}: {source}")]
+    ClientMissing {
+        /// The spec.
+        spec: String,
+        /// The program.
+        program: String,
+        /// The error from spawning it.
+        source: std::io::Error,
+    },
+    /// The client ran and failed.
+    #[error("{spec}: `{command}` failed: {stderr}")]
+    ClientFailed {
+        /// The spec.
+        spec: String,
+        /// The command line.
+        command: String,
+        /// The last lines of its error output.
+        stderr: String,
+    },
+    /// apt has no `deb-src` entries, so `apt-get source` cannot work.
+    #[error("{spec}: apt has no source package entries (deb-src); run corpus-tools/scripts/enable-deb-src.sh as root (it adds deb-src lines for the configured Debian mirrors and runs apt-get update)")]
+    NoDebSrc {
+        /// The spec.
+        spec: String,
+    },
+    /// The client succeeded but the expected file is not where it should be.
+    #[error("{spec}: download finished but {what}")]
+    Missing {
+        /// The spec.
+        spec: String,
+        /// What is missing.
+        what: String,
+    },
+    /// Preparing the cache failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// The downloaded files of one spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fetched {
+    /// One archive (crate, sdist, npm tarball).
+    Archive(PathBuf),
+    /// A Debian source package: the `.dsc` and the tarballs it lists.
+    Debian {
+        /// The `.dsc` file.
+        dsc: PathBuf,
+        /// All files in the download directory besides the `.dsc`.
+        files: Vec<PathBuf>,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
+    move |source| FetchError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn run(spec: &str, cmd: &mut Command) -> Result<String, FetchError> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let line = std::iter::once(program.clone())
+        .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = cmd.output().map_err(|source| FetchError::ClientMissing {
+        spec: spec.to_string(),
+        program,
+        source,
+    })?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        let tail: Vec<&str> = stderr
+            .lines()
+            .rev()
+            .take(15)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Err(FetchError::ClientFailed {
+            spec: spec.to_string(),
+            command: line,
+            stderr: tail.join("\n"),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned() + &stderr)
+}
+
+/// Keeps names safe as single path components.
+fn component(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-+~".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Downloads a registry spec into `cache_dir` (or finds it there).
+pub fn fetch(spec: &SourceSpec, cache_dir: &Path, tools: &Tools) -> Result<Fetched, FetchError> {
+    let s = spec.to_string();
+    match spec {
+        SourceSpec::Crate { name, version } => {
+            fetch_crate(&s, name, version, cache_dir, tools).map(Fetched::Archive)
+        }
+        SourceSpec::Pypi { name, version } => {
+            fetch_pypi(&s, name, version, cache_dir, tools).map(Fetched::Archive)
+        }
+        SourceSpec::Npm { name, version } => {
+            fetch_npm(&s, name, version, cache_dir, tools).map(Fetched::Archive)
+        }
+        SourceSpec::Deb { source, version } => {
+            fetch_deb(&s, source, version.as_deref(), cache_dir, tools)
+        }
+        _ => Err(FetchError::NotRegistry { spec: s }),
+    }
+}
+
+/// cargo has no "download one crate" command; a throwaway manifest that
+/// depends on exactly `=VERSION`, then `cargo fetch`, puts the `.crate`
+/// into cargo's own cache, from where it is copied.
+fn fetch_crate(
+    spec: &str,
+    name: &str,
+    version: &str,
+    cache: &Path,
+    tools: &Tools,
+) -> Result<PathBuf, FetchError> {
+    let dir = cache.join("crates");
+    let dest = dir.join(format!("{}-{}.crate", component(name), component(version)));
+    if dest.is_file() {
+        return Ok(dest);
+    }
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".fetch-")
+        .tempdir_in(&dir)
+        .map_err(io(&dir))?;
+    let manifest = format!(
+        "[package]\nname = \"provscan-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[lib]\npath = \"lib.rs\"\n\n[dependencies]\n{name} = \"={version}\"\n\n[workspace]\n"
+    );
+    std::fs::write(tmp.path().join("Cargo.toml"), manifest).map_err(io(tmp.path()))?;
+    std::fs::write(tmp.path().join("lib.rs"), "").map_err(io(tmp.path()))?;
+    let host = host_triple(tools);
+    let mut cmd = Command::new(&tools.cargo);
+    cmd.arg("fetch")
+        .arg("--manifest-path")
+        .arg(tmp.path().join("Cargo.toml"))
+        .current_dir(tmp.path());
+    if let Some(h) = &host {
+        cmd.arg("--target").arg(h);
+    }
+    // Keep cargo from writing a target dir or picking up the caller's.
+    cmd.env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_TARGET_DIR", tmp.path().join("target"));
+    run(spec, &mut cmd)?;
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    let file = format!("{name}-{version}.crate");
+    let reg = cargo_home.join("registry").join("cache");
+    let found = std::fs::read_dir(&reg)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join(&file))
+        .find(|p| p.is_file())
+        .ok_or_else(|| FetchError::Missing {
+            spec: spec.to_string(),
+            what: format!(
+                "{file} is not in {} (a directory source replacement keeps no .crate files)",
+                reg.display()
+            ),
+        })?;
+    std::fs::copy(&found, &dest).map_err(io(&dest))?;
+    Ok(dest)
+}
+
+fn host_triple(tools: &Tools) -> Option<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| {
+        // rustc next to the cargo in use, else from PATH.
+        Path::new(&tools.cargo)
+            .parent()
+            .map(|p| p.join("rustc"))
+            .filter(|p| p.is_file())
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "rustc".into())
+    });
+    let out = Command::new(rustc).arg("-vV").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+}
+
+/// `pip download` of the sdist only. pip prepares metadata for an sdist,
+/// which runs its build backend's metadata hook; `--no-build-isolation`
+/// uses the backends already installed instead of downloading them. When
+/// that backend is not installed, a second try lets pip fetch it.
+fn fetch_pypi(
+    spec: &str,
+    name: &str,
+    version: &str,
+    cache: &Path,
+    tools: &Tools,
+) -> Result<PathBuf, FetchError> {
+    let dir = cache
+        .join("pypi")
+        .join(format!("{}-{}", component(name), component(version)));
+    if let Some(p) = find_sdist(&dir) {
+        return Ok(p);
+    }
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let req = format!("{name}=={version}");
+    let base = |extra: &[&str]| {
+        let mut c = Command::new(&tools.pip);
+        c.args([
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-d",
+        ])
+        .arg(&dir)
+        .args(extra)
+        .arg(&req);
+        c
+    };
+    let first = run(
+        spec,
+        &mut base(&["--no-binary", ":all:", "--no-build-isolation"]),
+    );
+    if first.is_err() && find_sdist(&dir).is_none() {
+        run(spec, &mut base(&["--no-binary", name]))?;
+    }
+    find_sdist(&dir).ok_or_else(|| FetchError::Missing {
+        spec: spec.to_string(),
+        what: format!("no source distribution in {}", dir.display()),
+    })
+}
+
+fn find_sdist(dir: &Path) -> Option<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_ascii_lowercase();
+            n.ends_with(".tar.gz")
+                || n.ends_with(".zip")
+                || n.ends_with(".tar.bz2")
+                || n.ends_with(".tar.xz")
+        })
+        .collect();
+    v.sort();
+    v.into_iter().next()
+}
+
+/// `npm pack NAME@VERSION` downloads the published tarball without
+/// installing anything (and with scripts disabled).
+fn fetch_npm(
+    spec: &str,
+    name: &str,
+    version: &str,
+    cache: &Path,
+    tools: &Tools,
+) -> Result<PathBuf, FetchError> {
+    let dir = cache
+        .join("npm")
+        .join(format!("{}-{}", component(name), component(version)));
+    let existing = |d: &Path| -> Option<PathBuf> {
+        std::fs::read_dir(d)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "tgz"))
+    };
+    if let Some(p) = existing(&dir) {
+        return Ok(p);
+    }
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    run(
+        spec,
+        Command::new(&tools.npm)
+            .args(["pack", "--ignore-scripts", "--silent", "--pack-destination"])
+            .arg(&dir)
+            .arg(format!("{name}@{version}"))
+            .current_dir(&dir),
+    )?;
+    existing(&dir).ok_or_else(|| FetchError::Missing {
+        spec: spec.to_string(),
+        what: format!("no .tgz in {}", dir.display()),
+    })
+}
+
+/// `apt-get source --download-only` into a per-package directory.
+fn fetch_deb(
+    spec: &str,
+    source: &str,
+    version: Option<&str>,
+    cache: &Path,
+    tools: &Tools,
+) -> Result<Fetched, FetchError> {
+    let dir = cache.join("deb").join(match version {
+        Some(v) => format!("{}_{}", component(source), component(v)),
+        None => component(source),
+    });
+    if version.is_some() {
+        if let Ok(f) = collect_deb(spec, &dir) {
+            return Ok(f);
+        }
+    }
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let arg = match version {
+        Some(v) => format!("{source}={v}"),
+        None => source.to_string(),
+    };
+    match run(
+        spec,
+        Command::new(&tools.apt_get)
+            .args(["source", "--download-only", "-q"])
+            .arg(&arg)
+            .current_dir(&dir),
+    ) {
+        Ok(_) => {}
+        Err(FetchError::ClientFailed { stderr, .. }) if stderr.contains("deb-src") => {
+            return Err(FetchError::NoDebSrc {
+                spec: spec.to_string(),
+            })
+        }
+        Err(e) => return Err(e),
+    }
+    collect_deb(spec, &dir)
+}
+
+fn collect_deb(spec: &str, dir: &Path) -> Result<Fetched, FetchError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    // Several versions may share an unversioned directory: take the newest
+    // .dsc by modification time.
+    let dsc = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "dsc"))
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .cloned()
+        .ok_or_else(|| FetchError::Missing {
+            spec: spec.to_string(),
+            what: format!("no .dsc in {}", dir.display()),
+        })?;
+    let listed = dsc_files(&std::fs::read_to_string(&dsc).map_err(io(&dsc))?);
+    let files: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|p| {
+            listed
+                .iter()
+                .any(|l| p.file_name().is_some_and(|n| n == l.as_str()))
+        })
+        .collect();
+    if files.len() < listed.len() {
+        return Err(FetchError::Missing {
+            spec: spec.to_string(),
+            what: format!("some files listed in {} were not downloaded", dsc.display()),
+        });
+    }
+    Ok(Fetched::Debian { dsc, files })
+}
+
+/// File names listed in the `Files:` (or `Checksums-Sha256:`) field of a dsc.
+pub fn dsc_files(dsc: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_files = false;
+    for line in dsc.lines() {
+        if line.starts_with("Files:") || line.starts_with("Checksums-Sha256:") {
+            in_files = true;
+            continue;
+        }
+        if in_files && line.starts_with(' ') {
+            if let Some(name) = line.split_whitespace().nth(2) {
+                if !out.iter().any(|n| n == name) {
+                    out.push(name.to_string());
+                }
+            }
+        } else {
+            in_files = false;
+        }
+    }
+    out
+}
+
+/// `Source:` and `Version:` of a dsc.
+pub fn dsc_name_version(dsc: &str) -> (Option<String>, Option<String>) {
+    let field = |k: &str| {
+        dsc.lines()
+            .find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_string()))
+    };
+    (field("Source:"), field("Version:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsc_parsing() {
+        let dsc = "Format: 3.0 (quilt)\nSource: lz4\nVersion: 1.9.4-1\nChecksums-Sha256:\n aa 354063 lz4_1.9.4.orig.tar.gz\n bb 8128 lz4_1.9.4-1.debian.tar.xz\nFiles:\n cc 354063 lz4_1.9.4.orig.tar.gz\n dd 8128 lz4_1.9.4-1.debian.tar.xz\n";
+        assert_eq!(
+            dsc_files(dsc),
+            ["lz4_1.9.4.orig.tar.gz", "lz4_1.9.4-1.debian.tar.xz"]
+        );
+        assert_eq!(
+            dsc_name_version(dsc),
+            (Some("lz4".into()), Some("1.9.4-1".into()))
+        );
+    }
+
+    #[test]
+    fn missing_client_is_named() {
+        let tools = Tools {
+            npm: "/nonexistent/npm".into(),
+            ..Tools::default()
+        };
+        let d = tempfile::tempdir().unwrap();
+        let spec = SourceSpec::parse("npm:x@1.0.0").unwrap();
+        let e = fetch(&spec, d.path(), &tools).unwrap_err();
+        assert!(matches!(e, FetchError::ClientMissing { .. }));
+        assert!(e.to_string().contains("/nonexistent/npm"));
+    }
+}

@@ -1,0 +1,327 @@
+//! Reading a directory tree into memory.
+//!
+//! Uses the `ignore` crate's parallel walker. Symbolic links are followed
+//! only while they stay inside the walked root, so a link to `/` or to a
+//! parent cannot pull the whole machine into the index; loops are reported.
+//! One bad file never aborts the walk: it becomes a [`Skipped`] record.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::file::{SkipReason, Skipped, SourceFile};
+
+/// Options for [`walk`].
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    /// Files larger than this are skipped (default 16 MiB): generated
+    /// blobs and data files, not source code.
+    pub max_file_bytes: u64,
+    /// Honour `.gitignore`, `.ignore` and git exclude files (default false:
+    /// a corpus indexes what the package ships).
+    pub respect_ignore_files: bool,
+    /// Worker threads; 0 lets the walker choose.
+    pub threads: usize,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            max_file_bytes: 16 << 20,
+            respect_ignore_files: false,
+            threads: 0,
+        }
+    }
+}
+
+/// Files and skips of one walk, both sorted by path.
+#[derive(Debug, Default)]
+pub struct WalkResult {
+    /// Files read.
+    pub files: Vec<SourceFile>,
+    /// Entries not read.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Why a walk could not start at all.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    /// The root is missing or not a directory.
+    #[error("{path}: cannot walk: {message}")]
+    Root {
+        /// The root given.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Walks `root` and reads every regular file (the `.git` directory is
+/// never entered). Paths in the result are relative to `root`.
+pub fn walk(root: &Path, opts: &WalkOptions) -> Result<WalkResult, WalkError> {
+    let canon_root = std::fs::canonicalize(root).map_err(|e| WalkError::Root {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if !canon_root.is_dir() {
+        return Err(WalkError::Root {
+            path: root.to_path_buf(),
+            message: "not a directory".into(),
+        });
+    }
+    let files = Mutex::new(Vec::new());
+    let skipped = Mutex::new(Vec::new());
+    let rel = |p: &Path| -> String {
+        let r = p.strip_prefix(&canon_root).unwrap_or(p);
+        r.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let skip =
+        |path: String, reason: SkipReason| skipped.lock().unwrap().push(Skipped { path, reason });
+
+    let mut builder = ignore::WalkBuilder::new(&canon_root);
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .follow_links(true)
+        .threads(opts.threads);
+    if opts.respect_ignore_files {
+        builder
+            .git_ignore(true)
+            .git_exclude(true)
+            .ignore(true)
+            .require_git(false);
+    }
+    // Links leaving the root are dropped here and reported afterwards by
+    // `report_outside_links` (a filter cannot emit records).
+    let root_for_filter = canon_root.clone();
+    builder.filter_entry(move |e| {
+        if e.file_name() == ".git" && e.depth() > 0 {
+            return false;
+        }
+        if e.path_is_symlink() {
+            match std::fs::canonicalize(e.path()) {
+                Ok(t) => t.starts_with(&root_for_filter),
+                Err(_) => true, // dangling: the visitor reports it
+            }
+        } else {
+            true
+        }
+    });
+    builder.build_parallel().run(|| {
+        let files = &files;
+        let skip = &skip;
+        let rel = &rel;
+        let max = opts.max_file_bytes;
+        Box::new(move |res| {
+            use ignore::WalkState::Continue;
+            let entry = match res {
+                Ok(e) => e,
+                Err(err) => {
+                    report_walk_error(err, rel, skip);
+                    return Continue;
+                }
+            };
+            let Some(ft) = entry.file_type() else {
+                return Continue;
+            };
+            if ft.is_dir() {
+                return Continue;
+            }
+            let path = rel(entry.path());
+            if !ft.is_file() {
+                skip(path, SkipReason::Special(describe_type(&ft)));
+                return Continue;
+            }
+            match read_capped(entry.path(), max) {
+                Ok(bytes) => files.lock().unwrap().push(SourceFile { path, bytes }),
+                Err(reason) => skip(path, reason),
+            }
+            Continue
+        })
+    });
+    // Links pointing outside the root were filtered out above; report them.
+    report_outside_links(&canon_root, &canon_root, opts, &rel, &skip);
+
+    let mut files = files.into_inner().unwrap();
+    let mut skipped = skipped.into_inner().unwrap();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.dedup();
+    Ok(WalkResult { files, skipped })
+}
+
+fn describe_type(ft: &std::fs::FileType) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "fifo"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "device"
+    } else if ft.is_symlink() {
+        "dangling symbolic link"
+    } else {
+        "unknown type"
+    }
+    .to_string()
+}
+
+fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, SkipReason> {
+    let f = std::fs::File::open(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > max {
+        return Err(SkipReason::TooLarge {
+            size: len,
+            limit: max,
+        });
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    // The file may grow while we read it; never read past the cap.
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(SkipReason::TooLarge {
+            size: bytes.len() as u64,
+            limit: max,
+        });
+    }
+    Ok(bytes)
+}
+
+fn report_walk_error(
+    err: ignore::Error,
+    rel: &dyn Fn(&Path) -> String,
+    skip: &dyn Fn(String, SkipReason),
+) {
+    // ignore::Error nests path and depth wrappers around the cause.
+    let mut path = None;
+    let mut cur = &err;
+    loop {
+        match cur {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert_with(|| rel(p));
+                cur = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                cur = err
+            }
+            ignore::Error::Loop { child, .. } => {
+                skip(rel(child), SkipReason::SymlinkLoop);
+                return;
+            }
+            ignore::Error::Partial(errs) if !errs.is_empty() => cur = &errs[0],
+            other => {
+                skip(
+                    path.unwrap_or_default(),
+                    SkipReason::Unreadable(other.to_string()),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// Finds symbolic links under `dir` (not following any) whose target lies
+/// outside `root`, and reports them. Separate from the parallel walk because
+/// `filter_entry` cannot report what it drops.
+fn report_outside_links(
+    root: &Path,
+    dir: &Path,
+    opts: &WalkOptions,
+    rel: &dyn Fn(&Path) -> String,
+    skip: &dyn Fn(String, SkipReason),
+) {
+    let mut b = ignore::WalkBuilder::new(dir);
+    b.standard_filters(false).hidden(false).follow_links(false);
+    if opts.respect_ignore_files {
+        b.git_ignore(true)
+            .git_exclude(true)
+            .ignore(true)
+            .require_git(false);
+    }
+    b.filter_entry(|e| !(e.file_name() == ".git" && e.depth() > 0));
+    for e in b.build().flatten() {
+        if !e.path_is_symlink() {
+            continue;
+        }
+        if let Ok(t) = std::fs::canonicalize(e.path()) {
+            if !t.starts_with(root) {
+                skip(
+                    rel(e.path()),
+                    SkipReason::OutsideRoot(t.display().to_string()),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn walks_reports_and_never_aborts() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("src/sub")).unwrap();
+        std::fs::create_dir_all(r.join(".git")).unwrap();
+        std::fs::write(r.join(".git/config"), "x").unwrap();
+        std::fs::write(r.join("src/a.c"), "int a;").unwrap();
+        std::fs::write(r.join("src/sub/b.c"), "int b;").unwrap();
+        std::fs::write(r.join(".hidden"), "h").unwrap();
+        std::fs::write(r.join("big.bin"), vec![0u8; 100]).unwrap();
+        symlink("..", r.join("src/sub/loop")).unwrap();
+        symlink("/etc", r.join("outside")).unwrap();
+        symlink("src/a.c", r.join("inside-link.c")).unwrap();
+        symlink("nowhere", r.join("dangling")).unwrap();
+        let opts = WalkOptions {
+            max_file_bytes: 50,
+            ..WalkOptions::default()
+        };
+        let res = walk(r, &opts).unwrap();
+        let paths: Vec<_> = res.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [".hidden", "inside-link.c", "src/a.c", "src/sub/b.c"]
+        );
+        let skipped: Vec<_> = res
+            .skipped
+            .iter()
+            .map(|s| (s.path.as_str(), s.reason.clone()))
+            .collect();
+        assert!(
+            skipped.contains(&(
+                "big.bin",
+                SkipReason::TooLarge {
+                    size: 100,
+                    limit: 50
+                }
+            )),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped
+                .iter()
+                .any(|(p, r)| *p == "src/sub/loop" && *r == SkipReason::SymlinkLoop),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped
+                .iter()
+                .any(|(p, r)| *p == "outside" && matches!(r, SkipReason::OutsideRoot(_))),
+            "{skipped:?}"
+        );
+        assert!(skipped.iter().any(|(p, _)| *p == "dangling"), "{skipped:?}");
+    }
+
+    #[test]
+    fn missing_root_is_an_error() {
+        let e = walk(Path::new("/no/such/dir"), &WalkOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("/no/such/dir"));
+    }
+}

@@ -1,0 +1,1321 @@
+//! The index proper: opening, adding, removing, looking up.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use engine::identity::{Digest, FileDigests};
+use engine::matcher::Posting;
+use engine::Analyzer;
+use rayon::prelude::*;
+use rocksdb::{
+    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
+    Direction, IngestExternalFileOptions, IteratorMode, Options, ReadOptions, SstFileWriter, WriteBatch,
+    WriteOptions, DB,
+};
+
+use crate::codec::{self, Entry, PostingList};
+use crate::input::VersionInput;
+use crate::schema::{self, *};
+use crate::{IndexError, Result};
+
+/// How to open an index.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// Engine parameters queries will be fingerprinted with; must match the index.
+    pub params: engine::Params,
+    /// Create the index if the directory holds none (writers only).
+    pub create: bool,
+    /// Common-fingerprint policy for a new index. `None` keeps the stored one
+    /// (or the default for a new index); `Some` on a writer also stores it.
+    pub common: Option<CommonPolicy>,
+    /// Shared block cache size.
+    pub cache_bytes: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            params: engine::Params::DEFAULT,
+            create: true,
+            common: None,
+            cache_bytes: 256 << 20,
+        }
+    }
+}
+
+/// How to add a version.
+#[derive(Clone)]
+pub struct AddOptions {
+    /// Versions with fewer new source bytes than this go in one write batch
+    /// (postings as merge operands); larger ones are written as SST files and
+    /// ingested.
+    pub batch_limit_bytes: u64,
+    /// New source analyzed per round, bounding memory on very large versions.
+    pub chunk_bytes: u64,
+    /// Called from any thread as work proceeds.
+    pub progress: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+}
+
+impl Default for AddOptions {
+    fn default() -> Self {
+        AddOptions {
+            batch_limit_bytes: 4 << 20,
+            chunk_bytes: 256 << 20,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for AddOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddOptions")
+            .field("batch_limit_bytes", &self.batch_limit_bytes)
+            .field("chunk_bytes", &self.chunk_bytes)
+            .finish()
+    }
+}
+
+/// Steps of an add, in order. Everything before [`Stage::Reserved`] writes
+/// nothing; everything up to [`Stage::Committed`] is undone on the next
+/// open if the process dies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Hashing,
+    Analyzing,
+    /// Content ids reserved and the add recorded as pending (SST path only).
+    Reserved,
+    /// SST files of postings written, not yet ingested.
+    Written,
+    /// Postings ingested, version not yet committed.
+    Ingested,
+    Committed,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Hashing => "hashing",
+            Stage::Analyzing => "analyzing",
+            Stage::Reserved => "reserved",
+            Stage::Written => "written",
+            Stage::Ingested => "ingested",
+            Stage::Committed => "committed",
+        }
+    }
+}
+
+/// Progress of an add.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    /// Totals known once hashing is done: files and bytes to analyze.
+    Planned { files: u64, bytes: u64 },
+    Stage(Stage),
+    /// One file analyzed (or skipped).
+    File { bytes: u64 },
+}
+
+/// What an add did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddReport {
+    /// The version was already in the index; nothing was written.
+    pub already_present: bool,
+    pub version_id: u32,
+    /// Files recorded as occurrences.
+    pub files: u64,
+    pub bytes: u64,
+    /// Contents analyzed and added.
+    pub new_contents: u64,
+    /// Files whose content was already indexed.
+    pub reused_contents: u64,
+    pub fingerprints: u64,
+    /// Files not indexed, with reasons (the caller's and the analyzer's).
+    pub skipped: Vec<SkippedFile>,
+    /// How postings were written: `batch` or `ingest`.
+    pub write_path: &'static str,
+}
+
+/// What a removal did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoveReport {
+    pub versions: Vec<(String, String)>,
+    /// Contents no longer referenced, dropped with their fingerprints.
+    pub dropped_contents: u64,
+    /// Fingerprint keys deleted because no live content had them.
+    pub dropped_fingerprints: u64,
+}
+
+/// Result of [`Index::postings`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostingLookup {
+    /// Postings per requested hash (empty when missing or common).
+    pub postings: Vec<Vec<Posting>>,
+    /// Whether each requested hash is common (never seeds a match).
+    pub common: Vec<bool>,
+}
+
+impl PostingLookup {
+    /// `(index of the hash, posting)` pairs, the shape
+    /// `engine::matcher::find_snippets` takes.
+    pub fn hits(&self) -> impl Iterator<Item = (usize, Posting)> + '_ {
+        self.postings
+            .iter()
+            .enumerate()
+            .flat_map(|(i, ps)| ps.iter().map(move |p| (i, *p)))
+    }
+
+    pub fn common_count(&self) -> usize {
+        self.common.iter().filter(|c| **c).count()
+    }
+}
+
+/// A whole-file match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileMatch {
+    pub content: u64,
+    /// Byte-identical; otherwise equal up to line endings.
+    pub exact: bool,
+}
+
+/// Index statistics.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Stats {
+    pub format_version: u32,
+    pub params: Option<EngineParams>,
+    pub projects: u64,
+    pub versions: u64,
+    pub contents: u64,
+    pub occurrences: u64,
+    /// Bytes of the indexed occurrences (with repeats).
+    pub source_bytes: u64,
+    /// Distinct fingerprints with at least one live posting.
+    pub fingerprints: u64,
+    /// Stored postings.
+    pub postings: u64,
+    pub common_fingerprints: u64,
+    /// Document frequency above which a fingerprint is common, for the current size.
+    pub common_threshold: u64,
+    pub common_policy: Option<CommonPolicy>,
+    pub bytes_on_disk: u64,
+}
+
+/// The live range of content ids as of one consistent view.
+#[derive(Clone, Debug, Default)]
+struct View {
+    committed: u64,
+    /// Sorted, disjoint `[start, end)` ranges of dead content ids.
+    dead: Vec<(u64, u64)>,
+    counts: Counts,
+}
+
+impl View {
+    fn live(&self, id: u64) -> bool {
+        if id >= self.committed {
+            return false;
+        }
+        let i = self.dead.partition_point(|&(s, _)| s <= id);
+        i == 0 || self.dead[i - 1].1 <= id
+    }
+}
+
+enum Mode {
+    Writer,
+    Reader { secondary: PathBuf },
+}
+
+/// An open index.
+pub struct Index {
+    db: DB,
+    dir: PathBuf,
+    mode: Mode,
+    params: EngineParams,
+    engine_params: engine::Params,
+    common: RwLock<CommonPolicy>,
+    view: RwLock<View>,
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        if let Mode::Reader { secondary } = &self.mode {
+            let _ = std::fs::remove_dir_all(secondary);
+        }
+    }
+}
+
+fn cf_options(name: &str, cache: &Cache) -> Options {
+    let mut o = Options::default();
+    let mut b = BlockBasedOptions::default();
+    b.set_block_cache(cache);
+    b.set_format_version(5);
+    b.set_cache_index_and_filter_blocks(true);
+    b.set_pin_top_level_index_and_filter(true);
+    b.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    // Partitioned index and filters: a single large filter block would not
+    // fit a cache shard and would be re-read on every lookup.
+    b.set_index_type(BlockBasedIndexType::TwoLevelIndexSearch);
+    b.set_partition_filters(true);
+    b.set_metadata_block_size(4096);
+    b.set_bloom_filter(10.0, false);
+    if name == CF_POSTINGS {
+        b.set_block_size(8 << 10);
+        o.set_merge_operator_associative("provscan-postings-1", codec::merge_operator);
+        o.set_write_buffer_size(64 << 20);
+    } else {
+        o.set_write_buffer_size(16 << 20);
+    }
+    o.set_block_based_table_factory(&b);
+    o.set_compression_type(DBCompressionType::Lz4);
+    o.set_level_compaction_dynamic_level_bytes(true);
+    o
+}
+
+fn db_options() -> Options {
+    let mut o = Options::default();
+    o.create_if_missing(false);
+    o.create_missing_column_families(false);
+    // Secondary instances must keep the files the primary deletes.
+    o.set_max_open_files(-1);
+    o.set_max_background_jobs(2);
+    o.set_keep_log_file_num(2);
+    o.set_max_log_file_size(1 << 20);
+    o
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn corrupt(cf: &'static str, what: impl Into<String>) -> IndexError {
+    IndexError::Corrupt { cf, what: what.into() }
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(cf: &'static str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(cf, e.to_string()))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("records serialize")
+}
+
+static SECONDARY_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Per-file result of analysis, kept small: the bytes are not kept.
+struct Analyzed {
+    meta: ContentMeta,
+    fps: Vec<(u64, Entry)>,
+}
+
+impl Index {
+    /// Opens the index in `dir` for writing, creating it if allowed. Undoes
+    /// an add that a crash interrupted.
+    pub fn open(dir: &Path, opts: &OpenOptions) -> Result<Index> {
+        let cache = Cache::new_lru_cache(opts.cache_bytes);
+        let exists = dir.join("CURRENT").exists();
+        if !exists {
+            if !opts.create {
+                return Err(IndexError::Missing(dir.to_path_buf()));
+            }
+            let non_empty = dir.read_dir().map(|mut d| d.next().is_some()).unwrap_or(false);
+            if non_empty {
+                return Err(IndexError::NotAnIndex(dir.to_path_buf()));
+            }
+            std::fs::create_dir_all(dir)?;
+            let mut o = db_options();
+            o.create_if_missing(true);
+            o.create_missing_column_families(true);
+            let cfs = ALL_CFS
+                .iter()
+                .map(|n| ColumnFamilyDescriptor::new(*n, cf_options(n, &cache)));
+            let db = DB::open_cf_descriptors(&o, dir, cfs).map_err(|e| lock_error(dir, e))?;
+            let meta = db.cf_handle(CF_META).expect("meta cf");
+            let mut b = WriteBatch::default();
+            b.put_cf(meta, meta::FORMAT, FORMAT_VERSION.to_string());
+            b.put_cf(meta, meta::PARAMS, to_json(&EngineParams::of(opts.params)));
+            b.put_cf(meta, meta::COMMON, to_json(&opts.common.unwrap_or_default()));
+            b.put_cf(meta, meta::COUNTS, to_json(&Counts::default()));
+            let mut w = WriteOptions::default();
+            w.set_sync(true);
+            db.write_opt(b, &w)?;
+            drop(db);
+        }
+        let cfs = check_cfs(dir)?;
+        let descriptors = cfs.iter().map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, &cache)));
+        let db = DB::open_cf_descriptors(&db_options(), dir, descriptors).map_err(|e| lock_error(dir, e))?;
+        let index = Index::finish_open(db, dir, Mode::Writer, opts)?;
+        if let Some(policy) = opts.common {
+            index.set_common_policy(policy)?;
+        }
+        index.recover()?;
+        let _ = std::fs::remove_dir_all(index.ingest_dir());
+        Ok(index)
+    }
+
+    /// Opens the index for reading only, as a RocksDB secondary instance:
+    /// works while a writer is adding; [`Index::refresh`] catches up with it.
+    pub fn open_reader(dir: &Path, opts: &OpenOptions) -> Result<Index> {
+        if !dir.join("CURRENT").exists() {
+            return Err(IndexError::Missing(dir.to_path_buf()));
+        }
+        let cfs = check_cfs(dir)?;
+        let cache = Cache::new_lru_cache(opts.cache_bytes);
+        let secondary = std::env::temp_dir().join(format!(
+            "provscan-reader-{}-{}",
+            std::process::id(),
+            SECONDARY_SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&secondary)?;
+        let descriptors = cfs.iter().map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, &cache)));
+        let db = DB::open_cf_descriptors_as_secondary(&db_options(), dir, &secondary, descriptors);
+        let db = match db {
+            Ok(db) => db,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&secondary);
+                return Err(e.into());
+            }
+        };
+        Index::finish_open(db, dir, Mode::Reader { secondary }, opts)
+    }
+
+    fn finish_open(db: DB, dir: &Path, mode: Mode, opts: &OpenOptions) -> Result<Index> {
+        let meta = db.cf_handle(CF_META).ok_or_else(|| IndexError::NotAnIndex(dir.to_path_buf()))?;
+        let format = db
+            .get_cf(meta, meta::FORMAT)?
+            .ok_or_else(|| IndexError::NotAnIndex(dir.to_path_buf()))?;
+        let found: u32 = std::str::from_utf8(&format)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| corrupt(CF_META, "format_version"))?;
+        if found != FORMAT_VERSION {
+            return Err(IndexError::FormatMismatch {
+                path: dir.to_path_buf(),
+                found,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let stored: EngineParams =
+            from_json(CF_META, &db.get_cf(meta, meta::PARAMS)?.ok_or_else(|| corrupt(CF_META, "no engine_params"))?)?;
+        let wanted = EngineParams::of(opts.params);
+        if stored != wanted {
+            return Err(IndexError::ParamsMismatch {
+                path: dir.to_path_buf(),
+                index: Box::new(stored),
+                engine: Box::new(wanted),
+            });
+        }
+        let common = match db.get_cf(meta, meta::COMMON)? {
+            Some(b) => from_json(CF_META, &b)?,
+            None => CommonPolicy::default(),
+        };
+        let index = Index {
+            db,
+            dir: dir.to_path_buf(),
+            mode,
+            params: stored,
+            engine_params: opts.params,
+            common: RwLock::new(common),
+            view: RwLock::new(View::default()),
+        };
+        *index.view.write().unwrap() = index.load_view()?;
+        Ok(index)
+    }
+
+    fn cf(&self, name: &str) -> &ColumnFamily {
+        self.db.cf_handle(name).expect("column family opened")
+    }
+
+    fn ingest_dir(&self) -> PathBuf {
+        self.dir.join("ingest-tmp")
+    }
+
+    fn writer(&self) -> Result<()> {
+        match self.mode {
+            Mode::Writer => Ok(()),
+            Mode::Reader { .. } => Err(IndexError::ReadOnly),
+        }
+    }
+
+    fn meta_u64(&self, key: &[u8]) -> Result<u64> {
+        match self.db.get_cf(self.cf(CF_META), key)? {
+            Some(b) => std::str::from_utf8(&b)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| corrupt(CF_META, String::from_utf8_lossy(key).into_owned())),
+            None => Ok(0),
+        }
+    }
+
+    fn load_view(&self) -> Result<View> {
+        let committed = self.meta_u64(meta::COMMITTED)?;
+        let mut dead = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_DEAD), IteratorMode::Start) {
+            let (k, v) = item?;
+            let s = codec::read_u64(&k).ok_or_else(|| corrupt(CF_DEAD, "key"))?;
+            let e = codec::read_u64(&v).ok_or_else(|| corrupt(CF_DEAD, "value"))?;
+            dead.push((s, e));
+        }
+        let counts = match self.db.get_cf(self.cf(CF_META), meta::COUNTS)? {
+            Some(b) => from_json(CF_META, &b)?,
+            None => Counts::default(),
+        };
+        Ok(View {
+            committed,
+            dead,
+            counts,
+        })
+    }
+
+    /// Engine parameters the index was built with.
+    pub fn params(&self) -> &EngineParams {
+        &self.params
+    }
+
+    /// The engine parameters to analyze queries with.
+    pub fn engine_params(&self) -> engine::Params {
+        self.engine_params
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn common_policy(&self) -> CommonPolicy {
+        *self.common.read().unwrap()
+    }
+
+    /// Changes the common-fingerprint policy (stored when writing; for this
+    /// instance only when reading).
+    pub fn set_common_policy(&self, policy: CommonPolicy) -> Result<()> {
+        if self.writer().is_ok() {
+            self.db.put_cf(self.cf(CF_META), meta::COMMON, to_json(&policy))?;
+        }
+        *self.common.write().unwrap() = policy;
+        Ok(())
+    }
+
+    /// Catches a reader up with the writer: afterwards it sees every add
+    /// committed so far. A no-op for the writer.
+    pub fn refresh(&self) -> Result<()> {
+        if let Mode::Reader { .. } = self.mode {
+            let mut view = self.view.write().unwrap();
+            self.db.try_catch_up_with_primary()?;
+            *view = self.load_view()?;
+        }
+        Ok(())
+    }
+
+    // --- recovery and purge ---------------------------------------------------
+
+    /// Marks the ids of an interrupted add dead and drops its postings.
+    fn recover(&self) -> Result<()> {
+        let meta_cf = self.cf(CF_META);
+        if let Some(p) = self.db.get_cf(meta_cf, meta::PENDING)? {
+            let pending: Pending = from_json(CF_META, &p)?;
+            let mut b = WriteBatch::default();
+            b.put_cf(self.cf(CF_DEAD), codec::u64_key(pending.first_content), codec::u64_key(pending.end_content));
+            b.delete_cf(meta_cf, meta::PENDING);
+            let committed = self.meta_u64(meta::COMMITTED)?.max(pending.end_content);
+            b.put_cf(meta_cf, meta::COMMITTED, committed.to_string());
+            self.write_sync(b)?;
+            *self.view.write().unwrap() = self.load_view()?;
+        }
+        if !self.view.read().unwrap().dead.is_empty() {
+            self.purge()?;
+        }
+        Ok(())
+    }
+
+    fn write_sync(&self, b: WriteBatch) -> Result<()> {
+        let mut w = WriteOptions::default();
+        w.set_sync(true);
+        self.db.write_opt(b, &w)?;
+        Ok(())
+    }
+
+    /// Rewrites posting lists that mention dead contents; returns the number
+    /// of fingerprint keys deleted. Idempotent, so a crash midway is repaired
+    /// by the next open.
+    fn purge(&self) -> Result<u64> {
+        let view = self.view.read().unwrap().clone();
+        if view.dead.is_empty() {
+            return Ok(0);
+        }
+        let cf = self.cf(CF_POSTINGS);
+        let mut batch = WriteBatch::default();
+        let mut deleted = 0u64;
+        let mut rewritten = 0u64;
+        for item in self.db.iterator_cf(cf, IteratorMode::Start) {
+            let (k, v) = item?;
+            let Some(PostingList::List(entries)) = codec::decode(&v) else {
+                continue;
+            };
+            // Dead ids are exactly the ones not live below the watermark;
+            // ids above it cannot be present once no add is pending.
+            if entries.iter().all(|e| view.live(e.content)) {
+                continue;
+            }
+            let mut kept: Vec<Entry> = entries.into_iter().filter(|e| view.live(e.content)).collect();
+            if kept.is_empty() {
+                batch.delete_cf(cf, &k);
+                deleted += 1;
+            } else {
+                batch.put_cf(cf, &k, codec::encode_list(&mut kept));
+            }
+            rewritten += 1;
+            if batch.len() >= 50_000 {
+                self.db.write(std::mem::take(&mut batch))?;
+            }
+        }
+        self.db.write(batch)?;
+        let mut b = WriteBatch::default();
+        for (s, _) in &view.dead {
+            b.delete_cf(self.cf(CF_DEAD), codec::u64_key(*s));
+        }
+        self.write_sync(b)?;
+        if rewritten > 0 {
+            self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+        }
+        *self.view.write().unwrap() = self.load_view()?;
+        Ok(deleted)
+    }
+
+    // --- add ------------------------------------------------------------------
+
+    /// Whether `project`@`version` is in the index.
+    pub fn has_version(&self, project: &str, version: &str) -> Result<bool> {
+        Ok(self
+            .db
+            .get_pinned_cf(self.cf(CF_VERSIONS), version_name_key(project, version))?
+            .is_some())
+    }
+
+    /// Adds one version. Atomic: a crash leaves it absent, and adding it
+    /// again completes it. A version already present is left alone.
+    pub fn add(&self, input: VersionInput, opts: &AddOptions) -> Result<AddReport> {
+        self.writer()?;
+        for name in [&input.project, &input.version] {
+            if name.contains('\0') || name.is_empty() {
+                return Err(IndexError::BadName(name.clone()));
+            }
+        }
+        if self.has_version(&input.project, &input.version)? {
+            return Ok(AddReport {
+                already_present: true,
+                ..AddReport::default()
+            });
+        }
+        let progress = |p: Progress| {
+            if let Some(f) = &opts.progress {
+                f(&p)
+            }
+        };
+        let VersionInput {
+            project,
+            version,
+            source_spec,
+            declared_license,
+            release_date,
+            files,
+            skipped: caller_skipped,
+        } = input;
+        let mut skipped = caller_skipped;
+
+        // 1. Hash; drop duplicate paths.
+        progress(Progress::Stage(Stage::Hashing));
+        let mut seen_paths = HashSet::new();
+        let mut files: Vec<_> = files
+            .into_iter()
+            .filter(|f| {
+                let fresh = seen_paths.insert(f.path.clone());
+                if !fresh {
+                    skipped.push(SkippedFile {
+                        path: f.path.clone(),
+                        reason: "duplicate path".into(),
+                    });
+                }
+                fresh
+            })
+            .collect();
+        let digests: Vec<FileDigests> = files.par_iter().map(|f| FileDigests::of(&f.bytes)).collect();
+
+        // 2. Which contents are known already.
+        let exact_keys: Vec<Vec<u8>> = digests.iter().map(|d| exact_key(&d.exact.0)).collect();
+        let known: Vec<Option<u64>> = self
+            .db
+            .batched_multi_get_cf(self.cf(CF_DIGESTS), &exact_keys, false)
+            .into_iter()
+            .map(|r| r.map(|v| v.and_then(|v| codec::read_u64(&v))))
+            .collect::<std::result::Result<_, _>>()?;
+
+        // 3. New distinct contents, each with a tentative id.
+        let next_content = self.meta_u64(meta::NEXT_CONTENT)?;
+        let mut new_ids: HashMap<Digest, u64> = HashMap::new();
+        let mut to_analyze: Vec<usize> = Vec::new();
+        for (i, d) in digests.iter().enumerate() {
+            if known[i].is_none() && !new_ids.contains_key(&d.exact) {
+                new_ids.insert(d.exact, next_content + new_ids.len() as u64);
+                to_analyze.push(i);
+            }
+        }
+        let end_content = next_content + new_ids.len() as u64;
+        let new_bytes: u64 = to_analyze.iter().map(|&i| files[i].bytes.len() as u64).sum();
+        progress(Progress::Planned {
+            files: to_analyze.len() as u64,
+            bytes: new_bytes,
+        });
+        let use_batch = new_bytes < opts.batch_limit_bytes;
+
+        // 4. Analyze in chunks; on the ingest path each chunk becomes an SST.
+        let mut metas: HashMap<u64, ContentMeta> = HashMap::new();
+        let mut analysis_skips: HashMap<Digest, String> = HashMap::new();
+        let mut batch_postings: Vec<(u64, Entry)> = Vec::new();
+        let mut sst_files: Vec<PathBuf> = Vec::new();
+        let mut fingerprints = 0u64;
+        if !use_batch {
+            let pending = Pending {
+                project: project.clone(),
+                version: version.clone(),
+                first_content: next_content,
+                end_content,
+            };
+            let mut b = WriteBatch::default();
+            b.put_cf(self.cf(CF_META), meta::PENDING, to_json(&pending));
+            b.put_cf(self.cf(CF_META), meta::NEXT_CONTENT, end_content.to_string());
+            self.write_sync(b)?;
+            progress(Progress::Stage(Stage::Reserved));
+            std::fs::create_dir_all(self.ingest_dir())?;
+        }
+        progress(Progress::Stage(Stage::Analyzing));
+        let mut start = 0;
+        while start < to_analyze.len() {
+            let mut end = start;
+            let mut chunk_bytes = 0u64;
+            while end < to_analyze.len() && (end == start || chunk_bytes < opts.chunk_bytes) {
+                chunk_bytes += files[to_analyze[end]].bytes.len() as u64;
+                end += 1;
+            }
+            let chunk = &to_analyze[start..end];
+            let results: Vec<(usize, std::result::Result<Analyzed, String>)> = chunk
+                .par_iter()
+                .map_init(
+                    || Analyzer::new(self.engine_params),
+                    |an, &i| {
+                        let f = &files[i];
+                        let id = new_ids[&digests[i].exact];
+                        let r = analyze_one(an, id, &f.path, &f.bytes, &digests[i], f);
+                        progress(Progress::File {
+                            bytes: f.bytes.len() as u64,
+                        });
+                        (i, r)
+                    },
+                )
+                .collect();
+            // The bytes are no longer needed: free them as we go.
+            for &i in chunk {
+                files[i].bytes = Vec::new();
+                files[i].bytes.shrink_to_fit();
+            }
+            let mut postings: Vec<(u64, Entry)> = Vec::new();
+            for (i, r) in results {
+                match r {
+                    Ok(a) => {
+                        fingerprints += a.fps.len() as u64;
+                        postings.extend(a.fps);
+                        metas.insert(a.meta.id, a.meta);
+                    }
+                    Err(reason) => {
+                        analysis_skips.insert(digests[i].exact, reason);
+                    }
+                }
+            }
+            if use_batch {
+                batch_postings.append(&mut postings);
+            } else if !postings.is_empty() {
+                let path = self.ingest_dir().join(format!("{}-{}.sst", next_content, sst_files.len()));
+                self.write_sst(&path, postings)?;
+                sst_files.push(path);
+            }
+            start = end;
+        }
+        if !use_batch {
+            progress(Progress::Stage(Stage::Written));
+            if !sst_files.is_empty() {
+                let mut io = IngestExternalFileOptions::default();
+                io.set_move_files(true);
+                self.db.ingest_external_file_cf_opts(self.cf(CF_POSTINGS), &io, sst_files)?;
+            }
+            let _ = std::fs::remove_dir_all(self.ingest_dir());
+            progress(Progress::Stage(Stage::Ingested));
+        }
+
+        // 5. Commit everything else in one synced batch.
+        let mut b = WriteBatch::default();
+        if use_batch {
+            let cf = self.cf(CF_POSTINGS);
+            for (hash, value) in group_postings(batch_postings) {
+                b.merge_cf(cf, codec::u64_key(hash), value);
+            }
+        }
+        let vid = self.meta_u64(meta::NEXT_VERSION)? as u32;
+        let mut report = AddReport {
+            version_id: vid,
+            write_path: if use_batch { "batch" } else { "ingest" },
+            fingerprints,
+            ..AddReport::default()
+        };
+        let mut first_use: HashSet<u64> = HashSet::new();
+        for (i, f) in files.iter().enumerate() {
+            let d = &digests[i];
+            let id = match known[i] {
+                Some(id) => {
+                    report.reused_contents += 1;
+                    id
+                }
+                None => {
+                    if let Some(reason) = analysis_skips.get(&d.exact) {
+                        skipped.push(SkippedFile {
+                            path: f.path.clone(),
+                            reason: reason.clone(),
+                        });
+                        continue;
+                    }
+                    let id = new_ids[&d.exact];
+                    if !first_use.insert(id) {
+                        report.reused_contents += 1;
+                    }
+                    id
+                }
+            };
+            let size = digests_size(&metas, id, known[i].is_some(), &f.bytes);
+            report.files += 1;
+            report.bytes += size;
+            let license = f.license.as_ref().map(to_json).unwrap_or_default();
+            b.put_cf(self.cf(CF_OCCURRENCES), occurrence_key(id, vid, &f.path), license);
+            b.put_cf(self.cf(CF_VERSION_FILES), version_file_key(vid, &f.path), codec::u64_key(id));
+        }
+        for (id, m) in &metas {
+            let d_exact = hex_digest(&m.exact);
+            let d_norm = hex_digest(&m.normalized);
+            b.put_cf(self.cf(CF_CONTENTS), codec::u64_key(*id), to_json(m));
+            b.put_cf(self.cf(CF_DIGESTS), exact_key(&d_exact), codec::u64_key(*id));
+            b.put_cf(self.cf(CF_DIGESTS), normalized_key(&d_norm, *id), b"");
+        }
+        report.new_contents = metas.len() as u64;
+        skipped.sort_by(|a, c| a.path.cmp(&c.path));
+        let info = VersionInfo {
+            id: vid,
+            project: project.clone(),
+            version: version.clone(),
+            source_spec,
+            declared_license,
+            release_date,
+            files: report.files,
+            bytes: report.bytes,
+            new_contents: report.new_contents,
+            skipped: skipped.clone(),
+            indexed_at: now_secs(),
+        };
+        let name_key = version_name_key(&project, &version);
+        b.put_cf(self.cf(CF_VERSIONS), &name_key, to_json(&info));
+        b.put_cf(self.cf(CF_VERSIONS), version_id_key(vid), &name_key);
+        let meta_cf = self.cf(CF_META);
+        let mut counts = self.view.read().unwrap().counts;
+        counts.versions += 1;
+        counts.contents += report.new_contents;
+        counts.occurrences += report.files;
+        counts.source_bytes += report.bytes;
+        b.put_cf(meta_cf, meta::COUNTS, to_json(&counts));
+        b.put_cf(meta_cf, meta::NEXT_VERSION, (vid as u64 + 1).to_string());
+        b.put_cf(meta_cf, meta::NEXT_CONTENT, end_content.to_string());
+        let committed = self.meta_u64(meta::COMMITTED)?.max(end_content);
+        b.put_cf(meta_cf, meta::COMMITTED, committed.to_string());
+        b.delete_cf(meta_cf, meta::PENDING);
+        self.write_sync(b)?;
+        *self.view.write().unwrap() = self.load_view()?;
+        progress(Progress::Stage(Stage::Committed));
+        report.skipped = skipped;
+        Ok(report)
+    }
+
+    fn write_sst(&self, path: &Path, postings: Vec<(u64, Entry)>) -> Result<()> {
+        let cache = Cache::new_lru_cache(8 << 20);
+        let opts = cf_options(CF_POSTINGS, &cache);
+        let mut w = SstFileWriter::create(&opts);
+        w.open(path)?;
+        for (hash, value) in group_postings(postings) {
+            w.merge(codec::u64_key(hash), value)?;
+        }
+        w.finish()?;
+        Ok(())
+    }
+
+    // --- remove ---------------------------------------------------------------
+
+    /// Removes one version, or every version of a project, dropping contents
+    /// (and their fingerprints) no longer referenced.
+    pub fn remove(&self, project: &str, version: Option<&str>) -> Result<RemoveReport> {
+        self.writer()?;
+        let targets: Vec<VersionInfo> = match version {
+            Some(v) => self.version(project, v)?.into_iter().collect(),
+            None => self.versions(project)?,
+        };
+        let mut report = RemoveReport::default();
+        if targets.is_empty() {
+            return Ok(report);
+        }
+        let removed_vids: HashSet<u32> = targets.iter().map(|v| v.id).collect();
+        let mut b = WriteBatch::default();
+        let mut affected: BTreeSet<u64> = BTreeSet::new();
+        let mut counts = self.view.read().unwrap().counts;
+        for v in &targets {
+            let prefix = v.id.to_be_bytes();
+            for item in self.prefix_iter(CF_VERSION_FILES, &prefix) {
+                let (k, val) = item?;
+                let path = std::str::from_utf8(&k[4..]).map_err(|_| corrupt(CF_VERSION_FILES, "path"))?;
+                let id = codec::read_u64(&val).ok_or_else(|| corrupt(CF_VERSION_FILES, "value"))?;
+                b.delete_cf(self.cf(CF_VERSION_FILES), &k);
+                b.delete_cf(self.cf(CF_OCCURRENCES), occurrence_key(id, v.id, path));
+                affected.insert(id);
+                counts.occurrences = counts.occurrences.saturating_sub(1);
+            }
+            b.delete_cf(self.cf(CF_VERSIONS), version_name_key(&v.project, &v.version));
+            b.delete_cf(self.cf(CF_VERSIONS), version_id_key(v.id));
+            counts.versions = counts.versions.saturating_sub(1);
+            counts.source_bytes = counts.source_bytes.saturating_sub(v.bytes);
+            report.versions.push((v.project.clone(), v.version.clone()));
+        }
+        let mut dead: Vec<u64> = Vec::new();
+        for &id in &affected {
+            let still_used = self.prefix_iter(CF_OCCURRENCES, &codec::u64_key(id)).any(|item| {
+                item.ok()
+                    .and_then(|(k, _)| codec::read_u32(&k[8..]))
+                    .is_some_and(|vid| !removed_vids.contains(&vid))
+            });
+            if still_used {
+                continue;
+            }
+            if let Some(m) = self.content(id)? {
+                b.delete_cf(self.cf(CF_CONTENTS), codec::u64_key(id));
+                b.delete_cf(self.cf(CF_DIGESTS), exact_key(&hex_digest(&m.exact)));
+                b.delete_cf(self.cf(CF_DIGESTS), normalized_key(&hex_digest(&m.normalized), id));
+            }
+            dead.push(id);
+        }
+        for (s, e) in coalesce(&dead) {
+            b.put_cf(self.cf(CF_DEAD), codec::u64_key(s), codec::u64_key(e));
+        }
+        counts.contents = counts.contents.saturating_sub(dead.len() as u64);
+        b.put_cf(self.cf(CF_META), meta::COUNTS, to_json(&counts));
+        self.write_sync(b)?;
+        *self.view.write().unwrap() = self.load_view()?;
+        report.dropped_contents = dead.len() as u64;
+        report.dropped_fingerprints = self.purge()?;
+        Ok(report)
+    }
+
+    fn prefix_iter<'a>(
+        &'a self,
+        cf: &str,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = std::result::Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>> + 'a {
+        let mut ro = ReadOptions::default();
+        if let Some(end) = prefix_end(prefix) {
+            ro.set_iterate_upper_bound(end);
+        }
+        self.db
+            .iterator_cf_opt(self.cf(cf), ro, IteratorMode::From(prefix, Direction::Forward))
+    }
+
+    // --- lookups --------------------------------------------------------------
+
+    /// Postings of each hash, common fingerprints left out. One batched
+    /// `multi_get` for the whole slice.
+    pub fn postings(&self, hashes: &[u64]) -> Result<PostingLookup> {
+        let view = self.view.read().unwrap();
+        let threshold = self.common.read().unwrap().threshold(view.counts.contents);
+        let mut order: Vec<usize> = (0..hashes.len()).collect();
+        order.sort_unstable_by_key(|&i| hashes[i]);
+        let keys: Vec<[u8; 8]> = order.iter().map(|&i| codec::u64_key(hashes[i])).collect();
+        let values = self.db.batched_multi_get_cf(self.cf(CF_POSTINGS), &keys, true);
+        let mut out = PostingLookup {
+            postings: vec![Vec::new(); hashes.len()],
+            common: vec![false; hashes.len()],
+        };
+        for (slot, value) in order.into_iter().zip(values) {
+            let Some(value) = value? else { continue };
+            match codec::decode(&value) {
+                Some(PostingList::List(entries)) => {
+                    let live: Vec<Entry> = entries.into_iter().filter(|e| view.live(e.content)).collect();
+                    let mut df = 0u64;
+                    let mut last = None;
+                    for e in &live {
+                        if last != Some(e.content) {
+                            df += 1;
+                            last = Some(e.content);
+                        }
+                    }
+                    if df > threshold {
+                        out.common[slot] = true;
+                    } else {
+                        out.postings[slot] = live.into_iter().map(to_posting).collect();
+                    }
+                }
+                Some(PostingList::Saturated { .. }) => out.common[slot] = true,
+                None => return Err(corrupt(CF_POSTINGS, format!("posting list of {:016x}", hashes[slot]))),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The content that is byte-identical to `digest`.
+    pub fn content_by_exact(&self, digest: &Digest) -> Result<Option<u64>> {
+        Ok(self
+            .db
+            .get_pinned_cf(self.cf(CF_DIGESTS), exact_key(&digest.0))?
+            .and_then(|v| codec::read_u64(&v)))
+    }
+
+    /// Contents equal to `digest` once CRLF is turned into LF.
+    pub fn contents_by_normalized(&self, digest: &Digest) -> Result<Vec<u64>> {
+        let prefix = normalized_prefix(&digest.0);
+        let mut out = Vec::new();
+        for item in self.prefix_iter(CF_DIGESTS, &prefix) {
+            let (k, _) = item?;
+            out.push(codec::read_u64(&k[prefix.len()..]).ok_or_else(|| corrupt(CF_DIGESTS, "key"))?);
+        }
+        Ok(out)
+    }
+
+    /// Whole-file lookup: the exact match first, then line-ending variants.
+    pub fn find_file(&self, digests: &FileDigests) -> Result<Vec<FileMatch>> {
+        let mut out = Vec::new();
+        let exact = self.content_by_exact(&digests.exact)?;
+        if let Some(content) = exact {
+            out.push(FileMatch { content, exact: true });
+        }
+        for content in self.contents_by_normalized(&digests.normalized)? {
+            if Some(content) != exact {
+                out.push(FileMatch { content, exact: false });
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn content(&self, id: u64) -> Result<Option<ContentMeta>> {
+        match self.db.get_pinned_cf(self.cf(CF_CONTENTS), codec::u64_key(id))? {
+            Some(b) => Ok(Some(from_json(CF_CONTENTS, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every (project, version, path) holding content `id`.
+    pub fn occurrences(&self, id: u64) -> Result<Vec<Occurrence>> {
+        let mut names: HashMap<u32, (String, String)> = HashMap::new();
+        let mut out = Vec::new();
+        for item in self.prefix_iter(CF_OCCURRENCES, &codec::u64_key(id)) {
+            let (k, v) = item?;
+            let vid = codec::read_u32(&k[8..]).ok_or_else(|| corrupt(CF_OCCURRENCES, "key"))?;
+            let path = String::from_utf8_lossy(&k[12..]).into_owned();
+            if let std::collections::hash_map::Entry::Vacant(e) = names.entry(vid) {
+                match self.version_name(vid)? {
+                    Some(n) => {
+                        e.insert(n);
+                    }
+                    // Not visible in this view (a reader between catch-ups).
+                    None => continue,
+                }
+            }
+            let (project, version) = names[&vid].clone();
+            let license = if v.is_empty() { None } else { Some(from_json(CF_OCCURRENCES, &v)?) };
+            out.push(Occurrence {
+                project,
+                version,
+                path,
+                license,
+            });
+        }
+        Ok(out)
+    }
+
+    fn version_name(&self, vid: u32) -> Result<Option<(String, String)>> {
+        let Some(k) = self.db.get_cf(self.cf(CF_VERSIONS), version_id_key(vid))? else {
+            return Ok(None);
+        };
+        let body = k.get(1..).ok_or_else(|| corrupt(CF_VERSIONS, "id record"))?;
+        let nul = body
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| corrupt(CF_VERSIONS, "id record"))?;
+        Ok(Some((
+            String::from_utf8_lossy(&body[..nul]).into_owned(),
+            String::from_utf8_lossy(&body[nul + 1..]).into_owned(),
+        )))
+    }
+
+    pub fn version(&self, project: &str, version: &str) -> Result<Option<VersionInfo>> {
+        match self.db.get_pinned_cf(self.cf(CF_VERSIONS), version_name_key(project, version))? {
+            Some(b) => Ok(Some(from_json(CF_VERSIONS, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The files of one version as (path, content id), sorted by path.
+    pub fn version_files(&self, project: &str, version: &str) -> Result<Vec<(String, u64)>> {
+        let Some(info) = self.version(project, version)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(info.files as usize);
+        for item in self.prefix_iter(CF_VERSION_FILES, &info.id.to_be_bytes()) {
+            let (k, v) = item?;
+            let path = String::from_utf8_lossy(&k[4..]).into_owned();
+            out.push((path, codec::read_u64(&v).ok_or_else(|| corrupt(CF_VERSION_FILES, "value"))?));
+        }
+        Ok(out)
+    }
+
+    /// Versions of one project, in the order they were added.
+    pub fn versions(&self, project: &str) -> Result<Vec<VersionInfo>> {
+        let mut out: Vec<VersionInfo> = Vec::new();
+        for item in self.prefix_iter(CF_VERSIONS, &project_prefix(project)) {
+            let (_, v) = item?;
+            out.push(from_json(CF_VERSIONS, &v)?);
+        }
+        out.sort_by_key(|v| v.id);
+        Ok(out)
+    }
+
+    /// Every version, sorted by project then order of addition.
+    pub fn all_versions(&self) -> Result<Vec<VersionInfo>> {
+        let mut out: Vec<VersionInfo> = Vec::new();
+        for item in self.prefix_iter(CF_VERSIONS, b"n") {
+            let (_, v) = item?;
+            out.push(from_json(CF_VERSIONS, &v)?);
+        }
+        out.sort_by(|a, b| a.project.cmp(&b.project).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    pub fn projects(&self) -> Result<Vec<String>> {
+        let mut out: Vec<String> = self.all_versions()?.into_iter().map(|v| v.project).collect();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Counts, including a full pass over the fingerprints.
+    pub fn stats(&self) -> Result<Stats> {
+        let view = self.view.read().unwrap().clone();
+        let policy = self.common_policy();
+        let threshold = policy.threshold(view.counts.contents);
+        let mut s = Stats {
+            format_version: FORMAT_VERSION,
+            params: Some(self.params.clone()),
+            projects: self.projects()?.len() as u64,
+            versions: view.counts.versions,
+            contents: view.counts.contents,
+            occurrences: view.counts.occurrences,
+            source_bytes: view.counts.source_bytes,
+            common_threshold: threshold,
+            common_policy: Some(policy),
+            ..Stats::default()
+        };
+        for item in self.db.iterator_cf(self.cf(CF_POSTINGS), IteratorMode::Start) {
+            let (_, v) = item?;
+            match codec::decode(&v) {
+                Some(PostingList::List(entries)) => {
+                    let live: Vec<&Entry> = entries.iter().filter(|e| view.live(e.content)).collect();
+                    if live.is_empty() {
+                        continue;
+                    }
+                    s.fingerprints += 1;
+                    s.postings += live.len() as u64;
+                    let mut df = 0u64;
+                    let mut last = None;
+                    for e in live {
+                        if last != Some(e.content) {
+                            df += 1;
+                            last = Some(e.content);
+                        }
+                    }
+                    if df > threshold {
+                        s.common_fingerprints += 1;
+                    }
+                }
+                Some(PostingList::Saturated { .. }) => {
+                    s.fingerprints += 1;
+                    s.common_fingerprints += 1;
+                }
+                None => return Err(corrupt(CF_POSTINGS, "undecodable posting list")),
+            }
+        }
+        s.bytes_on_disk = dir_size(&self.dir);
+        Ok(s)
+    }
+
+    /// Flushes memtables to SST files (used by tests and fixtures).
+    pub fn flush(&self) -> Result<()> {
+        for name in ALL_CFS {
+            self.db.flush_cf(self.cf(name))?;
+        }
+        Ok(())
+    }
+
+    /// Compacts every column family (after a bulk build, for the smallest index).
+    pub fn compact(&self) -> Result<()> {
+        self.writer()?;
+        for name in ALL_CFS {
+            self.db.compact_range_cf(self.cf(name), None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
+    }
+}
+
+fn analyze_one(
+    an: &mut Analyzer,
+    id: u64,
+    path: &str,
+    bytes: &[u8],
+    digests: &FileDigests,
+    f: &crate::input::FileInput,
+) -> std::result::Result<Analyzed, String> {
+    let a = an.analyze(Path::new(path), bytes).map_err(|e| e.to_string())?;
+    let fps = a
+        .fingerprints
+        .iter()
+        .map(|fp| {
+            (
+                fp.hash,
+                Entry {
+                    content: id,
+                    pos: fp.pos,
+                    first_line: fp.first_line,
+                    last_line: fp.last_line,
+                },
+            )
+        })
+        .collect();
+    Ok(Analyzed {
+        meta: ContentMeta {
+            id,
+            exact: digests.exact.to_hex(),
+            normalized: digests.normalized.to_hex(),
+            bytes: bytes.len() as u64,
+            lines: a.lines,
+            language: a.language.name().to_string(),
+            tokens: a.tokens.len() as u32,
+            fingerprints: a.fingerprints.len() as u32,
+            fallback: a.tokens.fallback,
+            license: f.license.clone(),
+            copyrights: f.copyrights.clone(),
+        },
+        fps,
+    })
+}
+
+/// Size of one occurrence: from the content record for new contents (the
+/// bytes were freed after analysis), from the bytes otherwise.
+fn digests_size(metas: &HashMap<u64, ContentMeta>, id: u64, known: bool, bytes: &[u8]) -> u64 {
+    if known {
+        return bytes.len() as u64;
+    }
+    metas.get(&id).map(|m| m.bytes).unwrap_or(bytes.len() as u64)
+}
+
+/// Sorts postings by hash and encodes one list per hash.
+fn group_postings(mut postings: Vec<(u64, Entry)>) -> Vec<(u64, Vec<u8>)> {
+    postings.par_sort_unstable();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < postings.len() {
+        let hash = postings[i].0;
+        let mut j = i;
+        let mut entries = Vec::new();
+        while j < postings.len() && postings[j].0 == hash {
+            entries.push(postings[j].1);
+            j += 1;
+        }
+        out.push((hash, codec::encode_list(&mut entries)));
+        i = j;
+    }
+    out
+}
+
+fn to_posting(e: Entry) -> Posting {
+    Posting {
+        origin: e.content,
+        anchor: engine::align::Anchor {
+            pos: e.pos,
+            first_line: e.first_line,
+            last_line: e.last_line,
+        },
+    }
+}
+
+fn hex_digest(hex: &str) -> [u8; 32] {
+    blake3::Hash::from_hex(hex).map(|h| *h.as_bytes()).unwrap_or([0; 32])
+}
+
+/// Sorted ids into `[start, end)` runs.
+fn coalesce(ids: &[u64]) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for &id in ids {
+        match out.last_mut() {
+            Some((_, e)) if *e == id => *e += 1,
+            _ => out.push((id, id + 1)),
+        }
+    }
+    out
+}
+
+fn check_cfs(dir: &Path) -> Result<Vec<String>> {
+    let cfs = DB::list_cf(&Options::default(), dir).map_err(|_| IndexError::NotAnIndex(dir.to_path_buf()))?;
+    if !cfs.iter().any(|c| c == schema::CF_META) {
+        return Err(IndexError::NotAnIndex(dir.to_path_buf()));
+    }
+    Ok(cfs)
+}
+
+fn lock_error(dir: &Path, e: rocksdb::Error) -> IndexError {
+    let msg = e.to_string();
+    if msg.contains("lock") || msg.contains("LOCK") {
+        IndexError::Locked(dir.to_path_buf())
+    } else {
+        IndexError::Db(e)
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => total += dir_size(&e.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_liveness() {
+        let v = View {
+            committed: 100,
+            dead: vec![(10, 20), (30, 31)],
+            counts: Counts::default(),
+        };
+        assert!(v.live(0) && v.live(9) && v.live(20) && v.live(29) && v.live(31) && v.live(99));
+        assert!(!v.live(10) && !v.live(19) && !v.live(30) && !v.live(100));
+    }
+
+    #[test]
+    fn coalesces_runs() {
+        assert_eq!(coalesce(&[1, 2, 3, 7, 9, 10]), vec![(1, 4), (7, 8), (9, 11)]);
+        assert!(coalesce(&[]).is_empty());
+    }
+}

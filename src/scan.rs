@@ -1,0 +1,420 @@
+//! `provscan scan PATH...`: the main job. Each target file is fingerprinted,
+//! looked up in the index (whole file first, then snippets), aligned, and
+//! attributed to a project, its versions, a license and copyright notices;
+//! then the policy decides the exit code.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Args;
+use engine::matcher::{find_snippets, MatchParams, SnippetMatch};
+use engine::{Analyzed, Analyzer};
+use indexer::{ContentMeta, Occurrence};
+use indexer::{Index, OpenOptions};
+use rayon::prelude::*;
+
+use crate::formats::{self, OutputFormat};
+use crate::policy::{self, Policy, PolicyArgs};
+use crate::report::{Finding, FindingKind, Origin, Report, Summary};
+use crate::targets::{self, InputFile, Selection, Skipped};
+
+#[derive(Args)]
+pub struct ScanArgs {
+    /// Files, directories or archives to scan.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Index directory (default: $PROVSCAN_INDEX, else the user data directory).
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// Output format; a table on a terminal, JSON otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Write the report here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Only scan paths matching these globs (relative to each root).
+    #[arg(long)]
+    pub include: Vec<String>,
+    /// Skip paths matching these globs.
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// Smallest snippet to report, in lines.
+    #[arg(long)]
+    pub min_lines: Option<u32>,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = 8 << 20)]
+    pub max_file_size: u64,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let policy = Policy::from_args(&args.policy)?;
+    let dir = crate::index_cmd::index_dir(args.index.as_deref())?;
+    let index = open_index(&dir)?;
+    let params = index.engine_params();
+    let mut match_params = MatchParams::for_k(params.k);
+    if let Some(n) = args.min_lines {
+        match_params.align.min_lines = n;
+    }
+    let selection = Selection::new(&args.include, &args.exclude, args.max_file_size)?;
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let many = args.paths.len() > 1;
+    for root in &args.paths {
+        let (found, skips) = targets::read(root, &selection)?;
+        let prefix = |rel: String| if many { format!("{}/{rel}", root.display()) } else { rel };
+        files.extend(found.into_iter().map(|f| InputFile { rel: prefix(f.rel), bytes: f.bytes }));
+        skipped.extend(skips.into_iter().map(|s| Skipped { path: prefix(s.path), ..s }));
+    }
+    let scanner = Scanner {
+        index: &index,
+        params: match_params,
+        attribution: Mutex::new(HashMap::new()),
+    };
+    let bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
+    let file_count = files.len();
+    let results: Vec<Result<Vec<Finding>, Skipped>> = files
+        .par_iter()
+        .map_init(|| Analyzer::new(params), |a, f| scanner.scan_file(a, f))
+        .collect();
+    let mut findings = Vec::new();
+    for r in results {
+        match r {
+            Ok(fs) => findings.extend(fs),
+            Err(s) => skipped.push(s),
+        }
+    }
+    let summary = Summary {
+        files: file_count,
+        bytes,
+        findings: findings.len(),
+        findings_by_license_class: Default::default(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    let mut report = Report::new(findings, skipped, summary);
+    policy::fill_license_classes(&mut report);
+    let verdict = policy::evaluate(&report, &policy);
+    let ctx = format_context(&args.paths, &index)?;
+    write_report(&args, &report, &verdict, &ctx)?;
+    for (i, reason) in &verdict.violations {
+        let f = &report.findings[*i];
+        eprintln!("policy: {}:{}-{}: {reason}", f.path, f.target_lines[0], f.target_lines[1]);
+    }
+    Ok(if verdict.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn open_index(dir: &Path) -> anyhow::Result<Index> {
+    let opts = OpenOptions {
+        create: false,
+        ..OpenOptions::default()
+    };
+    Index::open_reader(dir, &opts).with_context(|| {
+        format!(
+            "cannot open the index at {} (build one with `provscan index add`, or pass --index)",
+            dir.display()
+        )
+    })
+}
+
+fn format_context(paths: &[PathBuf], index: &Index) -> anyhow::Result<formats::Context> {
+    let mut ctx = match paths {
+        [one] => formats::Context::for_root(one),
+        _ => formats::Context::new("scan", None),
+    };
+    for v in index.all_versions()? {
+        ctx.sources.insert((v.project, v.version), v.source_spec);
+    }
+    Ok(ctx)
+}
+
+fn write_report(
+    args: &ScanArgs,
+    report: &Report,
+    verdict: &policy::Verdict,
+    ctx: &formats::Context,
+) -> anyhow::Result<()> {
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if to_terminal { OutputFormat::Table } else { OutputFormat::Json });
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    formats::write(format, report, verdict, ctx, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// What the index knows about one origin content, fetched once per scan.
+struct ContentInfo {
+    meta: ContentMeta,
+    occurrences: Vec<Occurrence>,
+}
+
+struct Scanner<'a> {
+    index: &'a Index,
+    params: MatchParams,
+    attribution: Mutex<HashMap<u64, Arc<ContentInfo>>>,
+}
+
+impl Scanner<'_> {
+    fn scan_file(&self, analyzer: &mut Analyzer, file: &InputFile) -> Result<Vec<Finding>, Skipped> {
+        let skipped = |reason: String| Skipped {
+            path: file.rel.clone(),
+            reason,
+        };
+        let analyzed = analyzer
+            .analyze(Path::new(&file.rel), &file.bytes)
+            .map_err(|r| skipped(r.to_string()))?;
+        self.match_file(file, &analyzed)
+            .map_err(|e| skipped(format!("index lookup failed: {e:#}")))
+    }
+
+    fn match_file(&self, file: &InputFile, a: &Analyzed) -> anyhow::Result<Vec<Finding>> {
+        if let Some(m) = self.index.find_file(&a.digests)?.first() {
+            let info = self.info(m.content)?;
+            let lines = [1, a.lines.max(1)];
+            let origin_lines = [1, info.meta.lines.max(1)];
+            let (origin, alternatives) = self.origins(&info, origin_lines, &[])?;
+            return Ok(vec![Finding {
+                path: file.rel.clone(),
+                kind: FindingKind::File,
+                target_lines: lines,
+                target_bytes: [0, file.bytes.len() as u64],
+                notice_retained: notice_retained(&info.meta, &file.bytes),
+                origin,
+                matched_tokens: a.tokens.len() as u32,
+                similarity: 1.0,
+                alternatives,
+            }]);
+        }
+        let hashes: Vec<u64> = a.fingerprints.iter().map(|f| f.hash).collect();
+        let lookup = self.index.postings(&hashes)?;
+        let found = find_snippets(&a.fingerprints, lookup.hits(), &self.params);
+        let mut findings = Vec::with_capacity(found.len());
+        for f in found {
+            let span = f.best.span;
+            let info = self.info(f.best.origin)?;
+            let lines = [span.origin_lines.first, span.origin_lines.last];
+            let (origin, alternatives) = self.origins(&info, lines, &f.alternatives)?;
+            let tokens = &a.tokens.tokens;
+            let first = tokens[span.target_tokens.first as usize];
+            let last = tokens[(span.target_tokens.last as usize).min(tokens.len() - 1)];
+            findings.push(Finding {
+                path: file.rel.clone(),
+                kind: FindingKind::Snippet,
+                target_lines: [span.target_lines.first, span.target_lines.last],
+                target_bytes: [first.start as u64, last.end as u64],
+                notice_retained: notice_retained(&info.meta, &file.bytes),
+                origin,
+                matched_tokens: span.matched_tokens,
+                similarity: span.similarity,
+                alternatives,
+            });
+        }
+        Ok(findings)
+    }
+
+    fn info(&self, content: u64) -> anyhow::Result<Arc<ContentInfo>> {
+        if let Some(info) = self.attribution.lock().unwrap().get(&content) {
+            return Ok(info.clone());
+        }
+        let meta = self
+            .index
+            .content(content)?
+            .with_context(|| format!("content {content} vanished from the index"))?;
+        let occurrences = self.index.occurrences(content)?;
+        let info = Arc::new(ContentInfo { meta, occurrences });
+        self.attribution.lock().unwrap().insert(content, info.clone());
+        Ok(info)
+    }
+
+    /// The reported origin and the alternatives. Other versions of the same
+    /// project file fold into `versions`; other projects become alternatives.
+    fn origins(
+        &self,
+        best: &ContentInfo,
+        lines: [u32; 2],
+        others: &[SnippetMatch],
+    ) -> anyhow::Result<(Origin, Vec<Origin>)> {
+        let mut candidates = project_origins(best, lines);
+        let mut origin = candidates.remove(0);
+        let mut alternatives = candidates;
+        for m in others {
+            let info = self.info(m.origin)?;
+            let lines = [m.span.origin_lines.first, m.span.origin_lines.last];
+            for alt in project_origins(&info, lines) {
+                if alt.project == origin.project && alt.path == origin.path {
+                    origin.versions.extend(alt.versions);
+                } else if !alternatives.iter().any(|a| a.project == alt.project && a.path == alt.path) {
+                    alternatives.push(alt);
+                }
+            }
+        }
+        origin.versions.sort_by(|a, b| version_cmp(a, b));
+        origin.versions.dedup();
+        Ok((origin, alternatives))
+    }
+}
+
+/// One origin per (project, path) holding the content, the likeliest
+/// original first: a file nearer its project's root is less likely to be a
+/// vendored copy (`zlib/inflate.c` before `libz-sys/src/zlib/inflate.c`).
+fn project_origins(info: &ContentInfo, lines: [u32; 2]) -> Vec<Origin> {
+    let mut groups: Vec<(String, String, Vec<&Occurrence>)> = Vec::new();
+    for occ in &info.occurrences {
+        match groups.iter_mut().find(|(p, path, _)| *p == occ.project && *path == occ.path) {
+            Some(g) => g.2.push(occ),
+            None => groups.push((occ.project.clone(), occ.path.clone(), vec![occ])),
+        }
+    }
+    groups.sort_by_key(|(p, path, _)| (path.matches('/').count(), p.clone(), path.clone()));
+    let mut origins: Vec<Origin> = groups
+        .into_iter()
+        .map(|(project, path, occs)| {
+            let mut versions: Vec<String> = occs.iter().map(|o| o.version.clone()).collect();
+            versions.sort_by(|a, b| version_cmp(a, b));
+            versions.dedup();
+            let newest = occs
+                .iter()
+                .max_by(|a, b| version_cmp(&a.version, &b.version))
+                .expect("a group has an occurrence");
+            let license = newest.license.as_ref().or(info.meta.license.as_ref());
+            Origin {
+                project: Some(project),
+                version: versions.last().cloned(),
+                versions,
+                path,
+                lines,
+                license: license.map(|l| l.expression.clone()),
+                license_evidence: license.map(|l| l.evidence.clone()),
+                copyright: info.meta.copyrights.clone(),
+            }
+        })
+        .collect();
+    if origins.is_empty() {
+        origins.push(Origin {
+            project: None,
+            version: None,
+            versions: Vec::new(),
+            path: format!("content:{}", info.meta.exact),
+            lines,
+            license: info.meta.license.as_ref().map(|l| l.expression.clone()),
+            license_evidence: info.meta.license.as_ref().map(|l| l.evidence.clone()),
+            copyright: info.meta.copyrights.clone(),
+        });
+    }
+    origins
+}
+
+/// Orders versions as people do: numeric runs by value (`1.10` after `1.9`).
+pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn chunks(s: &str) -> Vec<Result<u64, String>> {
+        let mut out = Vec::new();
+        let mut rest = s;
+        while !rest.is_empty() {
+            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits > 0 {
+                out.push(Ok(rest[..digits].parse().unwrap_or(u64::MAX)));
+                rest = &rest[digits..];
+            } else {
+                let n = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+                out.push(Err(rest[..n].to_string()));
+                rest = &rest[n..];
+            }
+        }
+        out
+    }
+    chunks(a).cmp(&chunks(b))
+}
+
+/// Whether the target kept the origin's notice. `None` when the origin has
+/// none to keep. A notice counts as kept when the target names a copyright
+/// holder of the origin, or carries the origin's SPDX license tag.
+fn notice_retained(origin: &ContentMeta, target: &[u8]) -> Option<bool> {
+    let tagged = origin.license.as_ref().filter(|l| l.evidence == "spdx-tag");
+    if origin.copyrights.is_empty() && tagged.is_none() {
+        return None;
+    }
+    let text = squash(&String::from_utf8_lossy(target));
+    let holder_kept = origin
+        .copyrights
+        .iter()
+        .map(|c| holder(c))
+        .filter(|h| h.len() >= 3)
+        .any(|h| text.contains(&h));
+    let tag_kept = tagged.is_some_and(|l| {
+        text.contains(&squash(&format!("SPDX-License-Identifier: {}", l.expression)))
+    });
+    Some(holder_kept || tag_kept)
+}
+
+/// Lower case with runs of whitespace folded, for tolerant comparison.
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// The holder part of a copyright statement: without the word "copyright",
+/// `(c)`, `©` and the years.
+fn holder(statement: &str) -> String {
+    let s = squash(statement);
+    let words: Vec<&str> = s
+        .split(' ')
+        .filter(|w| {
+            let w = w.trim_matches(|c: char| c == ',' || c == '.');
+            !(w == "copyright" || w == "(c)" || w == "©" || w.is_empty() || w.chars().all(|c| c.is_ascii_digit() || c == '-'))
+        })
+        .collect();
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(copyrights: &[&str]) -> ContentMeta {
+        ContentMeta {
+            id: 1,
+            exact: String::new(),
+            normalized: String::new(),
+            bytes: 0,
+            lines: 10,
+            language: "c".into(),
+            tokens: 0,
+            fingerprints: 0,
+            fallback: false,
+            license: None,
+            copyrights: copyrights.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn versions_sort_naturally() {
+        let mut v = vec!["1.10.0", "1.9.2", "1.2", "v2.0", "1.9.10"];
+        v.sort_by(|a, b| version_cmp(a, b));
+        assert_eq!(v, ["1.2", "1.9.2", "1.9.10", "1.10.0", "v2.0"]);
+    }
+
+    #[test]
+    fn stripped_notices_are_noticed() {
+        let m = meta(&["Copyright (C) 1995-2024 Jean-loup Gailly and Mark Adler"]);
+        let kept = b"/* copyright (c) 1995-2017   Jean-loup Gailly and\n   Mark Adler */\nint x;";
+        assert_eq!(notice_retained(&m, kept), Some(true));
+        assert_eq!(notice_retained(&m, b"/* (c) ACME Corp */ int x;"), Some(false));
+        assert_eq!(notice_retained(&meta(&[]), b"int x;"), None);
+    }
+
+    #[test]
+    fn holder_drops_years_and_markers() {
+        assert_eq!(holder("Copyright (c) 2001, 2002 Jane Doe."), "jane doe.");
+        assert_eq!(holder("© 1999-2020 The Foo Project"), "the foo project");
+    }
+}
