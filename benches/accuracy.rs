@@ -11,12 +11,15 @@
 //! - `PROVSCAN_K`, `PROVSCAN_W`: winnowing parameters (default `Params::DEFAULT`);
 //! - `PROVSCAN_MAX_GAP`, `PROVSCAN_MIN_TOKENS`, `PROVSCAN_MIN_LINES`: `AlignParams`
 //!   (default `MatchParams::for_k(k)`);
+//! - `PROVSCAN_FAMILY=1`: match only origins of the target's language family
+//!   (`compare` does not filter today);
 //! - `PROVSCAN_NORM`: `names` (the engine's), `text` (identifiers hashed by
 //!   their text), `shape` (all identifiers alike);
 //! - `PROVSCAN_TRIALS`: trials per cell (default 240), `PROVSCAN_SEED`;
 //! - `PROVSCAN_SWEEP`: `1` for the built-in list of settings, or settings
 //!   such as `k=16,w=8;k=20,w=12,gap=60,norm=text`: one summary row each;
 //! - `PROVSCAN_VERBOSE=1`: print every false finding;
+//! - `PROVSCAN_DEBUG=1`: explain every missed T1 10-line copy on stderr;
 //! - `PROVSCAN_TESTDATA`: download cache (default `$HOME/.cache/provscan-testdata`).
 
 #[path = "support/matching.rs"]
@@ -36,8 +39,8 @@ use engine::winnow::fingerprint;
 use engine::{Fingerprint, Params};
 use rayon::prelude::*;
 
-use material::{Role, SourceFile, LANGUAGES};
 use matching::Corpus;
+use material::{Role, SourceFile, LANGUAGES};
 use mutate::{Mutation, Rng};
 
 const SIZES: [usize; 4] = [5, 10, 20, 50];
@@ -59,6 +62,8 @@ struct Setting {
     min_tokens: Option<u32>,
     min_lines: Option<u32>,
     norm: Norm,
+    /// Match only origins of the target's language family (not done by `compare` today).
+    family: bool,
 }
 
 impl Setting {
@@ -79,13 +84,14 @@ impl Setting {
     fn label(&self) -> String {
         let a = self.match_params().align;
         format!(
-            "k={} w={} gap={} min_tokens={} min_lines={} norm={}",
+            "k={} w={} gap={} min_tokens={} min_lines={} norm={}{}",
             self.params.k,
             self.params.w,
             a.max_gap,
             a.min_tokens,
             a.min_lines,
-            format!("{:?}", self.norm).to_lowercase()
+            format!("{:?}", self.norm).to_lowercase(),
+            if self.family { " family=1" } else { "" }
         )
     }
 
@@ -93,7 +99,10 @@ impl Setting {
         let num = |name: &str| -> anyhow::Result<Option<u32>> {
             std::env::var(name)
                 .ok()
-                .map(|v| v.parse::<u32>().map_err(|e| anyhow::anyhow!("{name}={v}: {e}")))
+                .map(|v| {
+                    v.parse::<u32>()
+                        .map_err(|e| anyhow::anyhow!("{name}={v}: {e}"))
+                })
                 .transpose()
         };
         let mut s = Setting {
@@ -102,6 +111,7 @@ impl Setting {
             min_tokens: num("PROVSCAN_MIN_TOKENS")?,
             min_lines: num("PROVSCAN_MIN_LINES")?,
             norm: Norm::Names,
+            family: num("PROVSCAN_FAMILY")? == Some(1),
         };
         if let Some(k) = num("PROVSCAN_K")? {
             s.params.k = k as usize;
@@ -123,12 +133,17 @@ impl Setting {
             min_tokens: None,
             min_lines: None,
             norm: Norm::Names,
+            family: false,
         };
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| anyhow::anyhow!("setting {part:?}: expected key=value"))?;
-            let n = || value.parse::<u32>().map_err(|e| anyhow::anyhow!("{part}: {e}"));
+            let n = || {
+                value
+                    .parse::<u32>()
+                    .map_err(|e| anyhow::anyhow!("{part}: {e}"))
+            };
             match key {
                 "k" => s.params.k = n()? as usize,
                 "w" => s.params.w = n()? as usize,
@@ -136,6 +151,7 @@ impl Setting {
                 "min_tokens" => s.min_tokens = Some(n()?),
                 "min_lines" => s.min_lines = Some(n()?),
                 "norm" => s.norm = parse_norm(value)?,
+                "family" => s.family = n()? == 1,
                 _ => anyhow::bail!("setting {part:?}: unknown key {key}"),
             }
         }
@@ -167,7 +183,11 @@ fn normalize(tokens: &[Token], norm: Norm) -> std::borrow::Cow<'_, [Token]> {
             .map(|t| match t.kind {
                 TokenKind::Ident => Token {
                     kind: TokenKind::Fixed,
-                    code: if norm == Norm::Text { t.code } else { 0x4944_4e54 },
+                    code: if norm == Norm::Text {
+                        t.code
+                    } else {
+                        0x4944_4e54
+                    },
                     ..*t
                 },
                 TokenKind::Fixed => *t,
@@ -193,6 +213,7 @@ struct Trial {
     /// Host lines holding the copy, 1-based inclusive.
     block: (u32, u32),
     tokens: Vec<Token>,
+    text: String,
 }
 
 struct Material {
@@ -202,7 +223,10 @@ struct Material {
     pristine: Vec<(Language, String, Vec<Token>)>,
 }
 
-fn tokenize_all<T: Send>(items: Vec<T>, f: impl Fn(&mut Tokenizer, T) -> Option<(T, Vec<Token>)> + Sync) -> Vec<(T, Vec<Token>)> {
+fn tokenize_all<T: Send>(
+    items: Vec<T>,
+    f: impl Fn(&mut Tokenizer, T) -> Option<(T, Vec<Token>)> + Sync,
+) -> Vec<(T, Vec<Token>)> {
     items
         .into_par_iter()
         .map_init(Tokenizer::default, |tk, item| f(tk, item))
@@ -226,7 +250,12 @@ fn prepare(trials_per_cell: usize, seed: u64) -> anyhow::Result<Material> {
         let tokens = tk.tokenize(f.language, &f.bytes).tokens;
         Some((f, tokens))
     });
-    let family = |l: Language| LANGUAGES.iter().position(|m| m.family() == l.family()).unwrap();
+    let family = |l: Language| {
+        LANGUAGES
+            .iter()
+            .position(|m| m.family() == l.family())
+            .unwrap()
+    };
     let mut snippet_sources: Vec<Vec<usize>> = vec![Vec::new(); LANGUAGES.len()];
     for (i, d) in donors.iter().enumerate() {
         if std::str::from_utf8(&d.file.bytes).is_ok() && d.tokens.len() > 400 {
@@ -243,9 +272,15 @@ fn prepare(trials_per_cell: usize, seed: u64) -> anyhow::Result<Material> {
         eprintln!(
             "{:>10}: {} donor files ({} usable for snippets), {} host files ({} usable as hosts)",
             lang.name(),
-            donors.iter().filter(|d| family(d.file.language) == l).count(),
+            donors
+                .iter()
+                .filter(|d| family(d.file.language) == l)
+                .count(),
             snippet_sources[l].len(),
-            hosts.iter().filter(|(f, _)| family(f.language) == l).count(),
+            hosts
+                .iter()
+                .filter(|(f, _)| family(f.language) == l)
+                .count(),
             host_targets[l].len()
         );
         anyhow::ensure!(
@@ -258,43 +293,95 @@ fn prepare(trials_per_cell: usize, seed: u64) -> anyhow::Result<Material> {
     for (m, &mutation) in Mutation::ALL.iter().enumerate() {
         for &size in &SIZES {
             for t in 0..trials_per_cell {
-                specs.push((mutation, size, LANGUAGES[t % LANGUAGES.len()], m as u64, t as u64));
+                specs.push((
+                    mutation,
+                    size,
+                    LANGUAGES[t % LANGUAGES.len()],
+                    m as u64,
+                    t as u64,
+                ));
             }
         }
     }
     let trials: Vec<Trial> = specs
         .into_par_iter()
-        .map_init(Tokenizer::default, |tk, (mutation, size, language, m, t)| {
-            let l = family(language);
-            let mut rng = Rng::derive(&[seed, m, size as u64, t]);
-            let (donor, snippet) = loop {
-                let d = snippet_sources[l][rng.below(snippet_sources[l].len())];
-                let text = std::str::from_utf8(&donors[d].file.bytes).unwrap();
-                if let Some(s) = mutate::pick_snippet(text, &donors[d].tokens, size, &mut rng) {
-                    break (d, s);
+        .map_init(
+            Tokenizer::default,
+            |tk, (mutation, size, language, m, t)| {
+                let l = family(language);
+                let mut rng = Rng::derive(&[seed, m, size as u64, t]);
+                let python = language == Language::Python;
+                // A copy pasted where it makes sense: the unmutated snippet must
+                // tokenize in the host exactly as in the donor (no parse error
+                // from the surroundings). Up to 8 places per snippet are tried.
+                let codes = |tokens: &[Token], lines: (u32, u32)| -> Vec<(TokenKind, u32)> {
+                    tokens
+                        .iter()
+                        .filter(|x| x.line >= lines.0 && x.end_line <= lines.1)
+                        .map(|x| (x.kind, x.code))
+                        .collect()
+                };
+                let mut attempts = 0;
+                let (donor, snippet, host, at) = 'pick: loop {
+                    let d = snippet_sources[l][rng.below(snippet_sources[l].len())];
+                    let text = std::str::from_utf8(&donors[d].file.bytes).unwrap();
+                    let Some(s) =
+                        mutate::pick_snippet(text, &donors[d].tokens, size, python, &mut rng)
+                    else {
+                        continue;
+                    };
+                    let expected = codes(&donors[d].tokens, (s.first_line, s.last_line));
+                    let raw: Vec<&str> = s.text.split('\n').collect();
+                    let indent = mutate::first_indent(&[raw[0].to_string()]);
+                    for _ in 0..8 {
+                        attempts += 1;
+                        let h = host_targets[l][rng.below(host_targets[l].len())];
+                        let mut host_lines: Vec<&str> = std::str::from_utf8(&hosts[h].0.bytes)
+                            .unwrap()
+                            .split('\n')
+                            .collect();
+                        let at = mutate::insertion_point(&host_lines, indent, python, &mut rng);
+                        host_lines.splice(at..at, raw.iter().copied());
+                        let pasted = tk
+                            .tokenize(hosts[h].0.language, host_lines.join("\n").as_bytes())
+                            .tokens;
+                        let block = (at as u32 + 1, (at + raw.len()) as u32);
+                        if attempts > 400 || codes(&pasted, block) == expected {
+                            break 'pick (d, s, h, at);
+                        }
+                    }
+                };
+                let donor_file = &donors[donor];
+                let text = std::str::from_utf8(&donor_file.file.bytes).unwrap();
+                let lines = mutate::mutate(
+                    &snippet,
+                    text,
+                    &donor_file.tokens,
+                    language,
+                    mutation,
+                    &mut rng,
+                );
+                let host = &hosts[host].0;
+                let mut host_lines: Vec<&str> = std::str::from_utf8(&host.bytes)
+                    .unwrap()
+                    .split('\n')
+                    .collect();
+                let block = (at as u32 + 1, (at + lines.len()) as u32);
+                host_lines.splice(at..at, lines.iter().map(String::as_str));
+                let mutated = host_lines.join("\n");
+                let tokens = tk.tokenize(host.language, mutated.as_bytes()).tokens;
+                Trial {
+                    mutation,
+                    size,
+                    language,
+                    donor,
+                    origin: (snippet.first_line, snippet.last_line),
+                    block,
+                    tokens,
+                    text: mutated,
                 }
-            };
-            let donor_file = &donors[donor];
-            let text = std::str::from_utf8(&donor_file.file.bytes).unwrap();
-            let lines = mutate::mutate(&snippet, text, &donor_file.tokens, language, mutation, &mut rng);
-            let (host, _) = &hosts[host_targets[l][rng.below(host_targets[l].len())]];
-            let host_text = std::str::from_utf8(&host.bytes).unwrap();
-            let mut host_lines: Vec<&str> = host_text.split('\n').collect();
-            let at = mutate::insertion_point(&host_lines, &mut rng);
-            let block = (at as u32 + 1, (at + lines.len()) as u32);
-            host_lines.splice(at..at, lines.iter().map(String::as_str));
-            let mutated = host_lines.join("\n");
-            let tokens = tk.tokenize(host.language, mutated.as_bytes()).tokens;
-            Trial {
-                mutation,
-                size,
-                language,
-                donor,
-                origin: (snippet.first_line, snippet.last_line),
-                block,
-                tokens,
-            }
-        })
+            },
+        )
         .collect();
     let pristine = hosts
         .into_iter()
@@ -342,10 +429,9 @@ impl Outcome {
     }
 
     fn precision(&self) -> f64 {
-        let (rc, r) = self
-            .cells
-            .values()
-            .fold((0, 0), |(rc, r), c| (rc + c.reported_copied, r + c.reported_lines));
+        let (rc, r) = self.cells.values().fold((0, 0), |(rc, r), c| {
+            (rc + c.reported_copied, r + c.reported_lines)
+        });
         rc as f64 / r.max(1) as f64
     }
 
@@ -365,14 +451,25 @@ fn correct(f: &Finding, trial: &Trial) -> bool {
 fn evaluate(material: &Material, setting: &Setting) -> Outcome {
     let params = setting.params;
     let match_params = setting.match_params();
-    let fps = |tokens: &[Token]| -> Vec<Fingerprint> { fingerprint(&normalize(tokens, setting.norm), params) };
-    let donor_fps: Vec<Vec<Fingerprint>> = material.donors.par_iter().map(|d| fps(&d.tokens)).collect();
-    let corpus = Corpus::build(&donor_fps);
+    let fps = |tokens: &[Token]| -> Vec<Fingerprint> {
+        fingerprint(&normalize(tokens, setting.norm), params)
+    };
+    let donor_fps: Vec<Vec<Fingerprint>> =
+        material.donors.par_iter().map(|d| fps(&d.tokens)).collect();
+    let families = material
+        .donors
+        .iter()
+        .map(|d| d.file.language.family())
+        .collect();
+    let corpus = Corpus::build(&donor_fps, families);
+    let debug = std::env::var("PROVSCAN_DEBUG").is_ok();
+    let family = |l: Language| setting.family.then(|| l.family());
     let per_trial: Vec<Cell> = material
         .trials
         .par_iter()
         .map(|trial| {
-            let findings = corpus.matches(&fps(&trial.tokens), &match_params);
+            let findings =
+                corpus.matches(&fps(&trial.tokens), &match_params, family(trial.language));
             let (b0, b1) = trial.block;
             let mut reported = std::collections::BTreeSet::new();
             let mut found = std::collections::BTreeSet::new();
@@ -384,6 +481,75 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
                     any = true;
                     found.extend(r.first.max(b0)..=r.last.min(b1));
                 }
+            }
+            if !any && debug && trial.mutation == Mutation::T1 && trial.size == 10 {
+                let d = &material.donors[trial.donor];
+                let donor_set: std::collections::HashSet<u64> =
+                    donor_fps[trial.donor].iter().map(|f| f.hash).collect();
+                let t = fps(&trial.tokens);
+                let inside: Vec<&Fingerprint> = t
+                    .iter()
+                    .filter(|f| f.first_line >= b0 && f.last_line <= b1)
+                    .collect();
+                let shared = inside
+                    .iter()
+                    .filter(|f| donor_set.contains(&f.hash))
+                    .count();
+                let tokens = trial
+                    .tokens
+                    .iter()
+                    .filter(|x| x.line >= b0 && x.end_line <= b1)
+                    .count();
+                let dt: Vec<(u32, String)> = d
+                    .tokens
+                    .iter()
+                    .filter(|x| x.line >= trial.origin.0 && x.end_line <= trial.origin.1)
+                    .map(|x| {
+                        (
+                            x.code,
+                            String::from_utf8_lossy(
+                                &d.file.bytes[x.start as usize..x.end as usize],
+                            )
+                            .into_owned(),
+                        )
+                    })
+                    .collect();
+                let ht: Vec<(u32, String)> = trial
+                    .tokens
+                    .iter()
+                    .filter(|x| x.line >= b0 && x.end_line <= b1)
+                    .map(|x| {
+                        (
+                            x.code,
+                            trial.text[x.start as usize..x.end as usize].to_string(),
+                        )
+                    })
+                    .collect();
+                let pos = dt.iter().zip(&ht).position(|(a, b)| a.0 != b.0);
+                if let Some(p) = pos {
+                    eprintln!(
+                        "  differ at {p}: donor {:?} host {:?}",
+                        &dt[p.saturating_sub(2)..(p + 4).min(dt.len())]
+                            .iter()
+                            .map(|x| &x.1)
+                            .collect::<Vec<_>>(),
+                        &ht[p.saturating_sub(2)..(p + 4).min(ht.len())]
+                            .iter()
+                            .map(|x| &x.1)
+                            .collect::<Vec<_>>()
+                    );
+                }
+                eprintln!(
+                    "MISS {:?} {}:{:?} block {:?} tokens {} fps-in-block {} shared {} findings {}",
+                    trial.language,
+                    d.file.path,
+                    trial.origin,
+                    trial.block,
+                    tokens,
+                    inside.len(),
+                    shared,
+                    findings.len()
+                );
             }
             Cell {
                 trials: 1,
@@ -400,7 +566,9 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
     for (trial, c) in material.trials.iter().zip(&per_trial) {
         for cell in [
             cells.entry((trial.mutation, trial.size)).or_default(),
-            by_language.entry((trial.language, trial.mutation, trial.size)).or_default(),
+            by_language
+                .entry((trial.language, trial.mutation, trial.size))
+                .or_default(),
         ] {
             cell.trials += c.trials;
             cell.detected += c.detected;
@@ -421,7 +589,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         .pristine
         .par_iter()
         .map(|(lang, name, tokens)| {
-            let findings = corpus.matches(&fps(tokens), &match_params);
+            let findings = corpus.matches(&fps(tokens), &match_params, family(*lang));
             let examples = findings
                 .iter()
                 .map(|f| {
@@ -429,7 +597,13 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
                     let (t, o) = (f.best.span.target_lines, f.best.span.origin_lines);
                     format!(
                         "{name}:{}-{} ~ {} {}:{}-{} ({} tokens)",
-                        t.first, t.last, d.package, d.path, o.first, o.last, f.best.span.matched_tokens
+                        t.first,
+                        t.last,
+                        d.package,
+                        d.path,
+                        o.first,
+                        o.last,
+                        f.best.span.matched_tokens
                     )
                 })
                 .collect();
@@ -468,7 +642,9 @@ fn print_table(outcome: &Outcome) {
                 .by_language
                 .iter()
                 .filter(|((l, mm, s), _)| *l == lang && *mm == m && *s >= 10)
-                .fold((0, 0), |(f, c), (_, x)| (f + x.found_lines, c + x.copied_lines));
+                .fold((0, 0), |(f, c), (_, x)| {
+                    (f + x.found_lines, c + x.copied_lines)
+                });
             f as f64 / c.max(1) as f64
         };
         println!(
@@ -513,14 +689,16 @@ fn check(s: &Summary) -> bool {
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     let env_num = |name: &str, default: u64| -> anyhow::Result<u64> {
-        std::env::var(name)
-            .ok()
-            .map_or(Ok(default), |v| v.parse().map_err(|e| anyhow::anyhow!("{name}={v}: {e}")))
+        std::env::var(name).ok().map_or(Ok(default), |v| {
+            v.parse().map_err(|e| anyhow::anyhow!("{name}={v}: {e}"))
+        })
     };
     let trials = env_num("PROVSCAN_TRIALS", 240)? as usize;
     let seed = env_num("PROVSCAN_SEED", 1)?;
     let material = prepare(trials, seed)?;
-    let sweep = std::env::var("PROVSCAN_SWEEP").ok().filter(|s| !s.is_empty());
+    let sweep = std::env::var("PROVSCAN_SWEEP")
+        .ok()
+        .filter(|s| !s.is_empty());
     if let Some(list) = sweep {
         let list = if list == "1" { SWEEP.to_string() } else { list };
         println!("| setting | min recall T1/T2 ≥10 | min recall T3 ≥20 | min recall T1/T2 5 | precision | false /1k pairs | targets |");

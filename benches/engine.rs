@@ -8,6 +8,7 @@
 //! winnow with `Params::DEFAULT`); a final table gives the cost of each
 //! relative to the parse, from interleaved rounds in the same run.
 
+#[allow(dead_code)] // shared with the accuracy harness, which reads more of it
 #[path = "support/material.rs"]
 mod material;
 
@@ -26,9 +27,14 @@ fn files_by_language(limit: usize) -> anyhow::Result<Vec<(Language, Vec<SourceFi
     let mut all = material::load(material::PACKAGES)?;
     // A fixed pseudo-random order (FNV-1a of the path), so that the cap keeps
     // a spread of file sizes and the same files on every run.
-    let fnv = |s: &str| s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let fnv = |s: &str| {
+        s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        })
+    };
     all.sort_by_key(|f| (fnv(&f.path), f.path.clone()));
-    let mut out: Vec<(Language, Vec<SourceFile>)> = LANGUAGES.iter().map(|&l| (l, Vec::new())).collect();
+    let mut out: Vec<(Language, Vec<SourceFile>)> =
+        LANGUAGES.iter().map(|&l| (l, Vec::new())).collect();
     let mut taken = vec![0usize; LANGUAGES.len()];
     for f in all {
         // Only the grammar itself (C++-looking headers are left out of C).
@@ -71,7 +77,12 @@ const STAGES: [(&str, Stage); 3] = [
 ];
 
 /// Median seconds per pass of each stage over `rounds` interleaved rounds.
-fn interleaved(tk: &mut Tokenizer, lang: Language, files: &[SourceFile], rounds: usize) -> [f64; 3] {
+fn interleaved(
+    tk: &mut Tokenizer,
+    lang: Language,
+    files: &[SourceFile],
+    rounds: usize,
+) -> [f64; 3] {
     let mut times = vec![Vec::new(); STAGES.len()];
     for _ in 0..rounds {
         for (i, (_, stage)) in STAGES.iter().enumerate() {
@@ -112,7 +123,10 @@ fn main() -> anyhow::Result<()> {
     criterion.final_summary();
 
     println!();
-    println!("Interleaved rounds (median of 7), one core, Params::DEFAULT = {:?}:", Params::DEFAULT);
+    println!(
+        "Interleaved rounds (median of 7), one core, Params::DEFAULT = {:?}:",
+        Params::DEFAULT
+    );
     println!();
     println!("| language | files | bytes | parse MB/s | tokenize MB/s | fingerprint MB/s | tokenize / parse | fingerprint / parse |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");

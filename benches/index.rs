@@ -25,12 +25,17 @@ use engine::{Analyzer, Params};
 use indexer::{AddOptions, FileInput, Index, OpenOptions, VersionInput};
 use rayon::prelude::*;
 
-const DEFAULT_SPECS: &str = "deb:openssl,deb:curl,deb:git,deb:sqlite3,deb:redis,deb:nginx,deb:zlib,deb:lua5.4";
+const DEFAULT_SPECS: &str =
+    "deb:openssl,deb:curl,deb:git,deb:sqlite3,deb:redis,deb:nginx,deb:zlib,deb:lua5.4";
 
 fn testdata() -> PathBuf {
     std::env::var_os("PROVSCAN_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("provscan-testdata"))
+        .unwrap_or_else(|| {
+            dirs::cache_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("provscan-testdata")
+        })
 }
 
 fn to_input(v: corpus::Version) -> VersionInput {
@@ -123,11 +128,20 @@ fn main() {
     for spec in specs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let parsed = corpus::SourceSpec::parse(spec).unwrap();
         for v in corpus::load(&parsed, &opts).unwrap_or_else(|e| panic!("{spec}: {e}")) {
-            eprintln!("loaded {}@{}: {} files", v.project, v.version, v.files.len());
+            eprintln!(
+                "loaded {}@{}: {} files",
+                v.project,
+                v.version,
+                v.files.len()
+            );
             corpus.push(to_input(v));
         }
     }
-    let source_bytes: u64 = corpus.iter().flat_map(|v| &v.files).map(|f| f.bytes.len() as u64).sum();
+    let source_bytes: u64 = corpus
+        .iter()
+        .flat_map(|v| &v.files)
+        .map(|f| f.bytes.len() as u64)
+        .sum();
     let files: usize = corpus.iter().map(|v| v.files.len()).sum();
     let mb = source_bytes as f64 / 1e6;
     let threads = rayon::current_num_threads();
@@ -141,11 +155,18 @@ fn main() {
         .par_iter()
         .map_init(
             || Analyzer::new(Params::DEFAULT),
-            |a, f| a.analyze(Path::new(&f.path), &f.bytes).map(|x| x.fingerprints.len()).unwrap_or(0),
+            |a, f| {
+                a.analyze(Path::new(&f.path), &f.bytes)
+                    .map(|x| x.fingerprints.len())
+                    .unwrap_or(0)
+            },
         )
         .sum();
     let analysis = t.elapsed().as_secs_f64();
-    println!("analysis only: {analysis:.1} s, {:.1} MB/s, {fps} fingerprints", mb / analysis);
+    println!(
+        "analysis only: {analysis:.1} s, {:.1} MB/s, {fps} fingerprints",
+        mb / analysis
+    );
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("idx");
@@ -213,7 +234,13 @@ fn main() {
         let t = Instant::now();
         let mut postings = 0usize;
         for chunk in keys.chunks(1000) {
-            postings += index.postings(chunk).unwrap().postings.iter().map(Vec::len).sum::<usize>();
+            postings += index
+                .postings(chunk)
+                .unwrap()
+                .postings
+                .iter()
+                .map(Vec::len)
+                .sum::<usize>();
         }
         let batched = rate(keys.len(), t);
         println!(

@@ -15,8 +15,8 @@ use engine::matcher::{find_snippets, MatchParams, Posting};
 use engine::{Analyzed, Analyzer, Params};
 use rayon::prelude::*;
 
-use crate::targets::{self, InputFile, Selection, Skipped};
 use crate::report::{self, Finding, FindingKind, Origin, Report, Summary};
+use crate::targets::{self, InputFile, Selection, Skipped};
 
 #[derive(Args)]
 pub struct CompareArgs {
@@ -87,7 +87,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn analyze_all(root: &Path, files: Vec<InputFile>, params: Params) -> (Vec<OriginFile>, Vec<Skipped>) {
+fn analyze_all(
+    root: &Path,
+    files: Vec<InputFile>,
+    params: Params,
+) -> (Vec<OriginFile>, Vec<Skipped>) {
     let results: Vec<Result<OriginFile, Skipped>> = files
         .into_par_iter()
         .map_init(
@@ -132,7 +136,9 @@ impl Corpus {
         let mut postings: HashMap<u64, Vec<Posting>> = HashMap::new();
         let mut by_digest = HashMap::new();
         for (id, file) in files.iter().enumerate() {
-            by_digest.entry(file.analyzed.digests.normalized).or_insert(id);
+            by_digest
+                .entry(file.analyzed.digests.normalized)
+                .or_insert(id);
             for fp in &file.analyzed.fingerprints {
                 postings.entry(fp.hash).or_default().push(Posting {
                     origin: id as u64,
@@ -174,7 +180,11 @@ impl Corpus {
             }];
         }
         let hits = t.fingerprints.iter().enumerate().flat_map(|(i, fp)| {
-            let list = self.postings.get(&fp.hash).map(Vec::as_slice).unwrap_or(&[]);
+            let list = self
+                .postings
+                .get(&fp.hash)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let usable = Self::distinct_origins(list) <= self.common_above;
             list.iter().filter(move |_| usable).map(move |p| (i, *p))
         });

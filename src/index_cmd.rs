@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use indexer::{AddOptions, FileInput, Index, License, OpenOptions, Progress, SkippedFile, VersionInput};
+use indexer::{
+    AddOptions, FileInput, Index, License, OpenOptions, Progress, SkippedFile, VersionInput,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Environment variable naming the index directory.
@@ -92,7 +94,8 @@ pub fn index_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(p) = std::env::var_os(INDEX_ENV).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    let data = dirs::data_dir().context("no user data directory; pass --index DIR or set PROVSCAN_INDEX")?;
+    let data = dirs::data_dir()
+        .context("no user data directory; pass --index DIR or set PROVSCAN_INDEX")?;
     Ok(data.join("provscan").join("index"))
 }
 
@@ -107,14 +110,17 @@ pub fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn open_reader(dir: &Path) -> anyhow::Result<Index> {
-    Index::open_reader(dir, &OpenOptions::default()).with_context(|| format!("opening index {}", dir.display()))
+    Index::open_reader(dir, &OpenOptions::default())
+        .with_context(|| format!("opening index {}", dir.display()))
 }
 
 fn open_writer(dir: &Path) -> anyhow::Result<Index> {
     if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
-    Index::open(dir, &OpenOptions::default()).with_context(|| format!("opening index {}", dir.display()))
+    Index::open(dir, &OpenOptions::default())
+        .with_context(|| format!("opening index {}", dir.display()))
 }
 
 /// Turns a version from the corpus tools into the indexer's input.
@@ -192,7 +198,13 @@ impl Display {
             Progress::File { bytes } => {
                 let n = self.files.fetch_add(1, Ordering::Relaxed) + 1;
                 bar.inc(*bytes);
-                let secs = self.started.lock().unwrap().elapsed().as_secs_f64().max(1e-3);
+                let secs = self
+                    .started
+                    .lock()
+                    .unwrap()
+                    .elapsed()
+                    .as_secs_f64()
+                    .max(1e-3);
                 bar.set_message(format!("{n} files, {:.0} files/s", n as f64 / secs));
             }
         }
@@ -212,7 +224,9 @@ fn kill_hook(p: &Progress) {
     if let Progress::Stage(s) = p {
         if std::env::var("PROVSCAN_TEST_KILL_AT").is_ok_and(|v| v == s.name()) {
             let pid = std::process::id().to_string();
-            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status();
             std::thread::sleep(Duration::from_secs(60));
         }
     }
@@ -234,7 +248,8 @@ struct AddSummary {
 }
 
 fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
-    let spec = corpus::SourceSpec::parse(&a.source).with_context(|| format!("bad source {:?}", a.source))?;
+    let spec = corpus::SourceSpec::parse(&a.source)
+        .with_context(|| format!("bad source {:?}", a.source))?;
     let cache = match &a.cache_dir {
         Some(d) => d.clone(),
         None => dirs::cache_dir()
@@ -259,7 +274,10 @@ fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
         let started = Instant::now();
         let (project, version) = (v.project.clone(), v.version.clone());
         if let Some(bar) = &display.bar {
-            bar.println(format!("indexing {project}@{version} ({} files)", v.files.len()));
+            bar.println(format!(
+                "indexing {project}@{version} ({} files)",
+                v.files.len()
+            ));
         }
         let report = index.add(to_input(v), &add_opts);
         match report {
@@ -304,7 +322,10 @@ fn print_add_summaries(summaries: &[AddSummary], json: bool) -> anyhow::Result<(
     }
     for s in summaries {
         if s.already_present {
-            println!("{}@{}: already indexed, nothing to do", s.project, s.version);
+            println!(
+                "{}@{}: already indexed, nothing to do",
+                s.project, s.version
+            );
             continue;
         }
         let mb = s.bytes as f64 / 1e6;
@@ -327,7 +348,10 @@ fn print_add_summaries(summaries: &[AddSummary], json: bool) -> anyhow::Result<(
             println!("  skipped {}: {}", k.path, k.reason);
         }
         if s.skipped.len() > MAX_SKIPS_SHOWN {
-            println!("  … and {} more skipped (see --json)", s.skipped.len() - MAX_SKIPS_SHOWN);
+            println!(
+                "  … and {} more skipped (see --json)",
+                s.skipped.len() - MAX_SKIPS_SHOWN
+            );
         }
     }
     Ok(())
@@ -374,7 +398,10 @@ fn remove(dir: &Path, a: RemoveArgs) -> anyhow::Result<ExitCode> {
         eprintln!(
             "{}{} is not in the index",
             a.project,
-            a.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default()
+            a.version
+                .as_deref()
+                .map(|v| format!("@{v}"))
+                .unwrap_or_default()
         );
         return Ok(ExitCode::from(1));
     }

@@ -69,9 +69,21 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let many = args.paths.len() > 1;
     for root in &args.paths {
         let (found, skips) = targets::read(root, &selection)?;
-        let prefix = |rel: String| if many { format!("{}/{rel}", root.display()) } else { rel };
-        files.extend(found.into_iter().map(|f| InputFile { rel: prefix(f.rel), bytes: f.bytes }));
-        skipped.extend(skips.into_iter().map(|s| Skipped { path: prefix(s.path), ..s }));
+        let prefix = |rel: String| {
+            if many {
+                format!("{}/{rel}", root.display())
+            } else {
+                rel
+            }
+        };
+        files.extend(found.into_iter().map(|f| InputFile {
+            rel: prefix(f.rel),
+            bytes: f.bytes,
+        }));
+        skipped.extend(skips.into_iter().map(|s| Skipped {
+            path: prefix(s.path),
+            ..s
+        }));
     }
     let scanner = Scanner {
         index: &index,
@@ -105,9 +117,16 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     write_report(&args, &report, &verdict, &ctx)?;
     for (i, reason) in &verdict.violations {
         let f = &report.findings[*i];
-        eprintln!("policy: {}:{}-{}: {reason}", f.path, f.target_lines[0], f.target_lines[1]);
+        eprintln!(
+            "policy: {}:{}-{}: {reason}",
+            f.path, f.target_lines[0], f.target_lines[1]
+        );
     }
-    Ok(if verdict.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if verdict.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn open_index(dir: &Path) -> anyhow::Result<Index> {
@@ -141,10 +160,15 @@ fn write_report(
     ctx: &formats::Context,
 ) -> anyhow::Result<()> {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let format = args.format.unwrap_or(if to_terminal { OutputFormat::Table } else { OutputFormat::Json });
+    let format = args.format.unwrap_or(if to_terminal {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Json
+    });
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => Box::new(std::io::stdout().lock()),
     };
@@ -166,7 +190,11 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
-    fn scan_file(&self, analyzer: &mut Analyzer, file: &InputFile) -> Result<Vec<Finding>, Skipped> {
+    fn scan_file(
+        &self,
+        analyzer: &mut Analyzer,
+        file: &InputFile,
+    ) -> Result<Vec<Finding>, Skipped> {
         let skipped = |reason: String| Skipped {
             path: file.rel.clone(),
             reason,
@@ -233,7 +261,10 @@ impl Scanner<'_> {
             .with_context(|| format!("content {content} vanished from the index"))?;
         let occurrences = self.index.occurrences(content)?;
         let info = Arc::new(ContentInfo { meta, occurrences });
-        self.attribution.lock().unwrap().insert(content, info.clone());
+        self.attribution
+            .lock()
+            .unwrap()
+            .insert(content, info.clone());
         Ok(info)
     }
 
@@ -254,7 +285,10 @@ impl Scanner<'_> {
             for alt in project_origins(&info, lines) {
                 if alt.project == origin.project && alt.path == origin.path {
                     origin.versions.extend(alt.versions);
-                } else if !alternatives.iter().any(|a| a.project == alt.project && a.path == alt.path) {
+                } else if !alternatives
+                    .iter()
+                    .any(|a| a.project == alt.project && a.path == alt.path)
+                {
                     alternatives.push(alt);
                 }
             }
@@ -271,7 +305,10 @@ impl Scanner<'_> {
 fn project_origins(info: &ContentInfo, lines: [u32; 2]) -> Vec<Origin> {
     let mut groups: Vec<(String, String, Vec<&Occurrence>)> = Vec::new();
     for occ in &info.occurrences {
-        match groups.iter_mut().find(|(p, path, _)| *p == occ.project && *path == occ.path) {
+        match groups
+            .iter_mut()
+            .find(|(p, path, _)| *p == occ.project && *path == occ.path)
+        {
             Some(g) => g.2.push(occ),
             None => groups.push((occ.project.clone(), occ.path.clone(), vec![occ])),
         }
@@ -326,7 +363,9 @@ pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
                 out.push(Ok(rest[..digits].parse().unwrap_or(u64::MAX)));
                 rest = &rest[digits..];
             } else {
-                let n = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+                let n = rest
+                    .find(|c: char| c.is_ascii_digit())
+                    .unwrap_or(rest.len());
                 out.push(Err(rest[..n].to_string()));
                 rest = &rest[n..];
             }
@@ -352,14 +391,20 @@ fn notice_retained(origin: &ContentMeta, target: &[u8]) -> Option<bool> {
         .filter(|h| h.len() >= 3)
         .any(|h| text.contains(&h));
     let tag_kept = tagged.is_some_and(|l| {
-        text.contains(&squash(&format!("SPDX-License-Identifier: {}", l.expression)))
+        text.contains(&squash(&format!(
+            "SPDX-License-Identifier: {}",
+            l.expression
+        )))
     });
     Some(holder_kept || tag_kept)
 }
 
 /// Lower case with runs of whitespace folded, for tolerant comparison.
 fn squash(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// The holder part of a copyright statement: without the word "copyright",
@@ -370,7 +415,11 @@ fn holder(statement: &str) -> String {
         .split(' ')
         .filter(|w| {
             let w = w.trim_matches(|c: char| c == ',' || c == '.');
-            !(w == "copyright" || w == "(c)" || w == "©" || w.is_empty() || w.chars().all(|c| c.is_ascii_digit() || c == '-'))
+            !(w == "copyright"
+                || w == "(c)"
+                || w == "©"
+                || w.is_empty()
+                || w.chars().all(|c| c.is_ascii_digit() || c == '-'))
         })
         .collect();
     words.join(" ")
@@ -408,7 +457,10 @@ mod tests {
         let m = meta(&["Copyright (C) 1995-2024 Jean-loup Gailly and Mark Adler"]);
         let kept = b"/* copyright (c) 1995-2017   Jean-loup Gailly and\n   Mark Adler */\nint x;";
         assert_eq!(notice_retained(&m, kept), Some(true));
-        assert_eq!(notice_retained(&m, b"/* (c) ACME Corp */ int x;"), Some(false));
+        assert_eq!(
+            notice_retained(&m, b"/* (c) ACME Corp */ int x;"),
+            Some(false)
+        );
         assert_eq!(notice_retained(&meta(&[]), b"int x;"), None);
     }
 

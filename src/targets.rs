@@ -45,7 +45,11 @@ fn glob_set(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
 }
 
 impl Selection {
-    pub fn new(include: &[String], exclude: &[String], max_file_bytes: u64) -> anyhow::Result<Selection> {
+    pub fn new(
+        include: &[String],
+        exclude: &[String],
+        max_file_bytes: u64,
+    ) -> anyhow::Result<Selection> {
         Ok(Selection {
             include: glob_set(include)?,
             exclude: glob_set(exclude)?,
@@ -62,7 +66,8 @@ impl Selection {
 
 /// Reads every selected file under `root` (a directory or a single file).
 pub fn read(root: &Path, sel: &Selection) -> anyhow::Result<(Vec<InputFile>, Vec<Skipped>)> {
-    let meta = std::fs::metadata(root).with_context(|| format!("{}: cannot read", root.display()))?;
+    let meta =
+        std::fs::metadata(root).with_context(|| format!("{}: cannot read", root.display()))?;
     let (raw, mut skipped) = if meta.is_dir() {
         let opts = WalkOptions {
             max_file_bytes: sel.max_file_bytes,
@@ -70,12 +75,24 @@ pub fn read(root: &Path, sel: &Selection) -> anyhow::Result<(Vec<InputFile>, Vec
             threads: 0,
         };
         let walked = corpus::walk::walk(root, &opts)?;
-        let skipped = walked.skipped.iter().map(|s| skip(&s.path, &s.reason)).collect();
-        let files = walked.files.into_iter().map(|f| (f.path, f.bytes)).collect();
+        let skipped = walked
+            .skipped
+            .iter()
+            .map(|s| skip(&s.path, &s.reason))
+            .collect();
+        let files = walked
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.bytes))
+            .collect();
         (files, skipped)
     } else {
-        let name = root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into());
-        let bytes = std::fs::read(root).with_context(|| format!("{}: cannot read", root.display()))?;
+        let name = root.file_name().map_or_else(
+            || root.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        );
+        let bytes =
+            std::fs::read(root).with_context(|| format!("{}: cannot read", root.display()))?;
         (vec![(name, bytes)], Vec::new())
     };
     let mut files = Vec::new();
@@ -107,11 +124,19 @@ fn expand(
     let limits = Limits::default();
     match read_archive_bytes(rel, bytes, kind, &limits) {
         Ok(unpacked) => {
-            skipped.extend(unpacked.skipped.iter().map(|s| skip(&format!("{rel}!/{}", s.path), &s.reason)));
+            skipped.extend(
+                unpacked
+                    .skipped
+                    .iter()
+                    .map(|s| skip(&format!("{rel}!/{}", s.path), &s.reason)),
+            );
             for f in unpacked.files {
                 let path = format!("{rel}!/{}", f.path);
                 if sel.wants(&path) {
-                    files.push(InputFile { rel: path, bytes: f.bytes });
+                    files.push(InputFile {
+                        rel: path,
+                        bytes: f.bytes,
+                    });
                 }
             }
         }

@@ -20,28 +20,45 @@ fn bin() -> PathBuf {
 }
 
 fn testdata() -> PathBuf {
-    std::env::var_os("PROVSCAN_TESTDATA").map(PathBuf::from).unwrap_or_else(|| {
-        dirs::cache_dir()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("provscan-testdata")
-    })
+    std::env::var_os("PROVSCAN_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            dirs::cache_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("provscan-testdata")
+        })
 }
 
 fn provscan(index: &Path) -> Command {
     let mut c = Command::new(bin());
-    c.env("PROVSCAN_INDEX", index).env_remove("PROVSCAN_TEST_KILL_AT");
+    c.env("PROVSCAN_INDEX", index)
+        .env_remove("PROVSCAN_TEST_KILL_AT");
     c
 }
 
 fn list_json(index: &Path) -> Vec<serde_json::Value> {
-    let out = provscan(index).args(["index", "list", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = provscan(index)
+        .args(["index", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn stats_json(index: &Path) -> serde_json::Value {
-    let out = provscan(index).args(["index", "stats", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = provscan(index)
+        .args(["index", "stats", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -67,10 +84,15 @@ fn add_list_remove_stats_on_real_crates() {
         .stdout(predicate::str::contains("already indexed"));
     let versions = list_json(&index);
     assert_eq!(versions.len(), 2);
-    assert!(versions.iter().all(|v| v["project"] == "itoa" && v["files"].as_u64().unwrap() > 3));
+    assert!(versions
+        .iter()
+        .all(|v| v["project"] == "itoa" && v["files"].as_u64().unwrap() > 3));
     // Later versions share files with earlier ones: contents are stored once.
     let s = stats_json(&index);
-    assert!(s["contents"].as_u64().unwrap() < s["occurrences"].as_u64().unwrap(), "{s}");
+    assert!(
+        s["contents"].as_u64().unwrap() < s["occurrences"].as_u64().unwrap(),
+        "{s}"
+    );
     assert!(s["fingerprints"].as_u64().unwrap() > 100, "{s}");
     provscan(&index)
         .args(["index", "list"])
@@ -81,10 +103,20 @@ fn add_list_remove_stats_on_real_crates() {
         .args(["index", "stats"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("common fingerprints").and(predicate::str::contains("bytes on disk")));
+        .stdout(
+            predicate::str::contains("common fingerprints")
+                .and(predicate::str::contains("bytes on disk")),
+        );
 
     provscan(&index)
-        .args(["index", "remove", "--project", "itoa", "--version", "1.0.11"])
+        .args([
+            "index",
+            "remove",
+            "--project",
+            "itoa",
+            "--version",
+            "1.0.11",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("removed itoa@1.0.11"));
@@ -95,9 +127,15 @@ fn add_list_remove_stats_on_real_crates() {
         .args(["index", "remove", "--project", "nope"])
         .assert()
         .code(1);
-    provscan(&index).args(["index", "remove", "--project", "itoa"]).assert().success();
+    provscan(&index)
+        .args(["index", "remove", "--project", "itoa"])
+        .assert()
+        .success();
     let empty = stats_json(&index);
-    assert_eq!((empty["versions"].as_u64(), empty["fingerprints"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (empty["versions"].as_u64(), empty["fingerprints"].as_u64()),
+        (Some(0), Some(0))
+    );
 }
 
 #[test]
@@ -106,7 +144,11 @@ fn bad_inputs_are_skipped_with_reasons() {
     let src = tmp.path().join("src");
     std::fs::create_dir_all(src.join("sub")).unwrap();
     std::fs::write(src.join("good.c"), common::c_file(1, 6)).unwrap();
-    std::fs::write(src.join("latin1.c"), b"/* caf\xe9 */\nint caf\xe9(int a) { return a * 2 + 1; }\n").unwrap();
+    std::fs::write(
+        src.join("latin1.c"),
+        b"/* caf\xe9 */\nint caf\xe9(int a) { return a * 2 + 1; }\n",
+    )
+    .unwrap();
     std::fs::write(src.join("blob.c"), [0u8, 1, 2, 3, 0, 0, 7, 8].repeat(100)).unwrap();
     let big = std::fs::File::create(src.join("huge.c")).unwrap();
     big.set_len(100 << 20).unwrap(); // sparse: no disk space used
@@ -130,9 +172,16 @@ fn bad_inputs_are_skipped_with_reasons() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    let skipped_line = |name: &str| stdout.lines().any(|l| l.contains("skipped") && l.contains(name));
+    let skipped_line = |name: &str| {
+        stdout
+            .lines()
+            .any(|l| l.contains("skipped") && l.contains(name))
+    };
     for name in ["blob.c", "huge.c", "loop"] {
-        assert!(skipped_line(name), "{name} not reported as skipped:\n{stdout}");
+        assert!(
+            skipped_line(name),
+            "{name} not reported as skipped:\n{stdout}"
+        );
     }
     assert!(stdout.contains("binary"), "{stdout}");
     // As root the mode-0 file is readable; otherwise it must be reported.
@@ -172,13 +221,25 @@ fn index_location_comes_from_flag_env_or_data_dir() {
     std::fs::write(src.join("a.c"), common::c_file(5, 4)).unwrap();
     Command::new(bin())
         .env("PROVSCAN_INDEX", &env)
-        .args(["index", "add", "--project", "p", "--version", "1", "--index"])
+        .args([
+            "index",
+            "add",
+            "--project",
+            "p",
+            "--version",
+            "1",
+            "--index",
+        ])
         .arg(&flag)
         .arg(&src)
         .assert()
         .success();
     assert!(flag.join("CURRENT").exists() && !env.exists());
-    provscan(&env).args(["index", "add", "--project", "p", "--version", "1"]).arg(&src).assert().success();
+    provscan(&env)
+        .args(["index", "add", "--project", "p", "--version", "1"])
+        .arg(&src)
+        .assert()
+        .success();
     assert!(env.join("CURRENT").exists());
 }
 
@@ -191,7 +252,10 @@ fn synthetic_tree(dir: &Path, first: u64, n: u64) {
 }
 
 fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
 }
 
 /// The version is absent, or present with all its files.
@@ -200,7 +264,11 @@ fn absent_or_complete(index: &Path, files: u64) -> bool {
     match versions.iter().find(|v| v["project"] == "crashy") {
         None => false,
         Some(v) => {
-            assert_eq!(v["files"].as_u64(), Some(files), "partial version visible: {v}");
+            assert_eq!(
+                v["files"].as_u64(),
+                Some(files),
+                "partial version visible: {v}"
+            );
             true
         }
     }
@@ -226,39 +294,68 @@ fn sigkill_during_add_leaves_a_sound_index() {
     let base = tmp.path().join("base");
     synthetic_tree(&base, 10_000, 20);
     let index = tmp.path().join("idx");
-    provscan(&index).args(["index", "add", "--project", "base", "--version", "1"]).arg(&base).assert().success();
+    provscan(&index)
+        .args(["index", "add", "--project", "base", "--version", "1"])
+        .arg(&base)
+        .assert()
+        .success();
 
     // A full run, timed, gives the points to kill at.
     let t = Instant::now();
     let probe = tmp.path().join("probe");
-    provscan(&probe).args(["index", "add", "--project", "crashy", "--version", "1"]).arg(&src).assert().success();
+    provscan(&probe)
+        .args(["index", "add", "--project", "crashy", "--version", "1"])
+        .arg(&src)
+        .assert()
+        .success();
     let full = t.elapsed();
     let files = list_json(&probe)[0]["files"].as_u64().unwrap();
     assert_eq!(files, 320);
 
     let mut killed_at = Vec::new();
     // Exact stages (the process SIGKILLs itself there) ...
-    for stage in ["hashing", "analyzing", "reserved", "written", "ingested", "committed"] {
-        let status = add_cmd(&index, &src).env("PROVSCAN_TEST_KILL_AT", stage).status().unwrap();
+    for stage in [
+        "hashing",
+        "analyzing",
+        "reserved",
+        "written",
+        "ingested",
+        "committed",
+    ] {
+        let status = add_cmd(&index, &src)
+            .env("PROVSCAN_TEST_KILL_AT", stage)
+            .status()
+            .unwrap();
         assert!(!status.success(), "expected a kill at {stage}");
         let present = absent_or_complete(&index, files);
         assert_eq!(present, stage == "committed", "after a kill at {stage}");
         killed_at.push(stage.to_string());
         assert!(stats_json(&index)["versions"].as_u64().unwrap() >= 1);
         if present {
-            provscan(&index).args(["index", "remove", "--project", "crashy"]).assert().success();
+            provscan(&index)
+                .args(["index", "remove", "--project", "crashy"])
+                .assert()
+                .success();
         }
     }
     // ... and at arbitrary moments, by the parent.
     for share in [0.1, 0.3, 0.5, 0.7, 0.9] {
         let mut child = add_cmd(&index, &src).spawn().unwrap();
         std::thread::sleep(full.mul_f64(share));
-        let _ = StdCommand::new("kill").args(["-KILL", &child.id().to_string()]).status();
+        let _ = StdCommand::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status();
         let _ = child.wait();
         let present = absent_or_complete(&index, files);
-        killed_at.push(format!("{share}: {}", if present { "complete" } else { "absent" }));
+        killed_at.push(format!(
+            "{share}: {}",
+            if present { "complete" } else { "absent" }
+        ));
         if present {
-            provscan(&index).args(["index", "remove", "--project", "crashy"]).assert().success();
+            provscan(&index)
+                .args(["index", "remove", "--project", "crashy"])
+                .assert()
+                .success();
         }
     }
     // Rerunning the same command completes it; the earlier version is intact.
@@ -271,11 +368,18 @@ fn sigkill_during_add_leaves_a_sound_index() {
     let s = stats_json(&index);
     let p = stats_json(&probe);
     assert_eq!(s["versions"], 2);
-    assert_eq!(s["contents"].as_u64().unwrap(), p["contents"].as_u64().unwrap() + 20);
+    assert_eq!(
+        s["contents"].as_u64().unwrap(),
+        p["contents"].as_u64().unwrap() + 20
+    );
     // Postings of killed runs were dropped: same fingerprints and postings as
     // a clean build plus the base version.
     let b = tmp.path().join("b-only");
-    provscan(&b).args(["index", "add", "--project", "base", "--version", "1"]).arg(&base).assert().success();
+    provscan(&b)
+        .args(["index", "add", "--project", "base", "--version", "1"])
+        .arg(&base)
+        .assert()
+        .success();
     let bs = stats_json(&b);
     assert_eq!(
         s["postings"].as_u64().unwrap(),
@@ -290,7 +394,11 @@ fn reads_during_an_add_see_a_consistent_index() {
     let index = tmp.path().join("idx");
     let first = tmp.path().join("v1");
     synthetic_tree(&first, 0, 40);
-    provscan(&index).args(["index", "add", "--project", "conc", "--version", "1"]).arg(&first).assert().success();
+    provscan(&index)
+        .args(["index", "add", "--project", "conc", "--version", "1"])
+        .arg(&first)
+        .assert()
+        .success();
     let second = tmp.path().join("v2");
     synthetic_tree(&second, 20, 300);
     let probe_text = common::c_file(200, 40);
@@ -328,12 +436,19 @@ fn reads_during_an_add_see_a_consistent_index() {
         }
         let lookup = reader.postings(&probe).unwrap();
         for (_, p) in lookup.hits() {
-            assert!(reader.content(p.origin).unwrap().is_some(), "posting of an uncommitted content");
+            assert!(
+                reader.content(p.origin).unwrap().is_some(),
+                "posting of an uncommitted content"
+            );
         }
         let v2 = versions.iter().any(|v| v.version == "2");
         // The probe file belongs to version 2: all or nothing.
         let id = reader.content_by_exact(&probe_digest).unwrap();
-        assert_eq!(id.is_some(), v2, "content visible without its version (or the reverse)");
+        assert_eq!(
+            id.is_some(),
+            v2,
+            "content visible without its version (or the reverse)"
+        );
         if let Some(id) = id {
             let everywhere = lookup
                 .postings
@@ -354,9 +469,16 @@ fn reads_during_an_add_see_a_consistent_index() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     reader.refresh().unwrap();
     assert!(reader.has_version("conc", "2").unwrap());
     assert!(saw_v2 || rounds > 0);
-    assert!(rounds > 3, "the add was too quick to read during it ({rounds} rounds)");
+    assert!(
+        rounds > 3,
+        "the add was too quick to read during it ({rounds} rounds)"
+    );
 }

@@ -17,11 +17,14 @@ use engine::Fingerprint;
 pub struct Corpus {
     postings: HashMap<u64, Vec<Posting>>,
     common_above: usize,
+    /// Language family of each origin file.
+    families: Vec<&'static str>,
 }
 
 impl Corpus {
-    /// `files[id]` are the fingerprints of origin file `id`.
-    pub fn build(files: &[Vec<Fingerprint>]) -> Corpus {
+    /// `files[id]` are the fingerprints of origin file `id`, `families[id]` its
+    /// language family.
+    pub fn build(files: &[Vec<Fingerprint>], families: Vec<&'static str>) -> Corpus {
         let mut postings: HashMap<u64, Vec<Posting>> = HashMap::new();
         for (id, fps) in files.iter().enumerate() {
             for fp in fps {
@@ -34,6 +37,7 @@ impl Corpus {
         Corpus {
             postings,
             common_above: (files.len() / 100).max(10),
+            families,
         }
     }
 
@@ -44,11 +48,26 @@ impl Corpus {
         ids.len()
     }
 
-    pub fn matches(&self, target: &[Fingerprint], params: &MatchParams) -> Vec<Finding> {
+    /// `same_family`: only origins of this language family. `compare` has no
+    /// such filter today (this is the proposed change measured by `family=1`).
+    pub fn matches(
+        &self,
+        target: &[Fingerprint],
+        params: &MatchParams,
+        same_family: Option<&str>,
+    ) -> Vec<Finding> {
         let hits = target.iter().enumerate().flat_map(|(i, fp)| {
-            let list = self.postings.get(&fp.hash).map(Vec::as_slice).unwrap_or(&[]);
+            let list = self
+                .postings
+                .get(&fp.hash)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let usable = Self::distinct_origins(list) <= self.common_above;
-            list.iter().filter(move |_| usable).map(move |p| (i, *p))
+            list.iter()
+                .filter(move |p| {
+                    usable && same_family.is_none_or(|f| self.families[p.origin as usize] == f)
+                })
+                .map(move |p| (i, *p))
         });
         find_snippets(target, hits, params)
     }

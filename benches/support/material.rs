@@ -44,7 +44,11 @@ pub const PACKAGES: &[Package] = &[
     pkg("crate:bzip2-sys@0.1.13+1.0.8", Role::Donor, &[]),
     pkg("crate:libz-sys@1.1.31", Role::Donor, &["src/zlib/"]),
     pkg("crate:lz4-sys@1.11.1+lz4-1.10.0", Role::Host, &[]),
-    pkg("crate:zstd-sys@2.1.3+zstd.1.5.7", Role::Host, &["zstd/lib/"]),
+    pkg(
+        "crate:zstd-sys@2.1.3+zstd.1.5.7",
+        Role::Host,
+        &["zstd/lib/"],
+    ),
     // Rust
     pkg("crate:regex-syntax@0.8.12", Role::Donor, &[]),
     pkg("crate:serde_json@1.0.154", Role::Donor, &[]),
@@ -87,7 +91,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PROVSCAN_TESTDATA") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("provscan-testdata")
 }
 
@@ -101,7 +107,8 @@ pub fn load(packages: &[Package]) -> anyhow::Result<Vec<SourceFile>> {
     let mut out = Vec::new();
     for p in packages {
         let spec = SourceSpec::parse(p.spec)?;
-        let versions = corpus::load(&spec, &opts).map_err(|e| anyhow::anyhow!("{}: {e}", p.spec))?;
+        let versions =
+            corpus::load(&spec, &opts).map_err(|e| anyhow::anyhow!("{}: {e}", p.spec))?;
         let mut kept = 0;
         for v in versions {
             for f in v.files {

@@ -10,12 +10,6 @@ use engine::token::{class, Token, TokenKind};
 pub struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        let mut r = Rng(seed);
-        r.next_u64();
-        r
-    }
-
     /// A generator for one item of a family, independent of the others.
     pub fn derive(parts: &[u64]) -> Rng {
         let mut r = Rng(0x2545_f491_4f6c_dd1d);
@@ -82,7 +76,14 @@ pub struct Snippet {
 /// Picks `n` consecutive lines that start and end with code and are mostly
 /// code (not a table of numbers, not a comment block). `None` if the file
 /// has no such place after a few tries.
-pub fn pick_snippet(text: &str, tokens: &[Token], n: usize, rng: &mut Rng) -> Option<Snippet> {
+pub fn pick_snippet(
+    text: &str,
+    tokens: &[Token],
+    n: usize,
+    python: bool,
+    rng: &mut Rng,
+) -> Option<Snippet> {
+    let all_lines: Vec<&str> = text.split('\n').collect();
     let starts: Vec<usize> = std::iter::once(0)
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
@@ -95,10 +96,13 @@ pub fn pick_snippet(text: &str, tokens: &[Token], n: usize, rng: &mut Rng) -> Op
         code_line[t.line as usize] = true;
         code_line[t.end_line as usize] = true;
     }
-    for _ in 0..40 {
+    for _ in 0..200 {
         let first = 1 + rng.below(lines - n);
         let last = first + n - 1;
-        if !code_line[first] || !code_line[last] {
+        if !code_line[first]
+            || !code_line[last]
+            || !is_statement_run(&all_lines, first, last, python)
+        {
             continue;
         }
         let code = (first..=last).filter(|&l| code_line[l]).count();
@@ -141,10 +145,10 @@ pub fn mutate(
     } else {
         snippet.text.clone()
     };
-    let mut lines: Vec<String> = text.split('\n').map(|l| l.trim_end_matches('\r').to_string()).collect();
-    if lang == Language::Python {
-        dedent(&mut lines);
-    }
+    let mut lines: Vec<String> = text
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect();
     if mutation == Mutation::T3 {
         edit_lines(&mut lines, &names, lang, rng);
     }
@@ -212,31 +216,26 @@ fn new_string(s: &str, rng: &mut Rng) -> Option<String> {
     let q = s.find(['"', '\'', '`'])?;
     let c = s[q..].chars().next()?;
     let triple: String = std::iter::repeat_n(c, 3).collect();
-    let run = if s[q..].starts_with(&triple) && s.len() >= q + 6 { 3 } else { 1 };
+    let run = if s[q..].starts_with(&triple) && s.len() >= q + 6 {
+        3
+    } else {
+        1
+    };
     let last = s.rfind(c)?;
     let close = last + 1 - run;
     if close < q + run {
         return None;
     }
-    Some(format!("{}{}{}", &s[..q + run], rng.word("text "), &s[close..]))
+    Some(format!(
+        "{}{}{}",
+        &s[..q + run],
+        rng.word("text "),
+        &s[close..]
+    ))
 }
 
 fn indent_of(line: &str) -> &str {
     &line[..line.len() - line.trim_start().len()]
-}
-
-fn dedent(lines: &mut [String]) {
-    let min = lines
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| indent_of(l).len())
-        .min()
-        .unwrap_or(0);
-    for l in lines.iter_mut() {
-        if l.len() >= min && l[..min].trim().is_empty() {
-            l.drain(..min);
-        }
-    }
 }
 
 fn statement(lang: Language, rng: &mut Rng) -> String {
@@ -290,7 +289,12 @@ fn edit_line(line: &mut String, names: &[String], rng: &mut Rng) -> bool {
         line.replace_range(s..e, &rng.word("edited"));
         return true;
     }
-    for (from, to) in [(" + ", " - "), (" < ", " <= "), (" == ", " != "), (" - ", " + ")] {
+    for (from, to) in [
+        (" + ", " - "),
+        (" < ", " <= "),
+        (" == ", " != "),
+        (" - ", " + "),
+    ] {
         if let Some(p) = line.find(from) {
             line.replace_range(p..p + from.len(), to);
             return true;
@@ -343,14 +347,20 @@ fn relayout(lines: &mut Vec<String>, lang: Language, rng: &mut Rng) {
             !drop
         });
     }
+    // Indentation relative to the first line is halved, doubled or turned
+    // into tabs; the first line keeps its own, so the copy still fits where
+    // it is pasted (Python needs that).
     let scheme = rng.below(if python { 2 } else { 3 });
+    let base = lines.first().map_or(0, |l| width(l));
     for l in lines.iter_mut() {
-        let width = indent_of(l).replace('\t', "    ").len();
+        let old = width(l);
+        let rel = old.saturating_sub(base);
         let body = l.trim_start().to_string();
         let indent = match scheme {
-            0 => " ".repeat(width / 2),
-            1 => " ".repeat(width * 2),
-            _ => "\t".repeat(width / 4) + &" ".repeat(width % 4),
+            _ if old < base || l.trim().is_empty() => " ".repeat(old),
+            0 => " ".repeat(base + rel / 2),
+            1 => " ".repeat(base + rel * 2),
+            _ => " ".repeat(base) + &"\t".repeat(rel / 4) + &" ".repeat(rel % 4),
         };
         *l = indent + &body;
         if rng.chance(0.3) {
@@ -393,19 +403,81 @@ fn relayout(lines: &mut Vec<String>, lang: Language, rng: &mut Rng) {
     *lines = out;
 }
 
-/// Where a snippet goes in a host: before a top-level line that follows a
-/// blank line (between two definitions), else at the end.
-pub fn insertion_point(host_lines: &[&str], rng: &mut Rng) -> usize {
-    let candidates: Vec<usize> = (1..host_lines.len())
-        .filter(|&i| {
-            host_lines[i - 1].trim().is_empty()
-                && !host_lines[i].trim().is_empty()
-                && indent_of(host_lines[i]).is_empty()
-        })
-        .collect();
+fn width(line: &str) -> usize {
+    indent_of(line).replace('\t', "    ").len()
+}
+
+/// Whether a line ends a statement or opens/closes a block, so that the next
+/// line starts a statement.
+fn ends_statement(line: &str, python: bool) -> bool {
+    let t = line.trim_end();
+    if t.trim().is_empty() {
+        return true;
+    }
+    if python {
+        !t.ends_with([',', '(', '[', '{', '\\', '+', '-', '*', '/', '='])
+    } else {
+        t.ends_with([';', '{', '}'])
+    }
+}
+
+/// Whether a line can start a statement (not a closing bracket or the
+/// continuation of an `if`).
+fn starts_statement(line: &str) -> bool {
+    let t = line.trim_start();
+    !t.is_empty()
+        && !t.starts_with([')', ']', '}', '.', ',', '?', ':', '&', '|', '+', '-', '*'])
+        && !["else", "elif", "except", "finally", "catch"]
+            .iter()
+            .any(|k| t.starts_with(k))
+}
+
+/// Whether the donor lines `first..=last` (1-based) look like whole
+/// statements: they start after a statement ended and end one.
+pub fn is_statement_run(lines: &[&str], first: usize, last: usize, python: bool) -> bool {
+    let prev = lines[..first - 1]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty());
+    prev.is_none_or(|p| ends_statement(p, python))
+        && starts_statement(lines[first - 1])
+        && ends_statement(lines[last - 1], python)
+}
+
+/// Where a snippet goes in a host: before a statement indented like the
+/// snippet's first line, after a line that ends a statement (so a run of
+/// statements lands among statements and a definition among definitions);
+/// else before a top-level line after a blank line; else at the end.
+pub fn insertion_point(
+    host_lines: &[&str],
+    snippet_indent: usize,
+    python: bool,
+    rng: &mut Rng,
+) -> usize {
+    let ok = |i: usize| {
+        !host_lines[i].trim().is_empty()
+            && width(host_lines[i]) == snippet_indent
+            && starts_statement(host_lines[i])
+            && ends_statement(host_lines[i - 1], python)
+    };
+    let mut candidates: Vec<usize> = (1..host_lines.len()).filter(|&i| ok(i)).collect();
+    if candidates.is_empty() {
+        candidates = (1..host_lines.len())
+            .filter(|&i| {
+                host_lines[i - 1].trim().is_empty()
+                    && !host_lines[i].trim().is_empty()
+                    && indent_of(host_lines[i]).is_empty()
+            })
+            .collect();
+    }
     if candidates.is_empty() {
         host_lines.len() - usize::from(host_lines.last().is_some_and(|l| l.is_empty()))
     } else {
         candidates[rng.below(candidates.len())]
     }
+}
+
+/// Indentation width of the first line of a snippet.
+pub fn first_indent(lines: &[String]) -> usize {
+    lines.first().map_or(0, |l| width(l))
 }

@@ -76,7 +76,9 @@ impl AlignParams {
         AlignParams {
             k: k as u32,
             max_gap: 5 * k as u32,
-            min_tokens: 2 * k as u32,
+            // 5k/3: 40 tokens at the default k = 24, about five lines of
+            // ordinary code (see docs/accuracy.md).
+            min_tokens: (5 * k / 3) as u32,
             min_lines: 5,
         }
     }
@@ -120,11 +122,12 @@ pub fn align(hits: &[Hit], params: &AlignParams) -> Vec<Span> {
         }
         chain.reverse();
         let span = span_of(&chain, params.k);
-        if span.matched_tokens >= params.min_tokens && span.target_lines.count() >= params.min_lines {
+        if span.matched_tokens >= params.min_tokens && span.target_lines.count() >= params.min_lines
+        {
             spans.push(span);
         }
     }
-    spans.sort_by(|a, b| b.matched_tokens.cmp(&a.matched_tokens));
+    spans.sort_by_key(|s| std::cmp::Reverse(s.matched_tokens));
     spans
 }
 
@@ -222,10 +225,28 @@ mod tests {
         let spans = align(&hits, &params());
         assert_eq!(spans.len(), 1);
         let s = spans[0];
-        assert_eq!(s.target_tokens, Range { first: 100, last: 204 });
-        assert_eq!(s.origin_tokens, Range { first: 500, last: 604 });
+        assert_eq!(
+            s.target_tokens,
+            Range {
+                first: 100,
+                last: 204
+            }
+        );
+        assert_eq!(
+            s.origin_tokens,
+            Range {
+                first: 500,
+                last: 604
+            }
+        );
         assert_eq!(s.matched_tokens, 105);
-        assert_eq!(s.target_lines, Range { first: 11, last: 21 });
+        assert_eq!(
+            s.target_lines,
+            Range {
+                first: 11,
+                last: 21
+            }
+        );
         assert!((s.similarity - 1.0).abs() < 1e-9);
     }
 
@@ -240,8 +261,20 @@ mod tests {
         assert_eq!(spans.len(), 2, "{spans:?}");
         let mut by_target: Vec<Span> = spans.clone();
         by_target.sort_by_key(|s| s.target_tokens.first);
-        assert_eq!(by_target[0].target_tokens, Range { first: 0, last: 134 });
-        assert_eq!(by_target[0].origin_tokens, Range { first: 1000, last: 1104 });
+        assert_eq!(
+            by_target[0].target_tokens,
+            Range {
+                first: 0,
+                last: 134
+            }
+        );
+        assert_eq!(
+            by_target[0].origin_tokens,
+            Range {
+                first: 1000,
+                last: 1104
+            }
+        );
         assert!(by_target[0].similarity < 1.0);
         assert_eq!(by_target[1].origin_tokens.first, 10);
     }
@@ -258,7 +291,13 @@ mod tests {
         // the same target grams also hit a repeated block elsewhere in the origin
         hits.extend((0..10).step_by(3).map(|i| hit(i * 5, 800 + i * 5)));
         let spans = align(&hits, &params());
-        assert_eq!(spans[0].origin_tokens, Range { first: 200, last: 254 });
+        assert_eq!(
+            spans[0].origin_tokens,
+            Range {
+                first: 200,
+                last: 254
+            }
+        );
         assert_eq!(spans[0].hits, 10);
     }
 
@@ -266,7 +305,13 @@ mod tests {
     fn overlap_share_of_ranges() {
         let a = Range { first: 1, last: 10 };
         assert_eq!(a.overlap_share(&Range { first: 6, last: 30 }), 0.5);
-        assert_eq!(a.overlap_share(&Range { first: 11, last: 30 }), 0.0);
+        assert_eq!(
+            a.overlap_share(&Range {
+                first: 11,
+                last: 30
+            }),
+            0.0
+        );
         assert_eq!(a.count(), 10);
     }
 }

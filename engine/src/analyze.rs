@@ -65,12 +65,17 @@ mod tests {
     #[test]
     fn analyzes_a_real_looking_file() {
         let src = "#include <stdio.h>\n\nint main(void) {\n    for (int i = 0; i < 10; i++) {\n        printf(\"%d\\n\", i * i);\n    }\n    return 0;\n}\n";
-        let a = Analyzer::default().analyze(Path::new("m.c"), src.as_bytes()).unwrap();
+        let a = Analyzer::default()
+            .analyze(Path::new("m.c"), src.as_bytes())
+            .unwrap();
         assert_eq!(a.language, Language::C);
         assert_eq!(a.lines, 8);
         assert!(a.tokens.len() > 30);
         assert!(!a.fingerprints.is_empty());
-        assert!(a.fingerprints.iter().all(|f| f.first_line >= 1 && f.last_line <= 8));
+        assert!(a
+            .fingerprints
+            .iter()
+            .all(|f| f.first_line >= 1 && f.last_line <= 8));
     }
 
     #[test]
@@ -83,7 +88,9 @@ mod tests {
 
     #[test]
     fn skips_with_reason() {
-        let err = Analyzer::default().analyze(Path::new("x.bin"), b"\0\x01\x02").unwrap_err();
+        let err = Analyzer::default()
+            .analyze(Path::new("x.bin"), b"\0\x01\x02")
+            .unwrap_err();
         assert_eq!(err, SkipReason::Binary);
     }
 }

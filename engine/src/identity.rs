@@ -62,7 +62,10 @@ mod tests {
         let crlf = FileDigests::of(b"a\r\nb\r\r\nc\r\n");
         let plain = FileDigests::of(b"a\nb\rc\n");
         assert_ne!(lf.exact, crlf.exact);
-        assert_eq!(FileDigests::of(b"a\nb\nc\n").normalized, FileDigests::of(b"a\r\nb\r\nc\r\n").normalized);
+        assert_eq!(
+            FileDigests::of(b"a\nb\nc\n").normalized,
+            FileDigests::of(b"a\r\nb\r\nc\r\n").normalized
+        );
         assert_eq!(lf.normalized, FileDigests::of(b"a\nb\nc\n").exact);
         assert_ne!(plain.normalized, lf.normalized);
         assert_eq!(crlf.normalized, FileDigests::of(b"a\nb\r\nc\n").exact);

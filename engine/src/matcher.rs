@@ -78,7 +78,10 @@ pub fn find_snippets(
         .flat_map(|(origin, _, hits)| {
             align(hits, &params.align)
                 .into_iter()
-                .map(move |span| SnippetMatch { origin: *origin, span })
+                .map(move |span| SnippetMatch {
+                    origin: *origin,
+                    span,
+                })
         })
         .collect();
     matches.sort_by(|a, b| {
@@ -130,9 +133,9 @@ fn distinct_targets(hits: &[Hit]) -> usize {
 fn settle(matches: Vec<SnippetMatch>, alternative_share: f64) -> Vec<Finding> {
     let mut findings: Vec<Finding> = Vec::new();
     for m in matches {
-        let claimed = findings.iter_mut().find(|f| {
-            f.best.span.target_lines.overlap_share(&m.span.target_lines) >= 0.5
-        });
+        let claimed = findings
+            .iter_mut()
+            .find(|f| f.best.span.target_lines.overlap_share(&m.span.target_lines) >= 0.5);
         match claimed {
             Some(f) => {
                 let close = m.span.matched_tokens as f64
@@ -180,7 +183,12 @@ mod tests {
     #[test]
     fn copies_of_copies_become_alternatives() {
         let t = target();
-        let hits = (0..30).flat_map(|i| [(i, posting(7, 1000 + i as u32 * 6)), (i, posting(9, i as u32 * 6))]);
+        let hits = (0..30).flat_map(|i| {
+            [
+                (i, posting(7, 1000 + i as u32 * 6)),
+                (i, posting(9, i as u32 * 6)),
+            ]
+        });
         let findings = find_snippets(&t, hits, &MatchParams::for_k(20));
         assert_eq!(findings.len(), 1, "{findings:?}");
         let f = &findings[0];
@@ -214,7 +222,8 @@ mod tests {
     #[test]
     fn repetitive_grams_are_ignored() {
         let t = target();
-        let hits = (0..10).flat_map(|r| (0..30).map(move |i| (i, posting(3, r * 5000 + i as u32 * 6))));
+        let hits =
+            (0..10).flat_map(|r| (0..30).map(move |i| (i, posting(3, r * 5000 + i as u32 * 6))));
         let params = MatchParams {
             max_repeats_in_origin: 4,
             ..MatchParams::for_k(20)

@@ -204,7 +204,9 @@ impl Tokenizer {
         };
         let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
         let mut read = |offset: usize, _| &bytes[offset.min(bytes.len())..];
-        let tree = grammar.parser.parse_with_options(&mut read, None, Some(options));
+        let tree = grammar
+            .parser
+            .parse_with_options(&mut read, None, Some(options));
         grammar.parser.reset();
         match tree {
             Some(tree) => {
@@ -219,7 +221,11 @@ impl Tokenizer {
     /// Parse only, for measuring what tokenizing adds on top of the parse.
     pub fn parse_only(&mut self, lang: Language, bytes: &[u8]) -> bool {
         match grammar(lang) {
-            Some(language) => self.grammar(lang, language).parser.parse(bytes, None).is_some(),
+            Some(language) => self
+                .grammar(lang, language)
+                .parser
+                .parse(bytes, None)
+                .is_some(),
             None => false,
         }
     }
@@ -243,7 +249,10 @@ fn walk(cursor: &mut TreeCursor, bytes: &[u8], classes: &[NodeClass], out: &mut 
             .get(node.kind_id() as usize)
             .copied()
             .unwrap_or(NodeClass::Verbatim(None));
-        let descend = !matches!(class, NodeClass::Comment | NodeClass::Literal(_) | NodeClass::Relex);
+        let descend = !matches!(
+            class,
+            NodeClass::Comment | NodeClass::Literal(_) | NodeClass::Relex
+        );
         if !(descend && cursor.goto_first_child()) {
             emit(node, class, bytes, out);
             loop {
@@ -268,13 +277,18 @@ fn emit(node: tree_sitter::Node, class: NodeClass, bytes: &[u8], out: &mut Vec<T
         NodeClass::Comment => return,
         NodeClass::Relex => {
             let base = (start as u32, node.start_position().row as u32 + 1);
-            out.extend(lex_text(text, TokenKind::Ident).tokens.into_iter().map(|t| Token {
-                start: t.start + base.0,
-                end: t.end + base.0,
-                line: t.line + base.1 - 1,
-                end_line: t.end_line + base.1 - 1,
-                ..t
-            }));
+            out.extend(
+                lex_text(text, TokenKind::Ident)
+                    .tokens
+                    .into_iter()
+                    .map(|t| Token {
+                        start: t.start + base.0,
+                        end: t.end + base.0,
+                        line: t.line + base.1 - 1,
+                        end_line: t.end_line + base.1 - 1,
+                        ..t
+                    }),
+            );
             return;
         }
         NodeClass::Literal(code) => (TokenKind::Fixed, code),
@@ -316,10 +330,14 @@ pub fn lex_text(bytes: &[u8], words: TokenKind) -> TokenStream {
         }
         let start = i;
         let (kind, code) = if is_word_start(b) {
-            i = scan(bytes, i, |c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$');
+            i = scan(bytes, i, |c| {
+                c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+            });
             (words, text_code(&bytes[start..i]))
         } else if b.is_ascii_digit() {
-            i = scan(bytes, i, |c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_');
+            i = scan(bytes, i, |c| {
+                c.is_ascii_alphanumeric() || c == b'.' || c == b'_'
+            });
             (TokenKind::Fixed, class::NUMBER)
         } else if b == b'"' {
             i = string_end(bytes, i);
@@ -422,11 +440,18 @@ mod tests {
     fn spans_and_lines_point_into_the_file() {
         let src = "def f(a):\n    return a * 2\n";
         let toks = Tokenizer::default().tokenize(Language::Python, src.as_bytes());
-        let ret = toks.tokens.iter().find(|t| &src[t.start as usize..t.end as usize] == "return");
+        let ret = toks
+            .tokens
+            .iter()
+            .find(|t| &src[t.start as usize..t.end as usize] == "return");
         assert_eq!(ret.map(|t| t.line), Some(2));
         let multiline = "x = \"\"\"a\nb\nc\"\"\"\n";
         let toks = Tokenizer::default().tokenize(Language::Python, multiline.as_bytes());
-        let s = toks.tokens.iter().find(|t| t.code == class::STRING).unwrap();
+        let s = toks
+            .tokens
+            .iter()
+            .find(|t| t.code == class::STRING)
+            .unwrap();
         assert_eq!((s.line, s.end_line), (1, 3));
     }
 
@@ -441,7 +466,11 @@ mod tests {
     fn every_grammar_loads_and_tokenizes() {
         let mut t = Tokenizer::default();
         for lang in Language::ALL {
-            let src: &[u8] = if lang == Language::Php { b"<?php a = b + 1;\n" } else { b"a = b + 1;\n" };
+            let src: &[u8] = if lang == Language::Php {
+                b"<?php a = b + 1;\n"
+            } else {
+                b"a = b + 1;\n"
+            };
             let toks = t.tokenize(lang, src);
             assert!(toks.len() >= 4, "{lang:?} gave {}", toks.len());
         }
@@ -457,7 +486,10 @@ mod tests {
 
     #[test]
     fn text_lexer_handles_anything() {
-        let toks = lex_text("é x1 = \"q\\\"\" 12.5e3;\n\"open".as_bytes(), TokenKind::Fixed);
+        let toks = lex_text(
+            "é x1 = \"q\\\"\" 12.5e3;\n\"open".as_bytes(),
+            TokenKind::Fixed,
+        );
         let texts: Vec<u32> = toks.tokens.iter().map(|t| t.code).collect();
         assert_eq!(texts.len(), 8);
         assert_eq!(texts[3], class::STRING);

@@ -25,7 +25,7 @@ pub struct Params {
 
 impl Params {
     /// Chosen with the accuracy harness (see `docs/accuracy.md`).
-    pub const DEFAULT: Params = Params { k: 20, w: 12 };
+    pub const DEFAULT: Params = Params { k: 24, w: 8 };
 
     /// Shortest shared run of tokens that is certain to be found.
     pub fn guarantee(&self) -> usize {
@@ -143,7 +143,10 @@ pub fn winnow_positions(hashes: &[u64], w: usize) -> Vec<usize> {
     }
     let w = w.min(hashes.len());
     let rightmost_min = |from: usize, to: usize| {
-        (from..to).fold(from, |best, i| if hashes[i] <= hashes[best] { i } else { best })
+        (from..to).fold(
+            from,
+            |best, i| if hashes[i] <= hashes[best] { i } else { best },
+        )
     };
     let mut min = rightmost_min(0, w);
     picks.push(min);
@@ -194,9 +197,9 @@ mod tests {
     fn direct_gram_hash(tokens: &[Token]) -> u64 {
         let mut h = 0u64;
         for (j, t) in tokens.iter().enumerate() {
-            let prev = tokens[..j]
-                .iter()
-                .rposition(|p| p.kind == TokenKind::Ident && t.kind == TokenKind::Ident && p.code == t.code);
+            let prev = tokens[..j].iter().rposition(|p| {
+                p.kind == TokenKind::Ident && t.kind == TokenKind::Ident && p.code == t.code
+            });
             let c = match (t.kind, prev) {
                 (TokenKind::Fixed, _) => fixed_code(t.code),
                 (TokenKind::Ident, Some(p)) => back_code(j - p),
@@ -209,7 +212,14 @@ mod tests {
 
     fn token_strategy() -> impl Strategy<Value = Token> {
         (any::<bool>(), 0u32..12).prop_map(|(ident, code)| {
-            tok(if ident { TokenKind::Ident } else { TokenKind::Fixed }, code)
+            tok(
+                if ident {
+                    TokenKind::Ident
+                } else {
+                    TokenKind::Fixed
+                },
+                code,
+            )
         })
     }
 
@@ -222,7 +232,9 @@ mod tests {
         tokens
             .iter()
             .map(|t| match t.kind {
-                TokenKind::Ident => tok(TokenKind::Ident, t.code.wrapping_mul(2_654_435_761) ^ salt),
+                TokenKind::Ident => {
+                    tok(TokenKind::Ident, t.code.wrapping_mul(2_654_435_761) ^ salt)
+                }
                 TokenKind::Fixed => *t,
             })
             .collect()
@@ -293,7 +305,11 @@ mod tests {
     #[test]
     fn fingerprints_carry_lines_of_the_whole_gram() {
         let tokens: Vec<Token> = (0..30)
-            .map(|n| Token { line: n / 3 + 1, end_line: n / 3 + 1, ..tok(TokenKind::Fixed, n) })
+            .map(|n| Token {
+                line: n / 3 + 1,
+                end_line: n / 3 + 1,
+                ..tok(TokenKind::Fixed, n)
+            })
             .collect();
         let params = Params { k: 6, w: 4 };
         for fp in fingerprint(&tokens, params) {

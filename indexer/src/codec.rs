@@ -56,7 +56,9 @@ pub struct Entry {
 pub enum PostingList {
     List(Vec<Entry>),
     /// Too many contents to keep: only how many.
-    Saturated { df: u64 },
+    Saturated {
+        df: u64,
+    },
 }
 
 impl PostingList {
@@ -96,7 +98,10 @@ pub fn encode_list(entries: &mut Vec<Entry>) -> Vec<u8> {
         put_varint(&mut out, e.content - prev);
         put_varint(&mut out, u64::from(e.pos));
         put_varint(&mut out, u64::from(e.first_line));
-        put_varint(&mut out, u64::from(e.last_line.saturating_sub(e.first_line)));
+        put_varint(
+            &mut out,
+            u64::from(e.last_line.saturating_sub(e.first_line)),
+        );
         prev = e.content;
     }
     out
@@ -166,7 +171,11 @@ pub fn merge_lists<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
 }
 
 /// The merge operator of the postings column family.
-pub fn merge_operator(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) -> Option<Vec<u8>> {
+pub fn merge_operator(
+    _key: &[u8],
+    existing: Option<&[u8]>,
+    operands: &MergeOperands,
+) -> Option<Vec<u8>> {
     Some(merge_lists(existing.into_iter().chain(operands.iter())))
 }
 
@@ -209,11 +218,20 @@ mod tests {
 
     #[test]
     fn lists_round_trip_sorted() {
-        let mut entries = vec![e(9, 4, 2, 3), e(3, 100, 10, 14), e(3, 7, 1, 1), e(9, 4, 2, 3)];
+        let mut entries = vec![
+            e(9, 4, 2, 3),
+            e(3, 100, 10, 14),
+            e(3, 7, 1, 1),
+            e(9, 4, 2, 3),
+        ];
         let bytes = encode_list(&mut entries);
         assert_eq!(
             decode(&bytes),
-            Some(PostingList::List(vec![e(3, 7, 1, 1), e(3, 100, 10, 14), e(9, 4, 2, 3)]))
+            Some(PostingList::List(vec![
+                e(3, 7, 1, 1),
+                e(3, 100, 10, 14),
+                e(9, 4, 2, 3)
+            ]))
         );
         // Small: 1 tag byte + 4 bytes per entry here.
         assert_eq!(bytes.len(), 13);
@@ -225,9 +243,15 @@ mod tests {
         let b = encode_list(&mut vec![e(2, 5, 3, 3), e(1, 1, 1, 2)]);
         let merged = merge_lists([a.as_slice(), b.as_slice()]);
         assert_eq!(decode(&merged).unwrap().df(), 2);
-        let big: Vec<u8> = encode_list(&mut (0..SATURATION as u64).map(|c| e(c + 10, 0, 1, 1)).collect());
+        let big: Vec<u8> =
+            encode_list(&mut (0..SATURATION as u64).map(|c| e(c + 10, 0, 1, 1)).collect());
         let merged = merge_lists([merged.as_slice(), big.as_slice()]);
-        assert_eq!(decode(&merged), Some(PostingList::Saturated { df: SATURATION as u64 + 2 }));
+        assert_eq!(
+            decode(&merged),
+            Some(PostingList::Saturated {
+                df: SATURATION as u64 + 2
+            })
+        );
         let more = merge_lists([merged.as_slice(), a.as_slice()]);
         assert_eq!(decode(&more).unwrap().df(), SATURATION as u64 + 3);
     }

@@ -21,10 +21,12 @@ mod store;
 
 pub use input::{FileInput, VersionInput};
 pub use schema::{
-    CommonPolicy, ContentMeta, EngineParams, License, Occurrence, SkippedFile, VersionInfo, FORMAT_VERSION,
+    CommonPolicy, ContentMeta, EngineParams, License, Occurrence, SkippedFile, VersionInfo,
+    FORMAT_VERSION,
 };
 pub use store::{
-    AddOptions, AddReport, FileMatch, Index, OpenOptions, PostingLookup, Progress, RemoveReport, Stage, Stats,
+    AddOptions, AddReport, FileMatch, Index, OpenOptions, PostingLookup, Progress, RemoveReport,
+    Stage, Stats,
 };
 
 /// Everything that can go wrong with an index.

@@ -11,9 +11,9 @@ use engine::matcher::Posting;
 use engine::Analyzer;
 use rayon::prelude::*;
 use rocksdb::{
-    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
-    Direction, IngestExternalFileOptions, IteratorMode, Options, ReadOptions, SstFileWriter, WriteBatch,
-    WriteOptions, DB,
+    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor,
+    DBCompressionType, Direction, IngestExternalFileOptions, IteratorMode, Options, ReadOptions,
+    SstFileWriter, WriteBatch, WriteOptions, DB,
 };
 
 use crate::codec::{self, Entry, PostingList};
@@ -111,10 +111,15 @@ impl Stage {
 #[derive(Clone, Debug)]
 pub enum Progress {
     /// Totals known once hashing is done: files and bytes to analyze.
-    Planned { files: u64, bytes: u64 },
+    Planned {
+        files: u64,
+        bytes: u64,
+    },
     Stage(Stage),
     /// One file analyzed (or skipped).
-    File { bytes: u64 },
+    File {
+        bytes: u64,
+    },
 }
 
 /// What an add did.
@@ -284,11 +289,17 @@ fn db_options() -> Options {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn corrupt(cf: &'static str, what: impl Into<String>) -> IndexError {
-    IndexError::Corrupt { cf, what: what.into() }
+    IndexError::Corrupt {
+        cf,
+        what: what.into(),
+    }
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(cf: &'static str, bytes: &[u8]) -> Result<T> {
@@ -317,7 +328,10 @@ impl Index {
             if !opts.create {
                 return Err(IndexError::Missing(dir.to_path_buf()));
             }
-            let non_empty = dir.read_dir().map(|mut d| d.next().is_some()).unwrap_or(false);
+            let non_empty = dir
+                .read_dir()
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false);
             if non_empty {
                 return Err(IndexError::NotAnIndex(dir.to_path_buf()));
             }
@@ -333,7 +347,11 @@ impl Index {
             let mut b = WriteBatch::default();
             b.put_cf(meta, meta::FORMAT, FORMAT_VERSION.to_string());
             b.put_cf(meta, meta::PARAMS, to_json(&EngineParams::of(opts.params)));
-            b.put_cf(meta, meta::COMMON, to_json(&opts.common.unwrap_or_default()));
+            b.put_cf(
+                meta,
+                meta::COMMON,
+                to_json(&opts.common.unwrap_or_default()),
+            );
             b.put_cf(meta, meta::COUNTS, to_json(&Counts::default()));
             let mut w = WriteOptions::default();
             w.set_sync(true);
@@ -341,8 +359,11 @@ impl Index {
             drop(db);
         }
         let cfs = check_cfs(dir)?;
-        let descriptors = cfs.iter().map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, &cache)));
-        let db = DB::open_cf_descriptors(&db_options(), dir, descriptors).map_err(|e| lock_error(dir, e))?;
+        let descriptors = cfs
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, &cache)));
+        let db = DB::open_cf_descriptors(&db_options(), dir, descriptors)
+            .map_err(|e| lock_error(dir, e))?;
         let index = Index::finish_open(db, dir, Mode::Writer, opts)?;
         if let Some(policy) = opts.common {
             index.set_common_policy(policy)?;
@@ -366,7 +387,9 @@ impl Index {
             SECONDARY_SEQ.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&secondary)?;
-        let descriptors = cfs.iter().map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, &cache)));
+        let descriptors = cfs
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, &cache)));
         let db = DB::open_cf_descriptors_as_secondary(&db_options(), dir, &secondary, descriptors);
         let db = match db {
             Ok(db) => db,
@@ -379,7 +402,9 @@ impl Index {
     }
 
     fn finish_open(db: DB, dir: &Path, mode: Mode, opts: &OpenOptions) -> Result<Index> {
-        let meta = db.cf_handle(CF_META).ok_or_else(|| IndexError::NotAnIndex(dir.to_path_buf()))?;
+        let meta = db
+            .cf_handle(CF_META)
+            .ok_or_else(|| IndexError::NotAnIndex(dir.to_path_buf()))?;
         let format = db
             .get_cf(meta, meta::FORMAT)?
             .ok_or_else(|| IndexError::NotAnIndex(dir.to_path_buf()))?;
@@ -394,8 +419,11 @@ impl Index {
                 expected: FORMAT_VERSION,
             });
         }
-        let stored: EngineParams =
-            from_json(CF_META, &db.get_cf(meta, meta::PARAMS)?.ok_or_else(|| corrupt(CF_META, "no engine_params"))?)?;
+        let stored: EngineParams = from_json(
+            CF_META,
+            &db.get_cf(meta, meta::PARAMS)?
+                .ok_or_else(|| corrupt(CF_META, "no engine_params"))?,
+        )?;
         let wanted = EngineParams::of(opts.params);
         if stored != wanted {
             return Err(IndexError::ParamsMismatch {
@@ -488,7 +516,8 @@ impl Index {
     /// instance only when reading).
     pub fn set_common_policy(&self, policy: CommonPolicy) -> Result<()> {
         if self.writer().is_ok() {
-            self.db.put_cf(self.cf(CF_META), meta::COMMON, to_json(&policy))?;
+            self.db
+                .put_cf(self.cf(CF_META), meta::COMMON, to_json(&policy))?;
         }
         *self.common.write().unwrap() = policy;
         Ok(())
@@ -513,7 +542,11 @@ impl Index {
         if let Some(p) = self.db.get_cf(meta_cf, meta::PENDING)? {
             let pending: Pending = from_json(CF_META, &p)?;
             let mut b = WriteBatch::default();
-            b.put_cf(self.cf(CF_DEAD), codec::u64_key(pending.first_content), codec::u64_key(pending.end_content));
+            b.put_cf(
+                self.cf(CF_DEAD),
+                codec::u64_key(pending.first_content),
+                codec::u64_key(pending.end_content),
+            );
             b.delete_cf(meta_cf, meta::PENDING);
             let committed = self.meta_u64(meta::COMMITTED)?.max(pending.end_content);
             b.put_cf(meta_cf, meta::COMMITTED, committed.to_string());
@@ -555,7 +588,10 @@ impl Index {
             if entries.iter().all(|e| view.live(e.content)) {
                 continue;
             }
-            let mut kept: Vec<Entry> = entries.into_iter().filter(|e| view.live(e.content)).collect();
+            let mut kept: Vec<Entry> = entries
+                .into_iter()
+                .filter(|e| view.live(e.content))
+                .collect();
             if kept.is_empty() {
                 batch.delete_cf(cf, &k);
                 deleted += 1;
@@ -637,7 +673,10 @@ impl Index {
                 fresh
             })
             .collect();
-        let digests: Vec<FileDigests> = files.par_iter().map(|f| FileDigests::of(&f.bytes)).collect();
+        let digests: Vec<FileDigests> = files
+            .par_iter()
+            .map(|f| FileDigests::of(&f.bytes))
+            .collect();
 
         // 2. Which contents are known already.
         let exact_keys: Vec<Vec<u8>> = digests.iter().map(|d| exact_key(&d.exact.0)).collect();
@@ -659,7 +698,10 @@ impl Index {
             }
         }
         let end_content = next_content + new_ids.len() as u64;
-        let new_bytes: u64 = to_analyze.iter().map(|&i| files[i].bytes.len() as u64).sum();
+        let new_bytes: u64 = to_analyze
+            .iter()
+            .map(|&i| files[i].bytes.len() as u64)
+            .sum();
         progress(Progress::Planned {
             files: to_analyze.len() as u64,
             bytes: new_bytes,
@@ -681,7 +723,11 @@ impl Index {
             };
             let mut b = WriteBatch::default();
             b.put_cf(self.cf(CF_META), meta::PENDING, to_json(&pending));
-            b.put_cf(self.cf(CF_META), meta::NEXT_CONTENT, end_content.to_string());
+            b.put_cf(
+                self.cf(CF_META),
+                meta::NEXT_CONTENT,
+                end_content.to_string(),
+            );
             self.write_sync(b)?;
             progress(Progress::Stage(Stage::Reserved));
             std::fs::create_dir_all(self.ingest_dir())?;
@@ -732,7 +778,9 @@ impl Index {
             if use_batch {
                 batch_postings.append(&mut postings);
             } else if !postings.is_empty() {
-                let path = self.ingest_dir().join(format!("{}-{}.sst", next_content, sst_files.len()));
+                let path =
+                    self.ingest_dir()
+                        .join(format!("{}-{}.sst", next_content, sst_files.len()));
                 self.write_sst(&path, postings)?;
                 sst_files.push(path);
             }
@@ -743,7 +791,8 @@ impl Index {
             if !sst_files.is_empty() {
                 let mut io = IngestExternalFileOptions::default();
                 io.set_move_files(true);
-                self.db.ingest_external_file_cf_opts(self.cf(CF_POSTINGS), &io, sst_files)?;
+                self.db
+                    .ingest_external_file_cf_opts(self.cf(CF_POSTINGS), &io, sst_files)?;
             }
             let _ = std::fs::remove_dir_all(self.ingest_dir());
             progress(Progress::Stage(Stage::Ingested));
@@ -791,14 +840,26 @@ impl Index {
             report.files += 1;
             report.bytes += size;
             let license = f.license.as_ref().map(to_json).unwrap_or_default();
-            b.put_cf(self.cf(CF_OCCURRENCES), occurrence_key(id, vid, &f.path), license);
-            b.put_cf(self.cf(CF_VERSION_FILES), version_file_key(vid, &f.path), codec::u64_key(id));
+            b.put_cf(
+                self.cf(CF_OCCURRENCES),
+                occurrence_key(id, vid, &f.path),
+                license,
+            );
+            b.put_cf(
+                self.cf(CF_VERSION_FILES),
+                version_file_key(vid, &f.path),
+                codec::u64_key(id),
+            );
         }
         for (id, m) in &metas {
             let d_exact = hex_digest(&m.exact);
             let d_norm = hex_digest(&m.normalized);
             b.put_cf(self.cf(CF_CONTENTS), codec::u64_key(*id), to_json(m));
-            b.put_cf(self.cf(CF_DIGESTS), exact_key(&d_exact), codec::u64_key(*id));
+            b.put_cf(
+                self.cf(CF_DIGESTS),
+                exact_key(&d_exact),
+                codec::u64_key(*id),
+            );
             b.put_cf(self.cf(CF_DIGESTS), normalized_key(&d_norm, *id), b"");
         }
         report.new_contents = metas.len() as u64;
@@ -872,14 +933,18 @@ impl Index {
             let prefix = v.id.to_be_bytes();
             for item in self.prefix_iter(CF_VERSION_FILES, &prefix) {
                 let (k, val) = item?;
-                let path = std::str::from_utf8(&k[4..]).map_err(|_| corrupt(CF_VERSION_FILES, "path"))?;
+                let path =
+                    std::str::from_utf8(&k[4..]).map_err(|_| corrupt(CF_VERSION_FILES, "path"))?;
                 let id = codec::read_u64(&val).ok_or_else(|| corrupt(CF_VERSION_FILES, "value"))?;
                 b.delete_cf(self.cf(CF_VERSION_FILES), &k);
                 b.delete_cf(self.cf(CF_OCCURRENCES), occurrence_key(id, v.id, path));
                 affected.insert(id);
                 counts.occurrences = counts.occurrences.saturating_sub(1);
             }
-            b.delete_cf(self.cf(CF_VERSIONS), version_name_key(&v.project, &v.version));
+            b.delete_cf(
+                self.cf(CF_VERSIONS),
+                version_name_key(&v.project, &v.version),
+            );
             b.delete_cf(self.cf(CF_VERSIONS), version_id_key(v.id));
             counts.versions = counts.versions.saturating_sub(1);
             counts.source_bytes = counts.source_bytes.saturating_sub(v.bytes);
@@ -887,18 +952,23 @@ impl Index {
         }
         let mut dead: Vec<u64> = Vec::new();
         for &id in &affected {
-            let still_used = self.prefix_iter(CF_OCCURRENCES, &codec::u64_key(id)).any(|item| {
-                item.ok()
-                    .and_then(|(k, _)| codec::read_u32(&k[8..]))
-                    .is_some_and(|vid| !removed_vids.contains(&vid))
-            });
+            let still_used = self
+                .prefix_iter(CF_OCCURRENCES, &codec::u64_key(id))
+                .any(|item| {
+                    item.ok()
+                        .and_then(|(k, _)| codec::read_u32(&k[8..]))
+                        .is_some_and(|vid| !removed_vids.contains(&vid))
+                });
             if still_used {
                 continue;
             }
             if let Some(m) = self.content(id)? {
                 b.delete_cf(self.cf(CF_CONTENTS), codec::u64_key(id));
                 b.delete_cf(self.cf(CF_DIGESTS), exact_key(&hex_digest(&m.exact)));
-                b.delete_cf(self.cf(CF_DIGESTS), normalized_key(&hex_digest(&m.normalized), id));
+                b.delete_cf(
+                    self.cf(CF_DIGESTS),
+                    normalized_key(&hex_digest(&m.normalized), id),
+                );
             }
             dead.push(id);
         }
@@ -918,13 +988,17 @@ impl Index {
         &'a self,
         cf: &str,
         prefix: &[u8],
-    ) -> impl Iterator<Item = std::result::Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>> + 'a {
+    ) -> impl Iterator<Item = std::result::Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>> + 'a
+    {
         let mut ro = ReadOptions::default();
         if let Some(end) = prefix_end(prefix) {
             ro.set_iterate_upper_bound(end);
         }
-        self.db
-            .iterator_cf_opt(self.cf(cf), ro, IteratorMode::From(prefix, Direction::Forward))
+        self.db.iterator_cf_opt(
+            self.cf(cf),
+            ro,
+            IteratorMode::From(prefix, Direction::Forward),
+        )
     }
 
     // --- lookups --------------------------------------------------------------
@@ -937,7 +1011,9 @@ impl Index {
         let mut order: Vec<usize> = (0..hashes.len()).collect();
         order.sort_unstable_by_key(|&i| hashes[i]);
         let keys: Vec<[u8; 8]> = order.iter().map(|&i| codec::u64_key(hashes[i])).collect();
-        let values = self.db.batched_multi_get_cf(self.cf(CF_POSTINGS), &keys, true);
+        let values = self
+            .db
+            .batched_multi_get_cf(self.cf(CF_POSTINGS), &keys, true);
         let mut out = PostingLookup {
             postings: vec![Vec::new(); hashes.len()],
             common: vec![false; hashes.len()],
@@ -946,7 +1022,10 @@ impl Index {
             let Some(value) = value? else { continue };
             match codec::decode(&value) {
                 Some(PostingList::List(entries)) => {
-                    let live: Vec<Entry> = entries.into_iter().filter(|e| view.live(e.content)).collect();
+                    let live: Vec<Entry> = entries
+                        .into_iter()
+                        .filter(|e| view.live(e.content))
+                        .collect();
                     let mut df = 0u64;
                     let mut last = None;
                     for e in &live {
@@ -962,7 +1041,12 @@ impl Index {
                     }
                 }
                 Some(PostingList::Saturated { .. }) => out.common[slot] = true,
-                None => return Err(corrupt(CF_POSTINGS, format!("posting list of {:016x}", hashes[slot]))),
+                None => {
+                    return Err(corrupt(
+                        CF_POSTINGS,
+                        format!("posting list of {:016x}", hashes[slot]),
+                    ))
+                }
             }
         }
         Ok(out)
@@ -982,7 +1066,9 @@ impl Index {
         let mut out = Vec::new();
         for item in self.prefix_iter(CF_DIGESTS, &prefix) {
             let (k, _) = item?;
-            out.push(codec::read_u64(&k[prefix.len()..]).ok_or_else(|| corrupt(CF_DIGESTS, "key"))?);
+            out.push(
+                codec::read_u64(&k[prefix.len()..]).ok_or_else(|| corrupt(CF_DIGESTS, "key"))?,
+            );
         }
         Ok(out)
     }
@@ -992,18 +1078,27 @@ impl Index {
         let mut out = Vec::new();
         let exact = self.content_by_exact(&digests.exact)?;
         if let Some(content) = exact {
-            out.push(FileMatch { content, exact: true });
+            out.push(FileMatch {
+                content,
+                exact: true,
+            });
         }
         for content in self.contents_by_normalized(&digests.normalized)? {
             if Some(content) != exact {
-                out.push(FileMatch { content, exact: false });
+                out.push(FileMatch {
+                    content,
+                    exact: false,
+                });
             }
         }
         Ok(out)
     }
 
     pub fn content(&self, id: u64) -> Result<Option<ContentMeta>> {
-        match self.db.get_pinned_cf(self.cf(CF_CONTENTS), codec::u64_key(id))? {
+        match self
+            .db
+            .get_pinned_cf(self.cf(CF_CONTENTS), codec::u64_key(id))?
+        {
             Some(b) => Ok(Some(from_json(CF_CONTENTS, &b)?)),
             None => Ok(None),
         }
@@ -1027,7 +1122,11 @@ impl Index {
                 }
             }
             let (project, version) = names[&vid].clone();
-            let license = if v.is_empty() { None } else { Some(from_json(CF_OCCURRENCES, &v)?) };
+            let license = if v.is_empty() {
+                None
+            } else {
+                Some(from_json(CF_OCCURRENCES, &v)?)
+            };
             out.push(Occurrence {
                 project,
                 version,
@@ -1042,7 +1141,9 @@ impl Index {
         let Some(k) = self.db.get_cf(self.cf(CF_VERSIONS), version_id_key(vid))? else {
             return Ok(None);
         };
-        let body = k.get(1..).ok_or_else(|| corrupt(CF_VERSIONS, "id record"))?;
+        let body = k
+            .get(1..)
+            .ok_or_else(|| corrupt(CF_VERSIONS, "id record"))?;
         let nul = body
             .iter()
             .position(|&b| b == 0)
@@ -1054,7 +1155,10 @@ impl Index {
     }
 
     pub fn version(&self, project: &str, version: &str) -> Result<Option<VersionInfo>> {
-        match self.db.get_pinned_cf(self.cf(CF_VERSIONS), version_name_key(project, version))? {
+        match self
+            .db
+            .get_pinned_cf(self.cf(CF_VERSIONS), version_name_key(project, version))?
+        {
             Some(b) => Ok(Some(from_json(CF_VERSIONS, &b)?)),
             None => Ok(None),
         }
@@ -1069,7 +1173,10 @@ impl Index {
         for item in self.prefix_iter(CF_VERSION_FILES, &info.id.to_be_bytes()) {
             let (k, v) = item?;
             let path = String::from_utf8_lossy(&k[4..]).into_owned();
-            out.push((path, codec::read_u64(&v).ok_or_else(|| corrupt(CF_VERSION_FILES, "value"))?));
+            out.push((
+                path,
+                codec::read_u64(&v).ok_or_else(|| corrupt(CF_VERSION_FILES, "value"))?,
+            ));
         }
         Ok(out)
     }
@@ -1097,7 +1204,11 @@ impl Index {
     }
 
     pub fn projects(&self) -> Result<Vec<String>> {
-        let mut out: Vec<String> = self.all_versions()?.into_iter().map(|v| v.project).collect();
+        let mut out: Vec<String> = self
+            .all_versions()?
+            .into_iter()
+            .map(|v| v.project)
+            .collect();
         out.dedup();
         Ok(out)
     }
@@ -1119,11 +1230,15 @@ impl Index {
             common_policy: Some(policy),
             ..Stats::default()
         };
-        for item in self.db.iterator_cf(self.cf(CF_POSTINGS), IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_POSTINGS), IteratorMode::Start)
+        {
             let (_, v) = item?;
             match codec::decode(&v) {
                 Some(PostingList::List(entries)) => {
-                    let live: Vec<&Entry> = entries.iter().filter(|e| view.live(e.content)).collect();
+                    let live: Vec<&Entry> =
+                        entries.iter().filter(|e| view.live(e.content)).collect();
                     if live.is_empty() {
                         continue;
                     }
@@ -1164,7 +1279,8 @@ impl Index {
     pub fn compact(&self) -> Result<()> {
         self.writer()?;
         for name in ALL_CFS {
-            self.db.compact_range_cf(self.cf(name), None::<&[u8]>, None::<&[u8]>);
+            self.db
+                .compact_range_cf(self.cf(name), None::<&[u8]>, None::<&[u8]>);
         }
         Ok(())
     }
@@ -1178,7 +1294,9 @@ fn analyze_one(
     digests: &FileDigests,
     f: &crate::input::FileInput,
 ) -> std::result::Result<Analyzed, String> {
-    let a = an.analyze(Path::new(path), bytes).map_err(|e| e.to_string())?;
+    let a = an
+        .analyze(Path::new(path), bytes)
+        .map_err(|e| e.to_string())?;
     let fps = a
         .fingerprints
         .iter()
@@ -1218,7 +1336,10 @@ fn digests_size(metas: &HashMap<u64, ContentMeta>, id: u64, known: bool, bytes: 
     if known {
         return bytes.len() as u64;
     }
-    metas.get(&id).map(|m| m.bytes).unwrap_or(bytes.len() as u64)
+    metas
+        .get(&id)
+        .map(|m| m.bytes)
+        .unwrap_or(bytes.len() as u64)
 }
 
 /// Sorts postings by hash and encodes one list per hash.
@@ -1252,7 +1373,9 @@ fn to_posting(e: Entry) -> Posting {
 }
 
 fn hex_digest(hex: &str) -> [u8; 32] {
-    blake3::Hash::from_hex(hex).map(|h| *h.as_bytes()).unwrap_or([0; 32])
+    blake3::Hash::from_hex(hex)
+        .map(|h| *h.as_bytes())
+        .unwrap_or([0; 32])
 }
 
 /// Sorted ids into `[start, end)` runs.
@@ -1268,7 +1391,8 @@ fn coalesce(ids: &[u64]) -> Vec<(u64, u64)> {
 }
 
 fn check_cfs(dir: &Path) -> Result<Vec<String>> {
-    let cfs = DB::list_cf(&Options::default(), dir).map_err(|_| IndexError::NotAnIndex(dir.to_path_buf()))?;
+    let cfs = DB::list_cf(&Options::default(), dir)
+        .map_err(|_| IndexError::NotAnIndex(dir.to_path_buf()))?;
     if !cfs.iter().any(|c| c == schema::CF_META) {
         return Err(IndexError::NotAnIndex(dir.to_path_buf()));
     }
@@ -1315,7 +1439,10 @@ mod tests {
 
     #[test]
     fn coalesces_runs() {
-        assert_eq!(coalesce(&[1, 2, 3, 7, 9, 10]), vec![(1, 4), (7, 8), (9, 11)]);
+        assert_eq!(
+            coalesce(&[1, 2, 3, 7, 9, 10]),
+            vec![(1, 4), (7, 8), (9, 11)]
+        );
         assert!(coalesce(&[]).is_empty());
     }
 }

@@ -33,12 +33,16 @@ fn generate_fixture() {
     let _ = std::fs::remove_dir_all(&dir);
     {
         let index = Index::open(&dir, &OpenOptions::default()).unwrap();
-        index.add(synthetic("fixture", "1.0", 0, 3, 4), &AddOptions::default()).unwrap();
+        index
+            .add(synthetic("fixture", "1.0", 0, 3, 4), &AddOptions::default())
+            .unwrap();
         let ingest = AddOptions {
             batch_limit_bytes: 0,
             ..AddOptions::default()
         };
-        index.add(synthetic("fixture", "1.1", 2, 2, 4), &ingest).unwrap();
+        index
+            .add(synthetic("fixture", "1.1", 2, 2, 4), &ingest)
+            .unwrap();
         index.compact().unwrap();
         index.flush().unwrap();
     }
@@ -54,7 +58,10 @@ fn generate_fixture() {
 #[test]
 fn every_format_has_a_fixture() {
     for v in 1..=FORMAT_VERSION {
-        assert!(fixture(v).join("CURRENT").exists(), "no fixture for format {v}: run generate_fixture");
+        assert!(
+            fixture(v).join("CURRENT").exists(),
+            "no fixture for format {v}: run generate_fixture"
+        );
     }
 }
 
@@ -64,8 +71,13 @@ fn format_1_fixture_still_reads() {
     let dir = tmp.path().join("idx");
     copy_dir(&fixture(1), &dir);
     if FORMAT_VERSION != 1 {
-        let err = Index::open_reader(&dir, &OpenOptions::default()).err().unwrap();
-        assert!(matches!(err, IndexError::FormatMismatch { found: 1, .. }), "{err}");
+        let err = Index::open_reader(&dir, &OpenOptions::default())
+            .err()
+            .unwrap();
+        assert!(
+            matches!(err, IndexError::FormatMismatch { found: 1, .. }),
+            "{err}"
+        );
         return;
     }
     let check = |index: &Index| {
@@ -74,25 +86,38 @@ fn format_1_fixture_still_reads() {
         assert_eq!(names, vec!["1.0", "1.1"]);
         assert_eq!(versions[1].new_contents, 1);
         let text = c_file(3, 4);
-        let a = Analyzer::new(Params::DEFAULT).analyze(Path::new("x.c"), text.as_bytes()).unwrap();
+        let a = Analyzer::new(Params::DEFAULT)
+            .analyze(Path::new("x.c"), text.as_bytes())
+            .unwrap();
         let hashes: Vec<u64> = a.fingerprints.iter().map(|f| f.hash).collect();
         let lookup = index.postings(&hashes).unwrap();
         let id = index
             .content_by_exact(&engine::identity::FileDigests::of(text.as_bytes()).exact)
             .unwrap()
             .unwrap();
-        assert!(lookup.postings.iter().all(|p| p.iter().any(|x| x.origin == id)));
+        assert!(lookup
+            .postings
+            .iter()
+            .all(|p| p.iter().any(|x| x.origin == id)));
         let occ = index.occurrences(id).unwrap();
         assert_eq!(occ.len(), 1);
         assert_eq!(occ[0].path, "src/f3.c");
-        assert_eq!(index.content(id).unwrap().unwrap().fingerprints as usize, hashes.len());
+        assert_eq!(
+            index.content(id).unwrap().unwrap().fingerprints as usize,
+            hashes.len()
+        );
         let s = index.stats().unwrap();
-        assert_eq!((s.projects, s.versions, s.contents, s.occurrences), (1, 2, 4, 5));
+        assert_eq!(
+            (s.projects, s.versions, s.contents, s.occurrences),
+            (1, 2, 4, 5)
+        );
     };
     check(&Index::open_reader(&dir, &OpenOptions::default()).unwrap());
     let writer = Index::open(&dir, &OpenOptions::default()).unwrap();
     check(&writer);
-    writer.add(synthetic("fixture", "2.0", 3, 2, 4), &AddOptions::default()).unwrap();
+    writer
+        .add(synthetic("fixture", "2.0", 3, 2, 4), &AddOptions::default())
+        .unwrap();
     assert_eq!(writer.all_versions().unwrap().len(), 3);
 }
 
@@ -105,10 +130,15 @@ fn older_format_is_refused_naming_both() {
         // Rewrite the recorded format version as if written by format 0.
         let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), &dir).unwrap();
         let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), &dir, &cfs).unwrap();
-        db.put_cf(db.cf_handle("meta").unwrap(), b"format_version", b"0").unwrap();
+        db.put_cf(db.cf_handle("meta").unwrap(), b"format_version", b"0")
+            .unwrap();
     }
     let err = Index::open(&dir, &OpenOptions::default()).err().unwrap();
     let msg = err.to_string();
     assert!(matches!(err, IndexError::FormatMismatch { found: 0, .. }));
-    assert!(msg.contains("format version 0") && msg.contains(&format!("format version {FORMAT_VERSION}")), "{msg}");
+    assert!(
+        msg.contains("format version 0")
+            && msg.contains(&format!("format version {FORMAT_VERSION}")),
+        "{msg}"
+    );
 }

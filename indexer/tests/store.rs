@@ -5,24 +5,34 @@ use std::path::Path;
 use common::*;
 use engine::identity::FileDigests;
 use engine::{Analyzer, Params};
-use indexer::{AddOptions, CommonPolicy, Index, IndexError, OpenOptions, PostingLookup, Progress, Stage};
+use indexer::{
+    AddOptions, CommonPolicy, Index, IndexError, OpenOptions, PostingLookup, Progress, Stage,
+};
 
 fn open(dir: &Path) -> Index {
     Index::open(dir, &OpenOptions::default()).unwrap()
 }
 
 fn fps(path: &str, text: &str) -> Vec<u64> {
-    let a = Analyzer::new(Params::DEFAULT).analyze(Path::new(path), text.as_bytes()).unwrap();
+    let a = Analyzer::new(Params::DEFAULT)
+        .analyze(Path::new(path), text.as_bytes())
+        .unwrap();
     a.fingerprints.iter().map(|f| f.hash).collect()
 }
 
 fn id_of(index: &Index, text: &str) -> u64 {
-    index.content_by_exact(&FileDigests::of(text.as_bytes()).exact).unwrap().unwrap()
+    index
+        .content_by_exact(&FileDigests::of(text.as_bytes()).exact)
+        .unwrap()
+        .unwrap()
 }
 
 /// Every fingerprint (that is not common) has a posting in `id`.
 fn has_everywhere(l: &PostingLookup, id: u64) -> bool {
-    l.postings.iter().zip(&l.common).all(|(p, c)| *c || p.iter().any(|x| x.origin == id))
+    l.postings
+        .iter()
+        .zip(&l.common)
+        .all(|(p, c)| *c || p.iter().any(|x| x.origin == id))
 }
 
 fn mentions(l: &PostingLookup, id: u64) -> bool {
@@ -31,7 +41,8 @@ fn mentions(l: &PostingLookup, id: u64) -> bool {
 
 /// Every posting points to a content the index knows.
 fn all_known(index: &Index, l: &PostingLookup) -> bool {
-    l.hits().all(|(_, p)| index.content(p.origin).unwrap().is_some())
+    l.hits()
+        .all(|(_, p)| index.content(p.origin).unwrap().is_some())
 }
 
 fn ingest() -> AddOptions {
@@ -52,24 +63,39 @@ fn add_then_look_up_everything() {
     v.files.push(file("src/main.c", &text));
     v.files.push(file("copy/main.c", &text));
     let r = index.add(v, &AddOptions::default()).unwrap();
-    assert_eq!((r.files, r.new_contents, r.reused_contents), (5, 4, 1), "{r:?}");
+    assert_eq!(
+        (r.files, r.new_contents, r.reused_contents),
+        (5, 4, 1),
+        "{r:?}"
+    );
     assert_eq!(r.write_path, "batch");
 
     let hashes = fps("x.c", &text);
     let lookup = index.postings(&hashes).unwrap();
-    let origin = index.content_by_exact(&FileDigests::of(text.as_bytes()).exact).unwrap().unwrap();
+    let origin = index
+        .content_by_exact(&FileDigests::of(text.as_bytes()).exact)
+        .unwrap()
+        .unwrap();
     assert!(has_everywhere(&lookup, origin));
     let meta = index.content(origin).unwrap().unwrap();
     assert_eq!(meta.language, "c");
     assert_eq!(meta.bytes, text.len() as u64);
     assert_eq!(meta.copyrights, vec!["Copyright 2024 Example".to_string()]);
-    let mut occ: Vec<String> = index.occurrences(origin).unwrap().into_iter().map(|o| o.path).collect();
+    let mut occ: Vec<String> = index
+        .occurrences(origin)
+        .unwrap()
+        .into_iter()
+        .map(|o| o.path)
+        .collect();
     occ.sort();
     assert_eq!(occ, vec!["copy/main.c", "src/main.c"]);
     // The matcher gets anchors with both lines.
     let p = lookup.postings[1][0];
     assert!(p.anchor.first_line >= 1 && p.anchor.last_line >= p.anchor.first_line);
-    assert_eq!(lookup.hits().count(), lookup.postings.iter().map(Vec::len).sum::<usize>());
+    assert_eq!(
+        lookup.hits().count(),
+        lookup.postings.iter().map(Vec::len).sum::<usize>()
+    );
 
     // Misses.
     let miss = index.postings(&[1, 2, 3]).unwrap();
@@ -84,7 +110,10 @@ fn add_then_look_up_everything() {
     assert!(!m[0].exact && m[0].content == origin);
 
     let s = index.stats().unwrap();
-    assert_eq!((s.projects, s.versions, s.contents, s.occurrences), (1, 1, 4, 5));
+    assert_eq!(
+        (s.projects, s.versions, s.contents, s.occurrences),
+        (1, 1, 4, 5)
+    );
     assert!(s.fingerprints > 50 && s.bytes_on_disk > 0);
     assert_eq!(index.versions("alpha").unwrap()[0].files, 5);
 }
@@ -94,12 +123,15 @@ fn batch_and_ingest_paths_agree() {
     let tmp = tempfile::tempdir().unwrap();
     let a = open(&tmp.path().join("a"));
     let b = open(&tmp.path().join("b"));
-    let ra = a.add(synthetic("p", "1", 0, 12, 10), &AddOptions::default()).unwrap();
+    let ra = a
+        .add(synthetic("p", "1", 0, 12, 10), &AddOptions::default())
+        .unwrap();
     let rb = b.add(synthetic("p", "1", 0, 12, 10), &ingest()).unwrap();
     assert_eq!((ra.write_path, rb.write_path), ("batch", "ingest"));
     assert_eq!(ra.fingerprints, rb.fingerprints);
     // A second version on each path merges into existing posting lists.
-    a.add(synthetic("p", "2", 6, 12, 10), &AddOptions::default()).unwrap();
+    a.add(synthetic("p", "2", 6, 12, 10), &AddOptions::default())
+        .unwrap();
     b.add(synthetic("p", "2", 6, 12, 10), &ingest()).unwrap();
     let hashes: Vec<u64> = (0..18).flat_map(|s| fps("f.c", &c_file(s, 10))).collect();
     let la = a.postings(&hashes).unwrap();
@@ -108,7 +140,10 @@ fn batch_and_ingest_paths_agree() {
     assert!(la.postings.iter().all(|p| !p.is_empty()));
     let sa = a.stats().unwrap();
     let sb = b.stats().unwrap();
-    assert_eq!((sa.contents, sa.fingerprints, sa.postings), (sb.contents, sb.fingerprints, sb.postings));
+    assert_eq!(
+        (sa.contents, sa.fingerprints, sa.postings),
+        (sb.contents, sb.fingerprints, sb.postings)
+    );
     assert_eq!(sa.contents, 18);
 }
 
@@ -116,10 +151,14 @@ fn batch_and_ingest_paths_agree() {
 fn contents_are_shared_and_removal_drops_only_unreferenced() {
     let tmp = tempfile::tempdir().unwrap();
     let index = open(&tmp.path().join("idx"));
-    index.add(synthetic("p", "1", 0, 4, 6), &AddOptions::default()).unwrap();
+    index
+        .add(synthetic("p", "1", 0, 4, 6), &AddOptions::default())
+        .unwrap();
     let r = index.add(synthetic("p", "2", 2, 4, 6), &ingest()).unwrap();
     assert_eq!((r.new_contents, r.reused_contents), (2, 2));
-    let again = index.add(synthetic("p", "2", 2, 4, 6), &AddOptions::default()).unwrap();
+    let again = index
+        .add(synthetic("p", "2", 2, 4, 6), &AddOptions::default())
+        .unwrap();
     assert!(again.already_present);
     let before = index.stats().unwrap();
 
@@ -138,10 +177,15 @@ fn contents_are_shared_and_removal_drops_only_unreferenced() {
     let occ = index.occurrences(id_shared).unwrap();
     assert_eq!(occ.len(), 1);
     assert_eq!(occ[0].version, "2");
-    assert!(index.content_by_exact(&FileDigests::of(c_file(0, 6).as_bytes()).exact).unwrap().is_none());
+    assert!(index
+        .content_by_exact(&FileDigests::of(c_file(0, 6).as_bytes()).exact)
+        .unwrap()
+        .is_none());
 
     // Re-adding the removed version works and finds its contents again.
-    let r = index.add(synthetic("p", "1", 0, 4, 6), &AddOptions::default()).unwrap();
+    let r = index
+        .add(synthetic("p", "1", 0, 4, 6), &AddOptions::default())
+        .unwrap();
     assert_eq!((r.new_contents, r.reused_contents), (2, 2));
     let id_again = id_of(&index, &c_file(0, 6));
     assert_ne!(id_again, id_v1, "content ids are never reused");
@@ -150,7 +194,10 @@ fn contents_are_shared_and_removal_drops_only_unreferenced() {
     let rm = index.remove("p", None).unwrap();
     assert_eq!(rm.versions.len(), 2);
     let s = index.stats().unwrap();
-    assert_eq!((s.versions, s.contents, s.fingerprints, s.postings), (0, 0, 0, 0));
+    assert_eq!(
+        (s.versions, s.contents, s.fingerprints, s.postings),
+        (0, 0, 0, 0)
+    );
 }
 
 #[test]
@@ -172,12 +219,23 @@ fn common_fingerprints_never_seed() {
     let files = (0..6)
         .map(|i| file(&format!("f{i}.c"), &format!("{header}{}", c_file(i, 4))))
         .collect();
-    index.add(version("p", "1", files), &AddOptions::default()).unwrap();
+    index
+        .add(version("p", "1", files), &AddOptions::default())
+        .unwrap();
     let h = fps("h.c", &header);
     let own = fps("a.c", &c_file(0, 4));
     let l = index.postings(&h).unwrap();
-    assert!(l.common_count() > h.len() / 2, "{} of {}", l.common_count(), h.len());
-    assert!(l.postings.iter().zip(&l.common).all(|(p, c)| !c || p.is_empty()));
+    assert!(
+        l.common_count() > h.len() / 2,
+        "{} of {}",
+        l.common_count(),
+        h.len()
+    );
+    assert!(l
+        .postings
+        .iter()
+        .zip(&l.common)
+        .all(|(p, c)| !c || p.is_empty()));
     let l = index.postings(&own).unwrap();
     assert!(l.common_count() < own.len() / 4);
     let s = index.stats().unwrap();
@@ -191,7 +249,9 @@ fn interrupted_add_is_rolled_back_and_can_be_redone() {
         let dir = tmp.path().join("idx");
         {
             let index = open(&dir);
-            index.add(synthetic("base", "1", 100, 3, 5), &AddOptions::default()).unwrap();
+            index
+                .add(synthetic("base", "1", 100, 3, 5), &AddOptions::default())
+                .unwrap();
             let opts = AddOptions {
                 progress: Some(std::sync::Arc::new(move |p: &Progress| {
                     if matches!(p, Progress::Stage(s) if *s == stage) {
@@ -224,14 +284,18 @@ fn reader_sees_commits_only_after_refresh() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("idx");
     let writer = open(&dir);
-    writer.add(synthetic("p", "1", 0, 3, 5), &AddOptions::default()).unwrap();
+    writer
+        .add(synthetic("p", "1", 0, 3, 5), &AddOptions::default())
+        .unwrap();
     let reader = Index::open_reader(&dir, &OpenOptions::default()).unwrap();
     assert_eq!(reader.all_versions().unwrap().len(), 1);
     assert!(matches!(
         reader.add(synthetic("p", "9", 0, 1, 1), &AddOptions::default()),
         Err(IndexError::ReadOnly)
     ));
-    writer.add(synthetic("p", "2", 10, 3, 5), &ingest()).unwrap();
+    writer
+        .add(synthetic("p", "2", 10, 3, 5), &ingest())
+        .unwrap();
     let hashes = fps("a.c", &c_file(11, 5));
     let digest = FileDigests::of(c_file(11, 5).as_bytes()).exact;
     assert!(reader.content_by_exact(&digest).unwrap().is_none());
@@ -257,14 +321,20 @@ fn other_parameters_are_refused_naming_both() {
     let err = Index::open(&dir, &other).err().unwrap();
     let msg = err.to_string();
     assert!(matches!(err, IndexError::ParamsMismatch { .. }));
-    assert!(msg.contains("k=20 w=12") && msg.contains("k=15 w=10"), "{msg}");
+    assert!(
+        msg.contains("k=20 w=12") && msg.contains("k=15 w=10"),
+        "{msg}"
+    );
     let err = Index::open_reader(&dir, &other).err().unwrap();
     assert!(matches!(err, IndexError::ParamsMismatch { .. }));
     // Not an index at all.
     let junk = tmp.path().join("junk");
     std::fs::create_dir(&junk).unwrap();
     std::fs::write(junk.join("x"), "y").unwrap();
-    assert!(matches!(Index::open(&junk, &OpenOptions::default()), Err(IndexError::NotAnIndex(_))));
+    assert!(matches!(
+        Index::open(&junk, &OpenOptions::default()),
+        Err(IndexError::NotAnIndex(_))
+    ));
     assert!(matches!(
         Index::open_reader(&tmp.path().join("none"), &OpenOptions::default()),
         Err(IndexError::Missing(_))

@@ -22,8 +22,8 @@ impl Rng {
     }
     pub fn word(&mut self) -> String {
         const PARTS: [&str; 16] = [
-            "buf", "len", "node", "count", "next", "size", "data", "item", "key", "val", "tmp", "ptr", "head",
-            "tail", "idx", "res",
+            "buf", "len", "node", "count", "next", "size", "data", "item", "key", "val", "tmp",
+            "ptr", "head", "tail", "idx", "res",
         ];
         format!("{}_{}", PARTS[self.below(16) as usize], self.below(1000))
     }
@@ -32,14 +32,23 @@ impl Rng {
 /// A random expression: operators and shapes vary, since the engine
 /// normalizes names and literals away and only structure is fingerprinted.
 pub fn expr(rng: &mut Rng, depth: u32) -> String {
-    const OPS: [&str; 12] = ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "&&", "||"];
+    const OPS: [&str; 12] = [
+        "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "&&", "||",
+    ];
     if depth == 0 || rng.below(3) == 0 {
         return match rng.below(7) {
             0 => rng.word(),
             1 => format!("{}", rng.below(1000)),
             2 => format!("{}[{}]", rng.word(), rng.word()),
             3 => format!("{}->{}", rng.word(), rng.word()),
-            4 => format!("{}({})", rng.word(), (0..rng.below(3)).map(|_| rng.word()).collect::<Vec<_>>().join(", ")),
+            4 => format!(
+                "{}({})",
+                rng.word(),
+                (0..rng.below(3))
+                    .map(|_| rng.word())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             5 => format!("!{}", rng.word()),
             _ => format!("sizeof({})", rng.word()),
         };
@@ -56,7 +65,11 @@ pub fn expr(rng: &mut Rng, depth: u32) -> String {
 
 fn statement(rng: &mut Rng, indent: usize, depth: u32) -> String {
     let pad = " ".repeat(indent);
-    match if depth == 0 { 4 + rng.below(4) } else { rng.below(8) } {
+    match if depth == 0 {
+        4 + rng.below(4)
+    } else {
+        rng.below(8)
+    } {
         0 => format!(
             "{pad}if ({}) {{\n{}{pad}}}\n",
             expr(rng, 2),
@@ -70,7 +83,11 @@ fn statement(rng: &mut Rng, indent: usize, depth: u32) -> String {
                 block(rng, indent + 4, depth - 1)
             )
         }
-        2 => format!("{pad}while ({}) {{\n{}{pad}}}\n", expr(rng, 2), block(rng, indent + 4, depth - 1)),
+        2 => format!(
+            "{pad}while ({}) {{\n{}{pad}}}\n",
+            expr(rng, 2),
+            block(rng, indent + 4, depth - 1)
+        ),
         3 => format!(
             "{pad}switch ({}) {{\n{pad}case {}:\n{}{pad}    break;\n{pad}default:\n{}{pad}}}\n",
             rng.word(),
@@ -79,14 +96,28 @@ fn statement(rng: &mut Rng, indent: usize, depth: u32) -> String {
             block(rng, indent + 4, 0)
         ),
         4 => format!("{pad}{} = {};\n", rng.word(), expr(rng, 3)),
-        5 => format!("{pad}{} {} {};\n", rng.word(), ["+=", "-=", "*=", "|=", "^=", "<<="][rng.below(6) as usize], expr(rng, 2)),
-        6 => format!("{pad}{}({});\n", rng.word(), (0..1 + rng.below(3)).map(|_| expr(rng, 1)).collect::<Vec<_>>().join(", ")),
+        5 => format!(
+            "{pad}{} {} {};\n",
+            rng.word(),
+            ["+=", "-=", "*=", "|=", "^=", "<<="][rng.below(6) as usize],
+            expr(rng, 2)
+        ),
+        6 => format!(
+            "{pad}{}({});\n",
+            rng.word(),
+            (0..1 + rng.below(3))
+                .map(|_| expr(rng, 1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         _ => format!("{pad}return {};\n", expr(rng, 2)),
     }
 }
 
 fn block(rng: &mut Rng, indent: usize, depth: u32) -> String {
-    (0..1 + rng.below(3)).map(|_| statement(rng, indent, depth)).collect()
+    (0..1 + rng.below(3))
+        .map(|_| statement(rng, indent, depth))
+        .collect()
 }
 
 /// One C function with varied control flow.

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The main job end to end, on real packages from the registries:
+#   1. index GNU readline 8.2 from Debian's sources (GPL-3.0-or-later),
+#   2. scan the PyPI sdist of gnureadline 8.3.3, which bundles a readline
+#      tarball inside the sdist (an archive nested in an archive),
+#   3. print the report and fail the policy "no strong copyleft".
+# Downloads are cached under ~/.cache/provscan-demo; the index lives there too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work="${PROVSCAN_DEMO_DIR:-$HOME/.cache/provscan-demo}"
+mkdir -p "$work"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/provscan-target}"
+# Same build as the test suite's, so the RocksDB C++ build is shared with it.
+cargo test --workspace --no-run --quiet
+provscan="$CARGO_TARGET_DIR/debug/provscan"
+index="$work/index"
+
+if ! "$provscan" index --index "$index" list 2>/dev/null | grep -q readline; then
+    "$provscan" index --index "$index" add deb:readline=8.2-1.3 --cache-dir "$work/downloads"
+fi
+"$provscan" index --index "$index" stats
+
+if [ ! -f "$work/gnureadline-8.3.3.tar.gz" ]; then
+    pip download --quiet --no-deps --no-binary :all: -d "$work" gnureadline==8.3.3
+fi
+
+set +e
+"$provscan" scan --index "$index" --format table --fail-on strong-copyleft \
+    "$work/gnureadline-8.3.3.tar.gz"
+status=$?
+set -e
+echo "provscan scan exited with $status (1 = policy violation: GPL code found)"
+[ "$status" = 1 ]
