@@ -59,6 +59,10 @@ pub struct AddArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Versions with less new source than this are written in one batch,
+    /// larger ones as ingested SST files (tuning and tests).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub batch_limit_bytes: Option<u64>,
 }
 
 #[derive(Args)]
@@ -264,10 +268,13 @@ fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
     let index = open_writer(dir)?;
     let display = Arc::new(Display::new());
     let d2 = display.clone();
-    let add_opts = AddOptions {
+    let mut add_opts = AddOptions {
         progress: Some(Arc::new(move |p: &Progress| d2.on(p))),
         ..AddOptions::default()
     };
+    if let Some(limit) = a.batch_limit_bytes {
+        add_opts.batch_limit_bytes = limit;
+    }
     let mut summaries = Vec::new();
     let mut first_error: Option<anyhow::Error> = None;
     let result = corpus::for_each_version(&spec, &opts, |v| {

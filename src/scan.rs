@@ -419,7 +419,8 @@ fn holder(statement: &str) -> String {
                 || w == "(c)"
                 || w == "©"
                 || w.is_empty()
-                || w.chars().all(|c| c.is_ascii_digit() || c == '-'))
+                || w.chars()
+                    .all(|c| c.is_ascii_digit() || c == '-' || c == ','))
         })
         .collect();
     words.join(" ")
@@ -468,5 +469,9 @@ mod tests {
     fn holder_drops_years_and_markers() {
         assert_eq!(holder("Copyright (c) 2001, 2002 Jane Doe."), "jane doe.");
         assert_eq!(holder("© 1999-2020 The Foo Project"), "the foo project");
+        assert_eq!(
+            holder("Copyright (C) 1989-2017,2022 Free Software Foundation, Inc."),
+            "free software foundation, inc."
+        );
     }
 }

@@ -202,7 +202,7 @@ mod tests {
         let a = |p: u32| Anchor {
             pos: p,
             first_line: p / 10 + 1,
-            last_line: (p + 9) / 10 + 1,
+            last_line: p.div_ceil(10) + 1,
         };
         Hit {
             target: a(t),

@@ -1,0 +1,74 @@
+//! `provscan compare` on this repository's own sources: a function copied
+//! with renamed identifiers, new comments and re-indentation is found with
+//! both line ranges.
+
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+#[test]
+fn finds_a_renamed_reformatted_copy() {
+    let origin = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/engine/src/align.rs"))
+            .unwrap();
+    std::fs::write(origin.path().join("align.rs"), &source).unwrap();
+    // Sixty lines from `align` on: it and `chain_scores`.
+    let lines: Vec<&str> = source.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("pub fn align("))
+        .unwrap();
+    let copied: String = lines[start..start + 60]
+        .iter()
+        .map(|l| {
+            let l = l
+                .replace("hits", "pairs")
+                .replace("spans", "found")
+                .replace("params", "cfg");
+            format!("  {}\n", l.trim_start())
+        })
+        .collect();
+    let host = format!(
+        "// our code\nfn unrelated() -> u32 {{ 41 + 1 }}\n\n// helper\n{copied}\nfn tail() {{}}\n"
+    );
+    std::fs::write(target.path().join("ours.rs"), host).unwrap();
+
+    let out = Command::new(cargo_bin("provscan"))
+        .args(["compare", "--format", "json"])
+        .arg(origin.path())
+        .arg(target.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f["path"], "ours.rs");
+    assert_eq!(f["origin"]["path"], "align.rs");
+    let t = [
+        f["target_lines"][0].as_u64().unwrap(),
+        f["target_lines"][1].as_u64().unwrap(),
+    ];
+    let o = [
+        f["origin"]["lines"][0].as_u64().unwrap(),
+        f["origin"]["lines"][1].as_u64().unwrap(),
+    ];
+    // Copied text sits on target lines 5-64 and came from the sixty lines after `start`.
+    let s = start as u64 + 1;
+    assert!(
+        t[0] >= 5 && t[0] <= 10 && t[1] >= 57 && t[1] <= 64,
+        "target {t:?}"
+    );
+    assert!(
+        o[0] >= s && o[0] <= s + 5 && o[1] >= s + 52 && o[1] <= s + 59,
+        "origin {o:?}"
+    );
+}
