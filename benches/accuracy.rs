@@ -170,10 +170,15 @@ fn parse_norm(n: &str) -> anyhow::Result<Norm> {
 
 /// The settings tried while choosing the defaults (see docs/accuracy.md).
 const SWEEP: &str = "\
-k=20,w=12;\
-k=12,w=8;k=14,w=8;k=16,w=8;k=16,w=6;k=16,w=10;k=18,w=8;k=18,w=10;k=24,w=12;k=30,w=16;\
-k=16,w=8,gap=40;k=16,w=8,gap=120;k=16,w=8,min_tokens=24;k=16,w=8,min_tokens=48;\
-k=16,w=8,norm=text;k=16,w=8,norm=shape;k=20,w=12,norm=text;k=20,w=12,norm=shape";
+k=20,w=12,min_tokens=40;k=20,w=12,min_tokens=40,family=1;k=20,w=12,min_tokens=50,family=1;\
+k=20,w=8,min_tokens=40,family=1;k=20,w=4,min_tokens=32,family=1;k=20,w=4,min_tokens=24,family=1;\
+k=12,w=4,min_tokens=32,family=1;k=16,w=4,min_tokens=40,family=1;k=16,w=8,min_tokens=40,family=1;\
+k=16,w=12,min_tokens=40,family=1;k=24,w=8,min_tokens=40;k=24,w=8,min_tokens=40,family=1;\
+k=24,w=8,min_tokens=36,family=1;k=24,w=8,gap=60,family=1;k=24,w=8,gap=200,family=1;\
+k=24,w=8,min_lines=3,family=1;k=24,w=8,min_lines=8,family=1;k=24,w=6,min_tokens=40,family=1;\
+k=24,w=6,min_tokens=36,family=1;k=24,w=4,min_tokens=40,family=1;k=28,w=6,min_tokens=40,family=1;\
+k=30,w=4,min_tokens=40,family=1;k=30,w=12,min_tokens=50,family=1;\
+k=24,w=8,norm=text;k=24,w=8,norm=shape";
 
 fn normalize(tokens: &[Token], norm: Norm) -> std::borrow::Cow<'_, [Token]> {
     match norm {
