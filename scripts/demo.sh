@@ -16,6 +16,10 @@ cargo test --workspace --no-run --quiet
 provscan="$CARGO_TARGET_DIR/debug/provscan"
 index="$work/index"
 
+# An index left by an older provscan (other engine parameters) is rebuilt.
+if [ -d "$index" ] && ! "$provscan" index --index "$index" list >/dev/null 2>&1; then
+    rm -rf "$index"
+fi
 if ! "$provscan" index --index "$index" list 2>/dev/null | grep -q readline; then
     "$provscan" index --index "$index" add deb:readline=8.2-1.3 --cache-dir "$work/downloads"
 fi
