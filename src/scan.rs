@@ -113,7 +113,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut report = Report::new(findings, skipped, summary);
     policy::fill_license_classes(&mut report);
     let verdict = policy::evaluate(&report, &policy);
-    let ctx = format_context(&args.paths, &index)?;
+    let mut ctx = format_context(&args.paths, &index)?;
+    // SPDX wants a checksum of every file with findings; archive entries
+    // cannot be read again from disk, so take it from the bytes in hand.
+    for f in &files {
+        if report.findings.iter().any(|x| x.path == f.rel) {
+            ctx.file_sha1
+                .insert(f.rel.clone(), formats::sha1_hex_bytes(&f.bytes));
+        }
+    }
     write_report(&args, &report, &verdict, &ctx)?;
     for (i, reason) in &verdict.violations {
         let f = &report.findings[*i];

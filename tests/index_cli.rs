@@ -158,7 +158,7 @@ fn bad_inputs_are_skipped_with_reasons() {
     std::os::unix::fs::symlink("a", src.join("b")).unwrap();
     let unreadable = src.join("secret.c");
     std::fs::write(&unreadable, "int x;\n").unwrap();
-    std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0)).unwrap();
+    std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o0)).unwrap();
     let fifo = src.join("pipe.c");
     let _ = StdCommand::new("mkfifo").arg(&fifo).status();
 

@@ -46,6 +46,12 @@ impl Default for OpenOptions {
     }
 }
 
+/// Progress callback of an add, called from any thread.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// A raw key-value pair as RocksDB iterators yield it.
+type RawEntry = std::result::Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>;
+
 /// How to add a version.
 #[derive(Clone)]
 pub struct AddOptions {
@@ -56,7 +62,7 @@ pub struct AddOptions {
     /// New source analyzed per round, bounding memory on very large versions.
     pub chunk_bytes: u64,
     /// Called from any thread as work proceeds.
-    pub progress: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+    pub progress: Option<ProgressFn>,
 }
 
 impl Default for AddOptions {
@@ -984,12 +990,7 @@ impl Index {
         Ok(report)
     }
 
-    fn prefix_iter<'a>(
-        &'a self,
-        cf: &str,
-        prefix: &[u8],
-    ) -> impl Iterator<Item = std::result::Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>> + 'a
-    {
+    fn prefix_iter<'a>(&'a self, cf: &str, prefix: &[u8]) -> impl Iterator<Item = RawEntry> + 'a {
         let mut ro = ReadOptions::default();
         if let Some(end) = prefix_end(prefix) {
             ro.set_iterate_upper_bound(end);
