@@ -31,9 +31,7 @@ fn finds_a_renamed_reformatted_copy() {
             format!("  {}\n", l.trim_start())
         })
         .collect();
-    let host = format!(
-        "// our code\nfn unrelated() -> u32 {{ 41 + 1 }}\n\n// helper\n{copied}\nfn tail() {{}}\n"
-    );
+    let host = format!("// our code\nuse std::fmt;\n\n// helper\n{copied}\nfn tail() {{}}\n");
     std::fs::write(target.path().join("ours.rs"), host).unwrap();
 
     let out = Command::new(cargo_bin("provscan"))
