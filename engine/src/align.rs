@@ -67,7 +67,7 @@ pub struct AlignParams {
     pub max_gap: u32,
     /// Smallest span worth reporting, in matched target tokens.
     pub min_tokens: u32,
-    /// Smallest span worth reporting, in target lines.
+    /// Smallest span worth reporting, in lines, on both sides.
     pub min_lines: u32,
 }
 
@@ -122,8 +122,10 @@ pub fn align(hits: &[Hit], params: &AlignParams) -> Vec<Span> {
         }
         chain.reverse();
         let span = span_of(&chain, params.k);
-        if span.matched_tokens >= params.min_tokens && span.target_lines.count() >= params.min_lines
-        {
+        // Both sides must span enough lines: a long prose or data line in the
+        // origin matching a few target lines is not a copied snippet.
+        let lines = span.target_lines.count().min(span.origin_lines.count());
+        if span.matched_tokens >= params.min_tokens && lines >= params.min_lines {
             spans.push(span);
         }
     }

@@ -322,7 +322,8 @@ fn other_parameters_are_refused_naming_both() {
     let msg = err.to_string();
     assert!(matches!(err, IndexError::ParamsMismatch { .. }));
     assert!(
-        msg.contains("k=20 w=12") && msg.contains("k=15 w=10"),
+        msg.contains(&format!("k={} w={}", Params::DEFAULT.k, Params::DEFAULT.w))
+            && msg.contains("k=15 w=10"),
         "{msg}"
     );
     let err = Index::open_reader(&dir, &other).err().unwrap();
