@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use engine::align::Anchor;
 use engine::identity::Digest;
-use engine::matcher::{find_snippets, MatchParams, Posting};
+use engine::matcher::{find_snippets, MatchParams};
+use engine::memory::MemoryIndex;
 use engine::{Analyzed, Analyzer, Params};
 use rayon::prelude::*;
 
@@ -125,41 +125,24 @@ fn analyze_all(
 /// The origin tree held in memory: postings by gram hash, files by digest.
 struct Corpus {
     files: Vec<OriginFile>,
-    postings: HashMap<u64, Vec<Posting>>,
+    postings: MemoryIndex,
     by_digest: HashMap<Digest, usize>,
-    /// Gram hashes found in so many origin files that they prove nothing.
-    common_above: usize,
 }
 
 impl Corpus {
     fn build(files: Vec<OriginFile>) -> Corpus {
-        let mut postings: HashMap<u64, Vec<Posting>> = HashMap::new();
         let mut by_digest = HashMap::new();
         for (id, file) in files.iter().enumerate() {
             by_digest
                 .entry(file.analyzed.digests.normalized)
                 .or_insert(id);
-            for fp in &file.analyzed.fingerprints {
-                postings.entry(fp.hash).or_default().push(Posting {
-                    origin: id as u64,
-                    anchor: Anchor::from(fp),
-                });
-            }
         }
-        let common_above = (files.len() / 100).max(10);
+        let postings = MemoryIndex::build(files.iter().map(|f| f.analyzed.fingerprints.as_slice()));
         Corpus {
             files,
             postings,
             by_digest,
-            common_above,
         }
-    }
-
-    fn distinct_origins(list: &[Posting]) -> usize {
-        let mut ids: Vec<u64> = list.iter().map(|p| p.origin).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len()
     }
 
     fn matches(&self, target: &OriginFile, params: &MatchParams) -> Vec<Finding> {
@@ -179,15 +162,7 @@ impl Corpus {
                 alternatives: Vec::new(),
             }];
         }
-        let hits = t.fingerprints.iter().enumerate().flat_map(|(i, fp)| {
-            let list = self
-                .postings
-                .get(&fp.hash)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let usable = Self::distinct_origins(list) <= self.common_above;
-            list.iter().filter(move |_| usable).map(move |p| (i, *p))
-        });
+        let hits = self.postings.hits(&t.fingerprints);
         find_snippets(&t.fingerprints, hits, params)
             .into_iter()
             .map(|f| {

@@ -11,6 +11,7 @@ pub mod analyze;
 pub mod identity;
 pub mod lang;
 pub mod matcher;
+pub mod memory;
 pub mod token;
 pub mod winnow;
 

@@ -1,0 +1,85 @@
+//! Postings held in memory, for matching without an index: `provscan
+//! compare` and the accuracy harness. Gram hashes found in many origin files
+//! prove nothing about where a copy came from and never seed a match, as
+//! with the index's common fingerprints.
+
+use std::collections::HashMap;
+
+use crate::align::Anchor;
+use crate::matcher::Posting;
+use crate::winnow::Fingerprint;
+
+pub struct MemoryIndex {
+    postings: HashMap<u64, Vec<Posting>>,
+    /// Hashes in more origin files than this are common.
+    common_above: usize,
+}
+
+impl MemoryIndex {
+    /// Origin file `id` is the `id`-th item of `files`.
+    pub fn build<'a>(files: impl IntoIterator<Item = &'a [Fingerprint]>) -> MemoryIndex {
+        let mut postings: HashMap<u64, Vec<Posting>> = HashMap::new();
+        let mut count = 0;
+        for (id, fps) in files.into_iter().enumerate() {
+            count += 1;
+            for fp in fps {
+                postings.entry(fp.hash).or_default().push(Posting {
+                    origin: id as u64,
+                    anchor: Anchor::from(fp),
+                });
+            }
+        }
+        MemoryIndex {
+            postings,
+            common_above: (count / 100).max(10),
+        }
+    }
+
+    /// `(index in target, posting)` pairs, as `matcher::find_snippets` takes them.
+    pub fn hits<'a>(
+        &'a self,
+        target: &'a [Fingerprint],
+    ) -> impl Iterator<Item = (usize, Posting)> + 'a {
+        target.iter().enumerate().flat_map(move |(i, fp)| {
+            let list = self
+                .postings
+                .get(&fp.hash)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let usable = distinct_origins(list) <= self.common_above;
+            list.iter().filter(move |_| usable).map(move |p| (i, *p))
+        })
+    }
+}
+
+fn distinct_origins(list: &[Posting]) -> usize {
+    let mut ids: Vec<u64> = list.iter().map(|p| p.origin).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(hash: u64, pos: u32) -> Fingerprint {
+        Fingerprint {
+            hash,
+            pos,
+            first_line: 1,
+            last_line: 1,
+        }
+    }
+
+    #[test]
+    fn common_hashes_give_no_hits() {
+        let files: Vec<Vec<Fingerprint>> =
+            (0..12).map(|i| vec![fp(7, 0), fp(100 + i, 1)]).collect();
+        let index = MemoryIndex::build(files.iter().map(Vec::as_slice));
+        let target = [fp(7, 3), fp(105, 4)];
+        let hits: Vec<(usize, Posting)> = index.hits(&target).collect();
+        assert_eq!(hits.len(), 1);
+        assert_eq!((hits[0].0, hits[0].1.origin), (1, 5));
+    }
+}
