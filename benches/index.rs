@@ -25,8 +25,11 @@ use engine::{Analyzer, Params};
 use indexer::{AddOptions, FileInput, Index, OpenOptions, VersionInput};
 use rayon::prelude::*;
 
-const DEFAULT_SPECS: &str =
-    "deb:openssl,deb:curl,deb:git,deb:sqlite3,deb:redis,deb:nginx,deb:zlib,deb:lua5.4";
+/// Versions from Debian 12's main suite (point releases), which stay on the
+/// mirrors; the security suite keeps only its newest upload.
+const DEFAULT_SPECS: &str = "deb:openssl=3.0.17-1~deb12u2,deb:curl,\
+     deb:git,deb:sqlite3,deb:redis=5:7.0.15-1~deb12u7,\
+     deb:nginx=1.22.1-9+deb12u9,deb:zlib,deb:lua5.4";
 
 fn testdata() -> PathBuf {
     std::env::var_os("PROVSCAN_TESTDATA")
@@ -36,27 +39,6 @@ fn testdata() -> PathBuf {
                 .unwrap_or_else(std::env::temp_dir)
                 .join("provscan-testdata")
         })
-}
-
-fn to_input(v: corpus::Version) -> VersionInput {
-    VersionInput {
-        project: v.project,
-        version: v.version,
-        source_spec: v.source_spec,
-        declared_license: v.declared_license,
-        release_date: None,
-        files: v
-            .files
-            .into_iter()
-            .map(|f| FileInput {
-                path: f.path,
-                bytes: f.bytes,
-                license: None,
-                copyrights: f.copyrights,
-            })
-            .collect(),
-        skipped: Vec::new(),
-    }
 }
 
 fn peak_rss_mb() -> f64 {
@@ -134,7 +116,7 @@ fn main() {
                 v.version,
                 v.files.len()
             );
-            corpus.push(to_input(v));
+            corpus.push(v.into());
         }
     }
     let source_bytes: u64 = corpus

@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use indexer::{
-    AddOptions, FileInput, Index, License, OpenOptions, Progress, SkippedFile, VersionInput,
-};
+use indexer::{AddOptions, Index, OpenOptions, Progress, SkippedFile};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Environment variable naming the index directory.
@@ -31,6 +29,9 @@ pub struct IndexArgs {
 pub enum IndexCommand {
     /// Add one project version (or every tag of a git repository).
     Add(AddArgs),
+    /// Add every source listed in a corpus.toml manifest, skipping versions
+    /// already indexed; one failing source does not stop the others.
+    Build(BuildArgs),
     /// List indexed projects and versions.
     List(ListArgs),
     /// Remove a project, or one of its versions.
@@ -63,6 +64,19 @@ pub struct AddArgs {
     /// larger ones as ingested SST files (tuning and tests).
     #[arg(long, hide = true, value_name = "BYTES")]
     pub batch_limit_bytes: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct BuildArgs {
+    /// The manifest: `[[source]]` tables with `spec` and optional
+    /// `project`, `version`, `license` (see corpus-tools/README.md).
+    pub manifest: PathBuf,
+    /// Where registry downloads are cached.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -107,6 +121,7 @@ pub fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let dir = index_dir(args.index.as_deref())?;
     match args.command {
         IndexCommand::Add(a) => add(&dir, a),
+        IndexCommand::Build(a) => build(&dir, a),
         IndexCommand::List(a) => list(&dir, a),
         IndexCommand::Remove(a) => remove(&dir, a),
         IndexCommand::Stats(a) => stats(&dir, a),
@@ -125,39 +140,6 @@ fn open_writer(dir: &Path) -> anyhow::Result<Index> {
     }
     Index::open(dir, &OpenOptions::default())
         .with_context(|| format!("opening index {}", dir.display()))
-}
-
-/// Turns a version from the corpus tools into the indexer's input.
-fn to_input(v: corpus::Version) -> VersionInput {
-    VersionInput {
-        project: v.project,
-        version: v.version,
-        source_spec: v.source_spec,
-        declared_license: v.declared_license,
-        release_date: None,
-        files: v
-            .files
-            .into_iter()
-            .map(|f| FileInput {
-                path: f.path,
-                bytes: f.bytes,
-                license: f.license.map(|a| License {
-                    expression: a.expression,
-                    evidence: a.evidence.to_string(),
-                    source_path: a.source_path,
-                }),
-                copyrights: f.copyrights,
-            })
-            .collect(),
-        skipped: v
-            .skipped
-            .into_iter()
-            .map(|s| SkippedFile {
-                path: s.path,
-                reason: s.reason.to_string(),
-            })
-            .collect(),
-    }
 }
 
 /// Progress display: a bar on a terminal, nothing otherwise.
@@ -251,73 +233,168 @@ struct AddSummary {
     skipped: Vec<SkippedFile>,
 }
 
-fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
-    let spec = corpus::SourceSpec::parse(&a.source)
-        .with_context(|| format!("bad source {:?}", a.source))?;
-    let cache = match &a.cache_dir {
-        Some(d) => d.clone(),
+fn cache_dir(explicit: Option<&Path>) -> PathBuf {
+    match explicit {
+        Some(d) => d.to_path_buf(),
         None => dirs::cache_dir()
             .unwrap_or_else(std::env::temp_dir)
             .join("provscan")
             .join("downloads"),
-    };
-    let mut opts = corpus::LoadOptions::new(cache);
-    opts.project = a.project.clone();
-    opts.version = a.version.clone();
-    opts.declared_license = a.license.clone();
-    let index = open_writer(dir)?;
-    let display = Arc::new(Display::new());
-    let d2 = display.clone();
-    let mut add_opts = AddOptions {
-        progress: Some(Arc::new(move |p: &Progress| d2.on(p))),
-        ..AddOptions::default()
-    };
-    if let Some(limit) = a.batch_limit_bytes {
-        add_opts.batch_limit_bytes = limit;
     }
-    let mut summaries = Vec::new();
-    let mut first_error: Option<anyhow::Error> = None;
-    let result = corpus::for_each_version(&spec, &opts, |v| {
+}
+
+/// One writer and its progress display, shared by `add` and `build`.
+struct Adder {
+    index: Index,
+    display: Arc<Display>,
+    opts: AddOptions,
+}
+
+impl Adder {
+    fn new(dir: &Path, batch_limit_bytes: Option<u64>) -> anyhow::Result<Adder> {
+        let index = open_writer(dir)?;
+        let display = Arc::new(Display::new());
+        let d2 = display.clone();
+        let mut opts = AddOptions {
+            progress: Some(Arc::new(move |p: &Progress| d2.on(p))),
+            ..AddOptions::default()
+        };
+        if let Some(limit) = batch_limit_bytes {
+            opts.batch_limit_bytes = limit;
+        }
+        Ok(Adder {
+            index,
+            display,
+            opts,
+        })
+    }
+
+    fn add(&self, v: corpus::Version) -> Result<AddSummary, indexer::IndexError> {
         let started = Instant::now();
         let (project, version) = (v.project.clone(), v.version.clone());
-        if let Some(bar) = &display.bar {
+        if let Some(bar) = &self.display.bar {
             bar.println(format!(
                 "indexing {project}@{version} ({} files)",
                 v.files.len()
             ));
         }
-        let report = index.add(to_input(v), &add_opts);
-        match report {
-            Ok(r) => {
-                summaries.push(AddSummary {
-                    project,
-                    version,
-                    already_present: r.already_present,
-                    files: r.files,
-                    bytes: r.bytes,
-                    new_contents: r.new_contents,
-                    reused_contents: r.reused_contents,
-                    fingerprints: r.fingerprints,
-                    write_path: r.write_path,
-                    seconds: started.elapsed().as_secs_f64(),
-                    skipped: r.skipped,
-                });
-                Ok(())
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                first_error.get_or_insert(anyhow::Error::new(e));
-                Err(msg.into())
-            }
+        let r = self.index.add(v.into(), &self.opts)?;
+        Ok(AddSummary {
+            project,
+            version,
+            already_present: r.already_present,
+            files: r.files,
+            bytes: r.bytes,
+            new_contents: r.new_contents,
+            reused_contents: r.reused_contents,
+            fingerprints: r.fingerprints,
+            write_path: r.write_path,
+            seconds: started.elapsed().as_secs_f64(),
+            skipped: r.skipped,
+        })
+    }
+}
+
+fn load_options(cache: Option<&Path>) -> corpus::LoadOptions {
+    corpus::LoadOptions::new(cache_dir(cache))
+}
+
+fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
+    let spec = corpus::SourceSpec::parse(&a.source)
+        .with_context(|| format!("bad source {:?}", a.source))?;
+    let mut opts = load_options(a.cache_dir.as_deref());
+    opts.project = a.project.clone();
+    opts.version = a.version.clone();
+    opts.declared_license = a.license.clone();
+    let adder = Adder::new(dir, a.batch_limit_bytes)?;
+    let mut summaries = Vec::new();
+    let mut first_error: Option<anyhow::Error> = None;
+    let result = corpus::for_each_version(&spec, &opts, |v| match adder.add(v) {
+        Ok(s) => {
+            summaries.push(s);
+            Ok(())
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            first_error.get_or_insert(anyhow::Error::new(e));
+            Err(msg.into())
         }
     });
-    display.finish();
+    adder.display.finish();
     print_add_summaries(&summaries, a.json)?;
     if let Some(e) = first_error {
         return Err(e.context(format!("adding to index {}", dir.display())));
     }
     result.with_context(|| format!("loading {}", a.source))?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(serde::Serialize)]
+struct BuildSource {
+    spec: String,
+    added: Vec<String>,
+    skipped: Vec<String>,
+    error: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct BuildOutput {
+    versions: Vec<AddSummary>,
+    sources: Vec<BuildSource>,
+}
+
+/// `index build`: exit 0 when every source was added or already present,
+/// 1 when any failed (the others are still added).
+fn build(dir: &Path, a: BuildArgs) -> anyhow::Result<ExitCode> {
+    let manifest = corpus::Manifest::from_path(&a.manifest)?;
+    let opts = load_options(a.cache_dir.as_deref());
+    let adder = Adder::new(dir, None)?;
+    let mut versions = Vec::new();
+    let report = corpus::manifest::build(
+        &manifest,
+        &opts,
+        |p, v| adder.index.has_version(p, v).unwrap_or(false),
+        |v| {
+            versions.push(adder.add(v)?);
+            Ok(())
+        },
+    );
+    adder.display.finish();
+    let sources: Vec<BuildSource> = report
+        .sources
+        .iter()
+        .map(|s| BuildSource {
+            spec: s.spec.clone(),
+            added: s.added.clone(),
+            skipped: s.skipped.clone(),
+            error: s.error.clone(),
+        })
+        .collect();
+    if a.json {
+        let out = BuildOutput { versions, sources };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_add_summaries(&versions, false)?;
+        for s in &sources {
+            for id in &s.skipped {
+                println!("{id}: already indexed ({})", s.spec);
+            }
+            if let Some(e) = &s.error {
+                println!("FAILED {}: {e}", s.spec);
+            }
+        }
+        println!(
+            "{} added, {} already indexed, {} sources failed",
+            report.added(),
+            report.skipped(),
+            report.failed()
+        );
+    }
+    Ok(if report.failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 const MAX_SKIPS_SHOWN: usize = 200;

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::formats::{self, OutputFormat};
 use crate::policy::{self, Policy, PolicyArgs};
 use crate::report::{Finding, FindingKind, Origin, Report, Summary};
-use crate::targets::{self, InputFile, Selection, Skipped};
+use crate::targets::{self, InputFile, ReadMode, Selection, Skipped, Target};
 
 #[derive(Args)]
 pub struct ScanArgs {
@@ -49,6 +49,9 @@ pub struct ScanArgs {
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 8 << 20)]
     pub max_file_size: u64,
+    /// How files are read: `read`, `mmap`, or `auto` (map large files).
+    #[arg(long, value_enum, default_value_t = ReadMode::Auto, hide = true)]
+    pub mmap: ReadMode,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -64,11 +67,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         match_params.align.min_lines = n;
     }
     let selection = Selection::new(&args.include, &args.exclude, args.max_file_size)?;
-    let mut files = Vec::new();
+    let mut targets = Vec::new();
     let mut skipped = Vec::new();
     let many = args.paths.len() > 1;
     for root in &args.paths {
-        let (found, skips) = targets::read(root, &selection)?;
+        let (found, skips) = targets::plan(root, &selection)?;
         let prefix = |rel: String| {
             if many {
                 format!("{}/{rel}", root.display())
@@ -76,9 +79,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 rel
             }
         };
-        files.extend(found.into_iter().map(|f| InputFile {
-            rel: prefix(f.rel),
-            bytes: f.bytes,
+        targets.extend(found.into_iter().map(|t| {
+            let rel = prefix(t.rel.clone());
+            t.renamed(rel)
         }));
         skipped.extend(skips.into_iter().map(|s| Skipped {
             path: prefix(s.path),
@@ -90,18 +93,24 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         params: match_params,
         attribution: Mutex::new(HashMap::new()),
     };
-    let bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
-    let file_count = files.len();
-    let results: Vec<Result<Vec<Finding>, Skipped>> = files
+    // Each worker reads, checks and drops one target at a time: memory
+    // holds the files in flight, not the tree.
+    let checked: Vec<Checked> = targets
         .par_iter()
-        .map_init(|| Analyzer::new(params), |a, f| scanner.scan_file(a, f))
+        .map_init(
+            || Analyzer::new(params),
+            |a, t| scanner.check_target(a, t, &selection, args.mmap),
+        )
         .collect();
     let mut findings = Vec::new();
-    for r in results {
-        match r {
-            Ok(fs) => findings.extend(fs),
-            Err(s) => skipped.push(s),
-        }
+    let (mut file_count, mut bytes) = (0usize, 0u64);
+    let mut file_sha1 = Vec::new();
+    for c in checked {
+        findings.extend(c.findings);
+        skipped.extend(c.skipped);
+        file_count += c.files;
+        bytes += c.bytes;
+        file_sha1.extend(c.sha1);
     }
     let summary = Summary {
         files: file_count,
@@ -114,14 +123,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     policy::fill_license_classes(&mut report);
     let verdict = policy::evaluate(&report, &policy);
     let mut ctx = format_context(&args.paths, &index)?;
-    // SPDX wants a checksum of every file with findings; archive entries
-    // cannot be read again from disk, so take it from the bytes in hand.
-    for f in &files {
-        if report.findings.iter().any(|x| x.path == f.rel) {
-            ctx.file_sha1
-                .insert(f.rel.clone(), formats::sha1_hex_bytes(&f.bytes));
-        }
-    }
+    ctx.file_sha1.extend(file_sha1);
     write_report(&args, &report, &verdict, &ctx)?;
     for (i, reason) in &verdict.violations {
         let f = &report.findings[*i];
@@ -191,6 +193,18 @@ struct ContentInfo {
     occurrences: Vec<Occurrence>,
 }
 
+/// What checking one target gave.
+#[derive(Default)]
+struct Checked {
+    findings: Vec<Finding>,
+    skipped: Vec<Skipped>,
+    files: usize,
+    bytes: u64,
+    /// SHA-1 of each file with findings, for SPDX: archive entries cannot
+    /// be read again from disk later, so it is taken from the bytes in hand.
+    sha1: Vec<(String, String)>,
+}
+
 struct Scanner<'a> {
     index: &'a Index,
     params: MatchParams,
@@ -198,6 +212,50 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
+    fn check_target(
+        &self,
+        analyzer: &mut Analyzer,
+        target: &Target,
+        sel: &Selection,
+        mode: ReadMode,
+    ) -> Checked {
+        let (files, skipped) = target.load(sel, mode);
+        let mut out = Checked {
+            skipped,
+            ..Checked::default()
+        };
+        // An archive's entries are spread over the pool, so one big vendored
+        // tarball does not leave the other cores idle.
+        let results: Vec<(&InputFile, Result<Vec<Finding>, Skipped>)> = if files.len() > 1 {
+            files
+                .par_iter()
+                .map_init(
+                    || Analyzer::new(self.index.engine_params()),
+                    |a, f| (f, self.scan_file(a, f)),
+                )
+                .collect()
+        } else {
+            files
+                .iter()
+                .map(|f| (f, self.scan_file(analyzer, f)))
+                .collect()
+        };
+        for (f, r) in results {
+            out.files += 1;
+            out.bytes += f.bytes.len() as u64;
+            match r {
+                Ok(found) if !found.is_empty() => {
+                    out.sha1
+                        .push((f.rel.clone(), formats::sha1_hex_bytes(&f.bytes)));
+                    out.findings.extend(found);
+                }
+                Ok(_) => {}
+                Err(s) => out.skipped.push(s),
+            }
+        }
+        out
+    }
+
     fn scan_file(
         &self,
         analyzer: &mut Analyzer,

@@ -16,6 +16,8 @@ pub mod license;
 pub mod manifest;
 pub mod metadata;
 pub mod source;
+#[cfg(feature = "index")]
+mod to_index;
 pub mod walk;
 
 use std::collections::HashMap;

@@ -1,4 +1,5 @@
-//! Reading a directory tree into memory.
+//! Walking a directory tree: [`list`] finds the files, [`walk`] also reads
+//! them into memory, and [`read_file`] reads one listed file later.
 //!
 //! Uses the `ignore` crate's parallel walker. Symbolic links are followed
 //! only while they stay inside the walked root, so a link to `/` or to a
@@ -43,6 +44,26 @@ pub struct WalkResult {
     pub skipped: Vec<Skipped>,
 }
 
+/// A regular file found by [`list`], not read yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedFile {
+    /// Path relative to the walked root, `/`-separated.
+    pub path: String,
+    /// Where to open it.
+    pub abs: PathBuf,
+    /// Size when listed.
+    pub len: u64,
+}
+
+/// Files and skips of one [`list`], both sorted by path.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Files found, within the size cap.
+    pub files: Vec<ListedFile>,
+    /// Entries passed over.
+    pub skipped: Vec<Skipped>,
+}
+
 /// Why a walk could not start at all.
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
@@ -59,6 +80,51 @@ pub enum WalkError {
 /// Walks `root` and reads every regular file (the `.git` directory is
 /// never entered). Paths in the result are relative to `root`.
 pub fn walk(root: &Path, opts: &WalkOptions) -> Result<WalkResult, WalkError> {
+    let max = opts.max_file_bytes;
+    let (files, skipped) = visit(root, opts, |abs, _len| read_capped(abs, max))?;
+    let files = files
+        .into_iter()
+        .map(|(path, bytes)| SourceFile { path, bytes })
+        .collect();
+    Ok(WalkResult { files, skipped })
+}
+
+/// Walks `root` like [`walk`] but only lists the files, so a caller can
+/// read them one at a time (and keep only a few in memory). Files over the
+/// size cap are already skipped here.
+pub fn list(root: &Path, opts: &WalkOptions) -> Result<Listing, WalkError> {
+    let max = opts.max_file_bytes;
+    let (files, skipped) = visit(root, opts, |abs, len| {
+        if len > max {
+            return Err(SkipReason::TooLarge {
+                size: len,
+                limit: max,
+            });
+        }
+        Ok((abs.to_path_buf(), len))
+    })?;
+    let files = files
+        .into_iter()
+        .map(|(path, (abs, len))| ListedFile { path, abs, len })
+        .collect();
+    Ok(Listing { files, skipped })
+}
+
+/// Reads a file found by [`list`], enforcing the same cap as [`walk`]
+/// (the file may have grown since it was listed).
+pub fn read_file(file: &ListedFile, opts: &WalkOptions) -> Result<Vec<u8>, SkipReason> {
+    read_capped(&file.abs, opts.max_file_bytes)
+}
+
+/// The walk shared by [`walk`] and [`list`]: `on_file(absolute path, size)`
+/// runs for every regular file on the walker's threads; its errors become
+/// skips. Results are sorted by relative path.
+#[allow(clippy::type_complexity)]
+fn visit<T: Send>(
+    root: &Path,
+    opts: &WalkOptions,
+    on_file: impl Fn(&Path, u64) -> Result<T, SkipReason> + Sync,
+) -> Result<(Vec<(String, T)>, Vec<Skipped>), WalkError> {
     let canon_root = std::fs::canonicalize(root).map_err(|e| WalkError::Root {
         path: root.to_path_buf(),
         message: e.to_string(),
@@ -114,7 +180,7 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<WalkResult, WalkError> {
         let files = &files;
         let skip = &skip;
         let rel = &rel;
-        let max = opts.max_file_bytes;
+        let on_file = &on_file;
         Box::new(move |res| {
             use ignore::WalkState::Continue;
             let entry = match res {
@@ -135,8 +201,9 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<WalkResult, WalkError> {
                 skip(path, SkipReason::Special(describe_type(&ft)));
                 return Continue;
             }
-            match read_capped(entry.path(), max) {
-                Ok(bytes) => files.lock().unwrap().push(SourceFile { path, bytes }),
+            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            match on_file(entry.path(), len) {
+                Ok(x) => files.lock().unwrap().push((path, x)),
                 Err(reason) => skip(path, reason),
             }
             Continue
@@ -147,10 +214,10 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<WalkResult, WalkError> {
 
     let mut files = files.into_inner().unwrap();
     let mut skipped = skipped.into_inner().unwrap();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.dedup();
-    Ok(WalkResult { files, skipped })
+    Ok((files, skipped))
 }
 
 fn describe_type(ft: &std::fs::FileType) -> String {
@@ -323,5 +390,36 @@ mod tests {
     fn missing_root_is_an_error() {
         let e = walk(Path::new("/no/such/dir"), &WalkOptions::default()).unwrap_err();
         assert!(e.to_string().contains("/no/such/dir"));
+    }
+
+    #[test]
+    fn list_then_read_equals_walk() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("src")).unwrap();
+        std::fs::write(r.join("src/a.c"), "int a;").unwrap();
+        std::fs::write(r.join("b.py"), "b = 1").unwrap();
+        std::fs::write(r.join("huge.c"), vec![b'x'; 100]).unwrap();
+        symlink("src", r.join("src/loop")).unwrap();
+        let opts = WalkOptions {
+            max_file_bytes: 50,
+            ..WalkOptions::default()
+        };
+        let walked = walk(r, &opts).unwrap();
+        let listed = list(r, &opts).unwrap();
+        assert_eq!(walked.skipped, listed.skipped);
+        assert!(listed.skipped.iter().any(|s| s.path == "huge.c"));
+        let read: Vec<(String, Vec<u8>)> = listed
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), read_file(f, &opts).unwrap()))
+            .collect();
+        let expected: Vec<(String, Vec<u8>)> = walked
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.bytes))
+            .collect();
+        assert_eq!(read, expected);
+        assert_eq!(listed.files[0].len, 5);
     }
 }
