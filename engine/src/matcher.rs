@@ -17,6 +17,11 @@ pub struct Posting {
     pub anchor: Anchor,
 }
 
+/// Default of [`MatchParams::max_repeats_in_origin`]. An index may keep only
+/// `MAX_REPEATS_IN_ORIGIN + 1` positions of a gram per origin file: enough
+/// to tell that it is repetitive, which is all the matcher uses them for.
+pub const MAX_REPEATS_IN_ORIGIN: usize = 8;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MatchParams {
     pub align: AlignParams,
@@ -38,7 +43,7 @@ impl MatchParams {
             align: AlignParams::for_k(k),
             min_distinct_hits: 2,
             max_candidates: 64,
-            max_repeats_in_origin: 8,
+            max_repeats_in_origin: MAX_REPEATS_IN_ORIGIN,
             alternative_share: 0.9,
         }
     }

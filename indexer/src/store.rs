@@ -1287,6 +1287,10 @@ impl Index {
     }
 }
 
+/// Positions of one fingerprint kept per content (see
+/// [`engine::matcher::MAX_REPEATS_IN_ORIGIN`]).
+const POSITIONS_KEPT_PER_CONTENT: usize = engine::matcher::MAX_REPEATS_IN_ORIGIN + 1;
+
 fn analyze_one(
     an: &mut Analyzer,
     id: u64,
@@ -1298,9 +1302,17 @@ fn analyze_one(
     let a = an
         .analyze(Path::new(path), bytes)
         .map_err(|e| e.to_string())?;
+    // Positions past the matcher's repetition limit change no match; a
+    // table of literals repeats one normalized gram thousands of times.
+    let mut seen: HashMap<u64, usize> = HashMap::new();
     let fps = a
         .fingerprints
         .iter()
+        .filter(|fp| {
+            let n = seen.entry(fp.hash).or_default();
+            *n += 1;
+            *n <= POSITIONS_KEPT_PER_CONTENT
+        })
         .map(|fp| {
             (
                 fp.hash,

@@ -341,3 +341,37 @@ fn other_parameters_are_refused_naming_both() {
         Err(IndexError::Missing(_))
     ));
 }
+
+#[test]
+fn a_gram_repeated_in_one_file_keeps_only_enough_positions_to_tell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = open(&tmp.path().join("idx"));
+    // A literal table: every row normalizes to the same tokens, so one
+    // fingerprint recurs at hundreds of positions.
+    let rows: String = (0..400)
+        .map(|i| format!("    {{{i}, {}, {}, {}}},\n", i * 3, i ^ 7, i + 11))
+        .collect();
+    let text = format!("static const int table[][4] = {{\n{rows}}};\n");
+    index
+        .add(
+            version("tables", "1", vec![file("t.c", &text)]),
+            &AddOptions::default(),
+        )
+        .unwrap();
+    let id = id_of(&index, &text);
+    let hashes = fps("t.c", &text);
+    let mut by_hash: std::collections::HashMap<u64, usize> = Default::default();
+    for h in &hashes {
+        *by_hash.entry(*h).or_default() += 1;
+    }
+    let (&repeated, &n) = by_hash.iter().max_by_key(|(_, n)| **n).unwrap();
+    assert!(n > 50, "the table should repeat a fingerprint, got {n}");
+    let l = index.postings(&[repeated]).unwrap();
+    let kept = l.postings[0].iter().filter(|p| p.origin == id).count();
+    let limit = engine::matcher::MAX_REPEATS_IN_ORIGIN;
+    assert_eq!(
+        kept,
+        limit + 1,
+        "more than the matcher's limit, and no more"
+    );
+}
