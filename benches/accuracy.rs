@@ -64,6 +64,8 @@ struct Setting {
     norm: Norm,
     /// Match only origins of the target's language family (not done by `compare` today).
     family: bool,
+    /// `MatchParams::dense_radius` (None: the default).
+    dense: Option<u32>,
 }
 
 impl Setting {
@@ -78,18 +80,22 @@ impl Setting {
         if let Some(l) = self.min_lines {
             m.align.min_lines = l;
         }
+        if let Some(d) = self.dense {
+            m.dense_radius = d;
+        }
         m
     }
 
     fn label(&self) -> String {
         let a = self.match_params().align;
         format!(
-            "k={} w={} gap={} min_tokens={} min_lines={} norm={}{}",
+            "k={} w={} gap={} min_tokens={} min_lines={} dense={} norm={}{}",
             self.params.k,
             self.params.w,
             a.max_gap,
             a.min_tokens,
             a.min_lines,
+            self.match_params().dense_radius,
             format!("{:?}", self.norm).to_lowercase(),
             if self.family { " family=1" } else { "" }
         )
@@ -112,6 +118,7 @@ impl Setting {
             min_lines: num("PROVSCAN_MIN_LINES")?,
             norm: Norm::Names,
             family: num("PROVSCAN_FAMILY")? == Some(1),
+            dense: num("PROVSCAN_DENSE")?,
         };
         if let Some(k) = num("PROVSCAN_K")? {
             s.params.k = k as usize;
@@ -134,6 +141,7 @@ impl Setting {
             min_lines: None,
             norm: Norm::Names,
             family: false,
+            dense: None,
         };
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part
@@ -152,6 +160,7 @@ impl Setting {
                 "min_lines" => s.min_lines = Some(n()?),
                 "norm" => s.norm = parse_norm(value)?,
                 "family" => s.family = n()? == 1,
+                "dense" => s.dense = Some(n()?),
                 _ => anyhow::bail!("setting {part:?}: unknown key {key}"),
             }
         }
@@ -459,6 +468,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
     let fps = |tokens: &[Token]| -> Vec<Fingerprint> {
         fingerprint(&normalize(tokens, setting.norm), params)
     };
+
     let donor_fps: Vec<Vec<Fingerprint>> =
         material.donors.par_iter().map(|d| fps(&d.tokens)).collect();
     let families = material
@@ -467,14 +477,18 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         .map(|d| d.file.language.family())
         .collect();
     let corpus = Corpus::build(&donor_fps, families);
+    let find = |tokens: &[Token], family: Option<&str>| {
+        let tokens = normalize(tokens, setting.norm);
+        let target = fingerprint(&tokens, params);
+        corpus.matches(&tokens, &target, &match_params, family)
+    };
     let debug = std::env::var("PROVSCAN_DEBUG").is_ok();
     let family = |l: Language| setting.family.then(|| l.family());
     let per_trial: Vec<Cell> = material
         .trials
         .par_iter()
         .map(|trial| {
-            let findings =
-                corpus.matches(&fps(&trial.tokens), &match_params, family(trial.language));
+            let findings = find(&trial.tokens, family(trial.language));
             let (b0, b1) = trial.block;
             let mut reported = std::collections::BTreeSet::new();
             let mut found = std::collections::BTreeSet::new();
@@ -594,7 +608,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         .pristine
         .par_iter()
         .map(|(lang, name, tokens)| {
-            let findings = corpus.matches(&fps(tokens), &match_params, family(*lang));
+            let findings = find(tokens, family(*lang));
             let examples = findings
                 .iter()
                 .map(|f| {

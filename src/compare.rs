@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use engine::identity::Digest;
-use engine::matcher::{find_snippets, MatchParams};
+use engine::matcher::{match_file, MatchParams};
 use engine::memory::MemoryIndex;
 use engine::{Analyzed, Analyzer, Params};
 use rayon::prelude::*;
@@ -162,8 +162,14 @@ impl Corpus {
                 alternatives: Vec::new(),
             }];
         }
-        let hits = self.postings.hits(&t.fingerprints);
-        find_snippets(&t.fingerprints, hits, params)
+        let lookup = |grams: &[engine::Fingerprint]| {
+            Ok::<_, std::convert::Infallible>(self.postings.hits(grams).collect())
+        };
+        let found = match match_file(&t.tokens.tokens, &t.fingerprints, params, lookup) {
+            Ok(found) => found,
+            Err(never) => match never {},
+        };
+        found
             .into_iter()
             .map(|f| {
                 let span = f.best.span;

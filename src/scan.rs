@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
-use engine::matcher::{find_snippets, MatchParams, SnippetMatch};
+use engine::matcher::{match_file, MatchParams, SnippetMatch};
 use engine::{Analyzed, Analyzer};
 use indexer::{ContentMeta, Occurrence};
 use indexer::{Index, OpenOptions};
@@ -92,6 +92,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         index: &index,
         params: match_params,
         attribution: Mutex::new(HashMap::new()),
+        families: Mutex::new(HashMap::new()),
     };
     // Each worker reads, checks and drops one target at a time: memory
     // holds the files in flight, not the tree.
@@ -209,6 +210,8 @@ struct Scanner<'a> {
     index: &'a Index,
     params: MatchParams,
     attribution: Mutex<HashMap<u64, Arc<ContentInfo>>>,
+    /// Language family of each origin content seen in a lookup.
+    families: Mutex<HashMap<u64, Option<&'static str>>>,
 }
 
 impl Scanner<'_> {
@@ -290,9 +293,13 @@ impl Scanner<'_> {
                 alternatives,
             }]);
         }
-        let hashes: Vec<u64> = a.fingerprints.iter().map(|f| f.hash).collect();
-        let lookup = self.index.postings(&hashes)?;
-        let found = find_snippets(&a.fingerprints, lookup.hits(), &self.params);
+        let family = a.language.family();
+        let lookup = |grams: &[engine::Fingerprint]| -> anyhow::Result<_> {
+            let hashes: Vec<u64> = grams.iter().map(|f| f.hash).collect();
+            let hits: Vec<_> = self.index.postings(&hashes)?.hits().collect();
+            self.same_family(hits, family)
+        };
+        let found = match_file(&a.tokens.tokens, &a.fingerprints, &self.params, lookup)?;
         let mut findings = Vec::with_capacity(found.len());
         for f in found {
             let span = f.best.span;
@@ -315,6 +322,37 @@ impl Scanner<'_> {
             });
         }
         Ok(findings)
+    }
+
+    /// Keeps the hits on origins of the target's language family: collapsed
+    /// literals and punctuation make tables in one language look like
+    /// tables in another (docs/accuracy.md, "Cross-language matches").
+    fn same_family(
+        &self,
+        mut hits: Vec<(usize, engine::matcher::Posting)>,
+        family: &str,
+    ) -> anyhow::Result<Vec<(usize, engine::matcher::Posting)>> {
+        let mut origins: Vec<u64> = hits.iter().map(|(_, p)| p.origin).collect();
+        origins.sort_unstable();
+        origins.dedup();
+        let missing: Vec<u64> = {
+            let known = self.families.lock().unwrap();
+            origins.retain(|id| !known.contains_key(id));
+            origins
+        };
+        let mut fetched = Vec::with_capacity(missing.len());
+        for id in missing {
+            let lang = self.index.content(id)?.map(|m| m.language);
+            let fam = lang
+                .as_deref()
+                .and_then(engine::lang::Language::from_name)
+                .map(|l| l.family());
+            fetched.push((id, fam));
+        }
+        let mut known = self.families.lock().unwrap();
+        known.extend(fetched);
+        hits.retain(|(_, p)| known[&p.origin].is_none_or(|f| f == family));
+        Ok(hits)
     }
 
     fn info(&self, content: u64) -> anyhow::Result<Arc<ContentInfo>> {

@@ -2,12 +2,12 @@
 //!
 //! Both this and `src/compare.rs` match through `engine::memory::MemoryIndex`
 //! (gram hashes found in more than `max(files / 100, 10)` origin files
-//! ignored) and `engine::matcher::find_snippets`. The whole-file digest shortcut of
+//! ignored) and `engine::matcher::match_file`. The whole-file digest shortcut of
 //! `compare` is left out: a host with a pasted snippet never equals a donor.
 
-use engine::matcher::{find_snippets, Finding, MatchParams};
+use engine::matcher::{match_file, Finding, MatchParams};
 use engine::memory::MemoryIndex;
-use engine::Fingerprint;
+use engine::{Fingerprint, Token};
 
 pub struct Corpus {
     postings: MemoryIndex,
@@ -29,14 +29,24 @@ impl Corpus {
     /// such filter today (this is the proposed change measured by `family=1`).
     pub fn matches(
         &self,
+        tokens: &[Token],
         target: &[Fingerprint],
         params: &MatchParams,
         same_family: Option<&str>,
     ) -> Vec<Finding> {
-        let hits = self
-            .postings
-            .hits(target)
-            .filter(|(_, p)| same_family.is_none_or(|f| self.families[p.origin as usize] == f));
-        find_snippets(target, hits, params)
+        let lookup = |grams: &[Fingerprint]| {
+            Ok::<_, std::convert::Infallible>(
+                self.postings
+                    .hits(grams)
+                    .filter(|(_, p)| {
+                        same_family.is_none_or(|f| self.families[p.origin as usize] == f)
+                    })
+                    .collect(),
+            )
+        };
+        match match_file(tokens, target, params, lookup) {
+            Ok(found) => found,
+            Err(never) => match never {},
+        }
     }
 }

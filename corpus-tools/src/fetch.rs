@@ -228,8 +228,36 @@ fn fetch_crate(
                 reg.display()
             ),
         })?;
-    std::fs::copy(&found, &dest).map_err(io(&dest))?;
+    // Copy under a temporary name and rename: a crash mid-copy must not
+    // leave a truncated archive that later runs would take as cached.
+    let partial = tmp.path().join(&file);
+    std::fs::copy(&found, &partial).map_err(io(&partial))?;
+    std::fs::rename(&partial, &dest).map_err(io(&dest))?;
     Ok(dest)
+}
+
+/// Runs a client that downloads into a directory, in a fresh temporary
+/// directory beside `dir`, then moves the file `pick` chooses into `dir`.
+/// Half-written downloads therefore never appear in the cache.
+fn download_into(
+    dir: &Path,
+    client: impl FnOnce(&Path) -> Result<(), FetchError>,
+    pick: impl Fn(&Path) -> Option<PathBuf>,
+) -> Result<Option<PathBuf>, FetchError> {
+    let parent = dir.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".fetch-")
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
+    let result = client(tmp.path());
+    let Some(got) = pick(tmp.path()) else {
+        return result.map(|_| None);
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let dest = dir.join(got.file_name().unwrap_or_default());
+    std::fs::rename(&got, &dest).map_err(io(&dest))?;
+    Ok(Some(dest))
 }
 
 fn host_triple(tools: &Tools) -> Option<String> {
@@ -265,9 +293,8 @@ fn fetch_pypi(
     if let Some(p) = find_sdist(&dir) {
         return Ok(p);
     }
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let req = format!("{name}=={version}");
-    let base = |extra: &[&str]| {
+    let base = |into: &Path, extra: &[&str]| {
         let mut c = Command::new(&tools.pip);
         c.args([
             "download",
@@ -276,19 +303,22 @@ fn fetch_pypi(
             "--no-input",
             "-d",
         ])
-        .arg(&dir)
+        .arg(into)
         .args(extra)
         .arg(&req);
         c
     };
-    let first = run(
-        spec,
-        &mut base(&["--no-binary", ":all:", "--no-build-isolation"]),
-    );
-    if first.is_err() && find_sdist(&dir).is_none() {
-        run(spec, &mut base(&["--no-binary", name]))?;
-    }
-    find_sdist(&dir).ok_or_else(|| FetchError::Missing {
+    let client = |into: &Path| {
+        let first = run(
+            spec,
+            &mut base(into, &["--no-binary", ":all:", "--no-build-isolation"]),
+        );
+        if first.is_err() && find_sdist(into).is_none() {
+            run(spec, &mut base(into, &["--no-binary", name]))?;
+        }
+        Ok(())
+    };
+    download_into(&dir, client, find_sdist)?.ok_or_else(|| FetchError::Missing {
         spec: spec.to_string(),
         what: format!("no source distribution in {}", dir.display()),
     })
@@ -337,16 +367,18 @@ fn fetch_npm(
     if let Some(p) = existing(&dir) {
         return Ok(p);
     }
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    run(
-        spec,
-        Command::new(&tools.npm)
-            .args(["pack", "--ignore-scripts", "--silent", "--pack-destination"])
-            .arg(&dir)
-            .arg(format!("{name}@{version}"))
-            .current_dir(&dir),
-    )?;
-    existing(&dir).ok_or_else(|| FetchError::Missing {
+    let client = |into: &Path| {
+        run(
+            spec,
+            Command::new(&tools.npm)
+                .args(["pack", "--ignore-scripts", "--silent", "--pack-destination"])
+                .arg(into)
+                .arg(format!("{name}@{version}"))
+                .current_dir(into),
+        )
+        .map(|_| ())
+    };
+    download_into(&dir, client, existing)?.ok_or_else(|| FetchError::Missing {
         spec: spec.to_string(),
         what: format!("no .tgz in {}", dir.display()),
     })

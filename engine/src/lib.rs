@@ -16,4 +16,5 @@ pub mod token;
 pub mod winnow;
 
 pub use analyze::{Analyzed, Analyzer};
+pub use token::Token;
 pub use winnow::{Fingerprint, Params};

@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use crate::align::{align, AlignParams, Anchor, Hit, Span};
-use crate::winnow::Fingerprint;
+use crate::token::Token;
+use crate::winnow::{grams_near, Fingerprint};
 
 /// A fingerprint occurrence in an origin file, identified by the caller's id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,6 +36,9 @@ pub struct MatchParams {
     /// Another origin is an alternative when its span matches at least this
     /// share of the best span's tokens over the same target lines.
     pub alternative_share: f64,
+    /// Around each target position whose fingerprint hit, every gram within
+    /// this many tokens is looked up too (0: winnowed fingerprints only).
+    pub dense_radius: u32,
 }
 
 impl MatchParams {
@@ -45,6 +49,7 @@ impl MatchParams {
             max_candidates: 64,
             max_repeats_in_origin: MAX_REPEATS_IN_ORIGIN,
             alternative_share: 0.9,
+            dense_radius: 2 * k as u32,
         }
     }
 }
@@ -61,6 +66,34 @@ pub struct SnippetMatch {
 pub struct Finding {
     pub best: SnippetMatch,
     pub alternatives: Vec<SnippetMatch>,
+}
+
+/// Match one target file in two lookups: its winnowed fingerprints, then
+/// every gram near the target positions that hit (see
+/// [`crate::winnow::grams_near`]). `lookup(grams)` returns `(index in
+/// grams, posting)` pairs, leaving out common fingerprints; it is the
+/// caller's index, in memory or on disk.
+pub fn match_file<E>(
+    tokens: &[Token],
+    fingerprints: &[Fingerprint],
+    params: &MatchParams,
+    mut lookup: impl FnMut(&[Fingerprint]) -> Result<Vec<(usize, Posting)>, E>,
+) -> Result<Vec<Finding>, E> {
+    let mut hits = lookup(fingerprints)?;
+    if hits.is_empty() || params.dense_radius == 0 {
+        return Ok(find_snippets(fingerprints, hits, params));
+    }
+    let mut centers: Vec<u32> = hits.iter().map(|(i, _)| fingerprints[*i].pos).collect();
+    centers.sort_unstable();
+    centers.dedup();
+    let winnowed: Vec<u32> = fingerprints.iter().map(|f| f.pos).collect();
+    let k = params.align.k as usize;
+    let dense = grams_near(tokens, k, &centers, params.dense_radius, &winnowed);
+    let offset = fingerprints.len();
+    hits.extend(lookup(&dense)?.into_iter().map(|(i, p)| (i + offset, p)));
+    let mut all = fingerprints.to_vec();
+    all.extend(dense);
+    Ok(find_snippets(&all, hits, params))
 }
 
 /// Match one target file. `hits` pairs the index of a target fingerprint in

@@ -177,10 +177,66 @@ pub fn fingerprint(tokens: &[Token], params: Params) -> Vec<Fingerprint> {
         .collect()
 }
 
+/// Every gram (not only the winnowed ones) starting within `radius` tokens
+/// of one of `centers`, except those at `exclude` positions; in position
+/// order. The matcher looks these up around the hits of the winnowed
+/// fingerprints: an origin's fingerprint is then found wherever its gram
+/// lies inside the copy, not only where the copy's own winnowing picked the
+/// same gram, which is what loses short and edited copies.
+pub fn grams_near(
+    tokens: &[Token],
+    k: usize,
+    centers: &[u32],
+    radius: u32,
+    exclude: &[u32],
+) -> Vec<Fingerprint> {
+    if tokens.len() < k || centers.is_empty() {
+        return Vec::new();
+    }
+    let last_start = (tokens.len() - k) as u32;
+    let mut wanted = vec![false; last_start as usize + 1];
+    for &c in centers {
+        let lo = c.saturating_sub(radius);
+        let hi = c.saturating_add(radius).min(last_start);
+        for p in lo..=hi {
+            wanted[p as usize] = true;
+        }
+    }
+    for &p in exclude {
+        if let Some(x) = wanted.get_mut(p as usize) {
+            *x = false;
+        }
+    }
+    let hashes = gram_hashes(tokens, k);
+    wanted
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w)
+        .map(|(pos, _)| Fingerprint {
+            hash: hashes[pos],
+            pos: pos as u32,
+            first_line: tokens[pos].line,
+            last_line: tokens[pos + k - 1].end_line,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn grams_near_covers_the_radius_and_skips_excluded() {
+        let tokens: Vec<Token> = (0..40).map(|i| tok(TokenKind::Fixed, i % 7)).collect();
+        let all = gram_hashes(&tokens, 5);
+        let near = grams_near(&tokens, 5, &[10, 33], 2, &[11]);
+        let positions: Vec<u32> = near.iter().map(|f| f.pos).collect();
+        // 33 + 2 is past the last gram start (35 is the last, 40 - 5).
+        assert_eq!(positions, [8, 9, 10, 12, 31, 32, 33, 34, 35]);
+        assert!(near.iter().all(|f| f.hash == all[f.pos as usize]));
+        assert!(grams_near(&tokens, 5, &[], 2, &[]).is_empty());
+    }
 
     fn tok(kind: TokenKind, code: u32) -> Token {
         Token {
