@@ -422,6 +422,11 @@ struct Cell {
     found_lines: usize,
     reported_lines: usize,
     reported_copied: usize,
+    /// Lines of the findings that overlap the pasted block, and how many of
+    /// those lie inside it: the accuracy of the reported ranges, apart from
+    /// findings the host had before the paste (counted by `false_findings`).
+    touching_lines: usize,
+    touching_copied: usize,
 }
 
 struct Outcome {
@@ -447,6 +452,14 @@ impl Outcome {
             (rc + c.reported_copied, r + c.reported_lines)
         });
         rc as f64 / r.max(1) as f64
+    }
+
+    /// Precision over the findings that touch the pasted block.
+    fn range_precision(&self) -> f64 {
+        let (tc, t) = self.cells.values().fold((0, 0), |(tc, t), c| {
+            (tc + c.touching_copied, t + c.touching_lines)
+        });
+        tc as f64 / t.max(1) as f64
     }
 
     fn false_rate(&self) -> f64 {
@@ -493,9 +506,13 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             let mut reported = std::collections::BTreeSet::new();
             let mut found = std::collections::BTreeSet::new();
             let mut any = false;
+            let mut touching = std::collections::BTreeSet::new();
             for f in &findings {
                 let r = f.best.span.target_lines;
                 reported.extend(r.first..=r.last);
+                if r.first <= b1 && r.last >= b0 {
+                    touching.extend(r.first..=r.last);
+                }
                 if correct(f, trial) {
                     any = true;
                     found.extend(r.first.max(b0)..=r.last.min(b1));
@@ -577,6 +594,8 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
                 found_lines: found.len(),
                 reported_lines: reported.len(),
                 reported_copied: reported.iter().filter(|&&l| l >= b0 && l <= b1).count(),
+                touching_lines: touching.len(),
+                touching_copied: touching.iter().filter(|&&l| l >= b0 && l <= b1).count(),
             }
         })
         .collect();
@@ -595,6 +614,8 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             cell.found_lines += c.found_lines;
             cell.reported_lines += c.reported_lines;
             cell.reported_copied += c.reported_copied;
+            cell.touching_lines += c.touching_lines;
+            cell.touching_copied += c.touching_copied;
         }
     }
     let donors_in = |l: Language| {
@@ -639,15 +660,16 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
 }
 
 fn print_table(outcome: &Outcome) {
-    println!("| mutation | lines | trials | recall | detected | precision |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| mutation | lines | trials | recall | detected | precision | range precision |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for ((m, size), c) in &outcome.cells {
         println!(
-            "| {m:?} | {size} | {} | {:.3} | {:.3} | {:.3} |",
+            "| {m:?} | {size} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
             c.trials,
             c.found_lines as f64 / c.copied_lines.max(1) as f64,
             c.detected as f64 / c.trials.max(1) as f64,
             c.reported_copied as f64 / c.reported_lines.max(1) as f64,
+            c.touching_copied as f64 / c.touching_lines.max(1) as f64,
         );
     }
     println!();
@@ -688,6 +710,7 @@ struct Summary {
     t3: f64,
     t12_5: f64,
     precision: f64,
+    range_precision: f64,
     false_rate: f64,
 }
 
@@ -697,6 +720,7 @@ fn summarize(o: &Outcome) -> Summary {
         t3: o.recall(|m, s| m == Mutation::T3 && s >= 20),
         t12_5: o.recall(|m, s| m <= Mutation::T2 && s == 5),
         precision: o.precision(),
+        range_precision: o.range_precision(),
         false_rate: o.false_rate(),
     }
 }
@@ -720,19 +744,20 @@ fn main() -> anyhow::Result<()> {
         .filter(|s| !s.is_empty());
     if let Some(list) = sweep {
         let list = if list == "1" { SWEEP.to_string() } else { list };
-        println!("| setting | min recall T1/T2 ≥10 | min recall T3 ≥20 | min recall T1/T2 5 | precision | false /1k pairs | targets |");
-        println!("|---|---:|---:|---:|---:|---:|---|");
+        println!("| setting | min recall T1/T2 ≥10 | min recall T3 ≥20 | min recall T1/T2 5 | precision | range precision | false /1k pairs | targets |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---|");
         for spec in list.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             let setting = Setting::parse(spec)?;
             let started = Instant::now();
             let s = summarize(&evaluate(&material, &setting));
             println!(
-                "| {} | {:.3} | {:.3} | {:.3} | {:.4} | {:.3} | {} |",
+                "| {} | {:.3} | {:.3} | {:.3} | {:.4} | {:.4} | {:.3} | {} |",
                 setting.label(),
                 s.t12,
                 s.t3,
                 s.t12_5,
                 s.precision,
+                s.range_precision,
                 s.false_rate,
                 if check(&s) { "met" } else { "missed" }
             );
@@ -748,10 +773,11 @@ fn main() -> anyhow::Result<()> {
     print_table(&outcome);
     let s = summarize(&outcome);
     println!(
-        "Summary: lowest cell recall T1/T2 ≥ 10 lines {:.3} (target 0.95), T3 ≥ 20 lines {:.3} (0.85), precision {:.4} (0.99), false findings {:.3}/1k pairs (1): targets {}",
+        "Summary: lowest cell recall T1/T2 ≥ 10 lines {:.3} (target 0.95), T3 ≥ 20 lines {:.3} (0.85), precision {:.4} (0.99; {:.4} over findings touching the paste), false findings {:.3}/1k pairs (1): targets {}",
         s.t12,
         s.t3,
         s.precision,
+        s.range_precision,
         s.false_rate,
         if check(&s) { "met" } else { "missed" }
     );

@@ -132,7 +132,9 @@ pub struct Version {
     pub version: String,
     /// The spec this came from, in its string form.
     pub source_spec: String,
-    /// The declared license, normalized to SPDX when possible.
+    /// The project's license, normalized to SPDX: the one declared by the
+    /// caller, else the package metadata nearest the root, else the DEP-5
+    /// `Files: *` stanza (see `LicenseResolver::project_license`).
     pub declared_license: Option<String>,
     /// Files, sorted by path.
     pub files: Vec<CorpusFile>,
@@ -455,6 +457,7 @@ fn build_version(
             resolver.add_package_license("", &g.licenses[0], "metadata.gz");
         }
     }
+    let project_license = resolver.project_license();
     let files = pairs
         .into_iter()
         .map(|(f, info)| {
@@ -478,7 +481,7 @@ fn build_version(
         project,
         version,
         source_spec: spec.to_string(),
-        declared_license: declared,
+        declared_license: project_license,
         files,
         skipped,
     }

@@ -717,6 +717,39 @@ impl LicenseResolver {
         }
     }
 
+    /// The license of the project as a whole: the declared one, else the
+    /// package metadata nearest the root, else the `Files: *` stanza of a
+    /// DEP-5 `debian/copyright`. Per-file attribution stays with
+    /// [`LicenseResolver::for_file`]; this is what an SBOM names for the
+    /// package.
+    pub fn project_license(&self) -> Option<String> {
+        if let Some(d) = &self.declared {
+            return Some(d.clone());
+        }
+        let nearest = self
+            .dirs
+            .iter()
+            .filter_map(|(dir, l)| l.package.as_ref().map(|(e, _)| (dir, e)))
+            .min_by_key(|(dir, _)| {
+                (
+                    dir.matches('/').count() + usize::from(!dir.is_empty()),
+                    *dir,
+                )
+            });
+        if let Some((_, e)) = nearest {
+            return Some(e.clone());
+        }
+        self.dep5
+            .iter()
+            .min_by_key(|(root, _, _)| root.len())
+            .and_then(|(_, stanzas, _)| {
+                stanzas
+                    .iter()
+                    .find(|s| s.patterns.iter().any(|p| p == "*"))
+                    .and_then(|s| s.expression.clone())
+            })
+    }
+
     /// The license of one file, or `None` when nothing identifies it.
     pub fn for_file(&self, path: &str, bytes: &[u8]) -> Option<Attribution> {
         if let Some(e) = spdx_tag(bytes) {
@@ -1014,6 +1047,39 @@ mod tests {
         assert_eq!(
             license_file_expression(bsd3.as_bytes()).as_deref(),
             Some("BSD-3-Clause")
+        );
+    }
+
+    #[test]
+    fn project_license_prefers_declared_then_root_metadata_then_dep5() {
+        let cargo =
+            b"[package]\nname = \"a\"\nversion = \"1.0.0\"\nlicense = \"MIT OR Apache-2.0\"\n";
+        let inner = b"[package]\nname = \"b\"\nversion = \"1.0.0\"\nlicense = \"GPL-2.0-only\"\n";
+        let dep5 = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 2020 A\nLicense: BSD-3-clause\n\nFiles: deps/lua/*\nCopyright: 1994 B\nLicense: MIT\n";
+        let files: Vec<(&str, &[u8])> =
+            vec![("a-1.0/Cargo.toml", cargo), ("a-1.0/sub/Cargo.toml", inner)];
+        assert_eq!(
+            LicenseResolver::new(&files, None)
+                .project_license()
+                .as_deref(),
+            Some("MIT OR Apache-2.0")
+        );
+        assert_eq!(
+            LicenseResolver::new(&files, Some("Zlib"))
+                .project_license()
+                .as_deref(),
+            Some("Zlib")
+        );
+        let deb: Vec<(&str, &[u8])> = vec![("debian/copyright", dep5), ("src/a.c", b"int a;")];
+        assert_eq!(
+            LicenseResolver::new(&deb, None)
+                .project_license()
+                .as_deref(),
+            Some("BSD-3-Clause")
+        );
+        assert_eq!(
+            LicenseResolver::new(&[("a.c", b"int a;")], None).project_license(),
+            None
         );
     }
 }

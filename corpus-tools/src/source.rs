@@ -205,12 +205,15 @@ impl SourceSpec {
         if s.is_empty() {
             return Err(SourceError::Empty);
         }
+        // Absolute, so the spec recorded in the index still says where the
+        // source was once the command's working directory is forgotten.
         let resolve = |p: &str| -> PathBuf {
             let p = Path::new(p);
-            match base {
+            let joined = match base {
                 Some(b) if p.is_relative() => b.join(p),
                 _ => p.to_path_buf(),
-            }
+            };
+            std::path::absolute(&joined).unwrap_or(joined)
         };
         if let Some(rest) = s.strip_prefix("crate:") {
             const EXP: &str = "crate:NAME@VERSION";
