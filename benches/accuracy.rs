@@ -89,9 +89,10 @@ impl Setting {
     fn label(&self) -> String {
         let a = self.match_params().align;
         format!(
-            "k={} w={} gap={} min_tokens={} min_lines={} dense={} norm={}{}",
+            "k={} w={} distinct={} gap={} min_tokens={} min_lines={} dense={} norm={}{}",
             self.params.k,
             self.params.w,
+            self.params.min_distinct,
             a.max_gap,
             a.min_tokens,
             a.min_lines,
@@ -125,6 +126,9 @@ impl Setting {
         }
         if let Some(w) = num("PROVSCAN_W")? {
             s.params.w = w as usize;
+        }
+        if let Some(d) = num("PROVSCAN_MIN_DISTINCT")? {
+            s.params.min_distinct = d as usize;
         }
         if let Ok(n) = std::env::var("PROVSCAN_NORM") {
             s.norm = parse_norm(&n)?;
@@ -161,6 +165,7 @@ impl Setting {
                 "norm" => s.norm = parse_norm(value)?,
                 "family" => s.family = n()? == 1,
                 "dense" => s.dense = Some(n()?),
+                "distinct" => s.params.min_distinct = n()? as usize,
                 _ => anyhow::bail!("setting {part:?}: unknown key {key}"),
             }
         }
@@ -493,7 +498,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
     let find = |tokens: &[Token], family: Option<&str>| {
         let tokens = normalize(tokens, setting.norm);
         let target = fingerprint(&tokens, params);
-        corpus.matches(&tokens, &target, &match_params, family)
+        corpus.matches(&tokens, &target, params, &match_params, family)
     };
     let debug = std::env::var("PROVSCAN_DEBUG").is_ok();
     let family = |l: Language| setting.family.then(|| l.family());

@@ -165,7 +165,13 @@ impl Corpus {
         let lookup = |grams: &[engine::Fingerprint]| {
             Ok::<_, std::convert::Infallible>(self.postings.hits(grams).collect())
         };
-        let found = match match_file(&t.tokens.tokens, &t.fingerprints, params, lookup) {
+        let found = match match_file(
+            &t.tokens.tokens,
+            &t.fingerprints,
+            Params::DEFAULT,
+            params,
+            lookup,
+        ) {
             Ok(found) => found,
             Err(never) => match never {},
         };

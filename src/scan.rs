@@ -299,7 +299,14 @@ impl Scanner<'_> {
             let hits: Vec<_> = self.index.postings(&hashes)?.hits().collect();
             self.same_family(hits, family)
         };
-        let found = match_file(&a.tokens.tokens, &a.fingerprints, &self.params, lookup)?;
+        let grams = self.index.engine_params();
+        let found = match_file(
+            &a.tokens.tokens,
+            &a.fingerprints,
+            grams,
+            &self.params,
+            lookup,
+        )?;
         let mut findings = Vec::with_capacity(found.len());
         for f in found {
             let span = f.best.span;

@@ -7,7 +7,7 @@
 
 use engine::matcher::{match_file, Finding, MatchParams};
 use engine::memory::MemoryIndex;
-use engine::{Fingerprint, Token};
+use engine::{Fingerprint, Params, Token};
 
 pub struct Corpus {
     postings: MemoryIndex,
@@ -31,6 +31,7 @@ impl Corpus {
         &self,
         tokens: &[Token],
         target: &[Fingerprint],
+        grams: Params,
         params: &MatchParams,
         same_family: Option<&str>,
     ) -> Vec<Finding> {
@@ -44,7 +45,7 @@ impl Corpus {
                     .collect(),
             )
         };
-        match match_file(tokens, target, params, lookup) {
+        match match_file(tokens, target, grams, params, lookup) {
             Ok(found) => found,
             Err(never) => match never {},
         }

@@ -76,9 +76,9 @@ impl AlignParams {
         AlignParams {
             k: k as u32,
             max_gap: 5 * k as u32,
-            // 5k/3: 40 tokens at the default k = 24, about five lines of
+            // 4k/3: 32 tokens at the default k = 24, about four lines of
             // ordinary code (see docs/accuracy.md).
-            min_tokens: (5 * k / 3) as u32,
+            min_tokens: (4 * k / 3) as u32,
             min_lines: 5,
         }
     }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::align::{align, AlignParams, Anchor, Hit, Span};
 use crate::token::Token;
-use crate::winnow::{grams_near, Fingerprint};
+use crate::winnow::{grams_near, Fingerprint, Params};
 
 /// A fingerprint occurrence in an origin file, identified by the caller's id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,6 +76,7 @@ pub struct Finding {
 pub fn match_file<E>(
     tokens: &[Token],
     fingerprints: &[Fingerprint],
+    grams: Params,
     params: &MatchParams,
     mut lookup: impl FnMut(&[Fingerprint]) -> Result<Vec<(usize, Posting)>, E>,
 ) -> Result<Vec<Finding>, E> {
@@ -87,8 +88,7 @@ pub fn match_file<E>(
     centers.sort_unstable();
     centers.dedup();
     let winnowed: Vec<u32> = fingerprints.iter().map(|f| f.pos).collect();
-    let k = params.align.k as usize;
-    let dense = grams_near(tokens, k, &centers, params.dense_radius, &winnowed);
+    let dense = grams_near(tokens, grams, &centers, params.dense_radius, &winnowed);
     let offset = fingerprints.len();
     hits.extend(lookup(&dense)?.into_iter().map(|(i, p)| (i + offset, p)));
     let mut all = fingerprints.to_vec();

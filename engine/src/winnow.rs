@@ -16,16 +16,26 @@ use std::collections::HashMap;
 
 use crate::token::{Token, TokenKind};
 
-/// Winnowing parameters: `k` tokens per gram, `w` grams per window.
+/// Winnowing parameters: `k` tokens per gram, `w` grams per window, and
+/// the fewest distinct tokens a gram needs to be fingerprinted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
     pub k: usize,
     pub w: usize,
+    /// Grams with fewer distinct tokens (names count as one token, each
+    /// keyword, operator and literal class as its own) are never picked:
+    /// `{N, N}, {N, N},` or `A, B, C, D,` look the same in every table and
+    /// every enum of every project, so they only make false matches.
+    pub min_distinct: usize,
 }
 
 impl Params {
     /// Chosen with the accuracy harness (see `docs/accuracy.md`).
-    pub const DEFAULT: Params = Params { k: 24, w: 8 };
+    pub const DEFAULT: Params = Params {
+        k: 24,
+        w: 8,
+        min_distinct: 6,
+    };
 
     /// Shortest shared run of tokens that is certain to be found.
     pub fn guarantee(&self) -> usize {
@@ -41,7 +51,7 @@ impl Default for Params {
 
 /// Bump when the token normalization or hashing changes: stored fingerprints
 /// from another version would silently stop matching.
-pub const NORMALIZATION_VERSION: u32 = 1;
+pub const NORMALIZATION_VERSION: u32 = 2;
 
 /// One selected gram: its hash and where it sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -163,11 +173,60 @@ pub fn winnow_positions(hashes: &[u64], w: usize) -> Vec<usize> {
     picks
 }
 
-/// Fingerprints of a token stream.
+/// Class of a token for [`informative`]: every name is one class.
+fn distinct_slot(t: &Token) -> usize {
+    const NAME: u32 = 0x4e41_4d45;
+    let c = if t.kind == TokenKind::Ident {
+        NAME
+    } else {
+        t.code
+    };
+    // 4,096 slots: two codes sharing one slot merely count once, the same
+    // way on every machine, so indexing and scanning agree.
+    (c.wrapping_mul(0x9e37_79b1) >> 20) as usize
+}
+
+/// For each k-gram, whether it holds at least `min_distinct` (capped at k)
+/// distinct token classes. One pass with a sliding count.
+pub fn informative(tokens: &[Token], k: usize, min_distinct: usize) -> Vec<bool> {
+    if tokens.len() < k || k == 0 {
+        return Vec::new();
+    }
+    let need = min_distinct.min(k);
+    let mut counts = vec![0u16; 4096];
+    let mut distinct = 0usize;
+    let slots: Vec<usize> = tokens.iter().map(distinct_slot).collect();
+    for &s in &slots[..k] {
+        distinct += usize::from(counts[s] == 0);
+        counts[s] += 1;
+    }
+    let mut out = Vec::with_capacity(tokens.len() - k + 1);
+    out.push(distinct >= need);
+    for start in 0..tokens.len() - k {
+        let (gone, new) = (slots[start], slots[start + k]);
+        counts[gone] -= 1;
+        distinct -= usize::from(counts[gone] == 0);
+        distinct += usize::from(counts[new] == 0);
+        counts[new] += 1;
+        out.push(distinct >= need);
+    }
+    out
+}
+
+/// Fingerprints of a token stream. Uninformative grams (see
+/// [`Params::min_distinct`]) take the largest hash, so they lose every
+/// window, and are dropped if a window holds nothing else.
 pub fn fingerprint(tokens: &[Token], params: Params) -> Vec<Fingerprint> {
-    let hashes = gram_hashes(tokens, params.k);
+    let mut hashes = gram_hashes(tokens, params.k);
+    let keep = informative(tokens, params.k, params.min_distinct);
+    for (h, ok) in hashes.iter_mut().zip(&keep) {
+        if !ok {
+            *h = u64::MAX;
+        }
+    }
     winnow_positions(&hashes, params.w)
         .into_iter()
+        .filter(|&pos| keep[pos])
         .map(|pos| Fingerprint {
             hash: hashes[pos],
             pos: pos as u32,
@@ -185,11 +244,12 @@ pub fn fingerprint(tokens: &[Token], params: Params) -> Vec<Fingerprint> {
 /// same gram, which is what loses short and edited copies.
 pub fn grams_near(
     tokens: &[Token],
-    k: usize,
+    params: Params,
     centers: &[u32],
     radius: u32,
     exclude: &[u32],
 ) -> Vec<Fingerprint> {
+    let k = params.k;
     if tokens.len() < k || centers.is_empty() {
         return Vec::new();
     }
@@ -207,11 +267,12 @@ pub fn grams_near(
             *x = false;
         }
     }
+    let keep = informative(tokens, k, params.min_distinct);
     let hashes = gram_hashes(tokens, k);
     wanted
         .iter()
         .enumerate()
-        .filter(|(_, w)| **w)
+        .filter(|(pos, w)| **w && keep[*pos])
         .map(|(pos, _)| Fingerprint {
             hash: hashes[pos],
             pos: pos as u32,
@@ -230,12 +291,17 @@ mod tests {
     fn grams_near_covers_the_radius_and_skips_excluded() {
         let tokens: Vec<Token> = (0..40).map(|i| tok(TokenKind::Fixed, i % 7)).collect();
         let all = gram_hashes(&tokens, 5);
-        let near = grams_near(&tokens, 5, &[10, 33], 2, &[11]);
+        let params = Params {
+            k: 5,
+            w: 4,
+            min_distinct: 0,
+        };
+        let near = grams_near(&tokens, params, &[10, 33], 2, &[11]);
         let positions: Vec<u32> = near.iter().map(|f| f.pos).collect();
         // 33 + 2 is past the last gram start (35 is the last, 40 - 5).
         assert_eq!(positions, [8, 9, 10, 12, 31, 32, 33, 34, 35]);
         assert!(near.iter().all(|f| f.hash == all[f.pos as usize]));
-        assert!(grams_near(&tokens, 5, &[], 2, &[]).is_empty());
+        assert!(grams_near(&tokens, params, &[], 2, &[]).is_empty());
     }
 
     fn tok(kind: TokenKind, code: u32) -> Token {
@@ -317,7 +383,7 @@ mod tests {
             shared in stream(60..80),
             salt in any::<u32>(),
         ) {
-            let params = Params { k, w };
+            let params = Params { k, w, min_distinct: 0 };
             let run = &shared[..(params.guarantee() + extra).min(shared.len())];
             let a: Vec<Token> = [&before_a[..], run, &after_a[..]].concat();
             let renamed = rename(run, salt);
@@ -325,6 +391,43 @@ mod tests {
             let fa: std::collections::HashSet<u64> = fingerprint(&a, params).iter().map(|f| f.hash).collect();
             let fb = fingerprint(&b, params);
             prop_assert!(fb.iter().any(|f| fa.contains(&f.hash)));
+        }
+
+        /// With the filter on, the guarantee holds for runs whose grams are
+        /// all informative.
+        #[test]
+        fn shared_informative_run_shares_a_fingerprint(
+            before_a in stream(0..60),
+            after_a in stream(0..60),
+            before_b in stream(0..60),
+            after_b in stream(0..60),
+            k in 10usize..24,
+            w in 1usize..12,
+            shared in stream(60..80),
+            salt in any::<u32>(),
+        ) {
+            let params = Params { k, w, min_distinct: 6 };
+            let run = &shared[..params.guarantee().min(shared.len())];
+            prop_assume!(informative(run, k, 6).iter().all(|x| *x));
+            let a: Vec<Token> = [&before_a[..], run, &after_a[..]].concat();
+            let renamed = rename(run, salt);
+            let b: Vec<Token> = [&before_b[..], &renamed[..], &after_b[..]].concat();
+            let fa: std::collections::HashSet<u64> = fingerprint(&a, params).iter().map(|f| f.hash).collect();
+            let fb = fingerprint(&b, params);
+            prop_assert!(fb.iter().any(|f| fa.contains(&f.hash)));
+        }
+
+        #[test]
+        fn informative_matches_a_direct_count(tokens in stream(0..80), k in 1usize..25, need in 0usize..10) {
+            let fast = informative(&tokens, k, need);
+            let direct: Vec<bool> = tokens
+                .windows(k)
+                .map(|g| {
+                    let set: std::collections::HashSet<usize> = g.iter().map(distinct_slot).collect();
+                    set.len() >= need.min(k)
+                })
+                .collect();
+            prop_assert_eq!(fast, direct);
         }
 
         #[test]
@@ -336,6 +439,30 @@ mod tests {
                 prop_assert!(picks.iter().any(|&p| p >= start && p < start + w && hashes[p] == lo));
             }
         }
+    }
+
+    #[test]
+    fn tables_and_enum_lists_are_not_fingerprinted() {
+        let f = |c| tok(TokenKind::Fixed, c);
+        let i = |c| tok(TokenKind::Ident, c);
+        // `{N, N}, {N, N}, …`: four classes.
+        let table: Vec<Token> = (0..60)
+            .map(|n| match n % 6 {
+                0 => f(1),
+                2 => f(3),
+                4 => f(4),
+                5 => f(3),
+                _ => f(2),
+            })
+            .collect();
+        // `A, B, C, …`: a name and a comma.
+        let list: Vec<Token> = (0..60)
+            .map(|n| if n % 2 == 0 { i(n) } else { f(3) })
+            .collect();
+        let code: Vec<Token> = (0..60u32).map(|n| f(n % 13)).collect();
+        assert!(fingerprint(&table, Params::DEFAULT).is_empty());
+        assert!(fingerprint(&list, Params::DEFAULT).is_empty());
+        assert!(!fingerprint(&code, Params::DEFAULT).is_empty());
     }
 
     #[test]
@@ -367,7 +494,11 @@ mod tests {
                 ..tok(TokenKind::Fixed, n)
             })
             .collect();
-        let params = Params { k: 6, w: 4 };
+        let params = Params {
+            k: 6,
+            w: 4,
+            min_distinct: 0,
+        };
         for fp in fingerprint(&tokens, params) {
             assert_eq!(fp.first_line, tokens[fp.pos as usize].line);
             assert_eq!(fp.last_line, tokens[fp.pos as usize + 5].line);

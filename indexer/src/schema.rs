@@ -51,6 +51,9 @@ pub mod meta {
 pub struct EngineParams {
     pub k: usize,
     pub w: usize,
+    /// `engine::Params::min_distinct` (absent in indexes of normalization 1).
+    #[serde(default)]
+    pub min_distinct: usize,
     pub normalization_version: u32,
     pub grammar_versions: String,
 }
@@ -60,6 +63,7 @@ impl EngineParams {
         EngineParams {
             k: params.k,
             w: params.w,
+            min_distinct: params.min_distinct,
             normalization_version: engine::winnow::NORMALIZATION_VERSION,
             grammar_versions: engine::token::GRAMMAR_VERSIONS.to_string(),
         }
@@ -70,8 +74,8 @@ impl std::fmt::Display for EngineParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "k={} w={} normalization={} grammars=[{}]",
-            self.k, self.w, self.normalization_version, self.grammar_versions
+            "k={} w={} min_distinct={} normalization={} grammars=[{}]",
+            self.k, self.w, self.min_distinct, self.normalization_version, self.grammar_versions
         )
     }
 }

@@ -315,7 +315,11 @@ fn other_parameters_are_refused_naming_both() {
     let dir = tmp.path().join("idx");
     drop(open(&dir));
     let other = OpenOptions {
-        params: Params { k: 15, w: 10 },
+        params: Params {
+            k: 15,
+            w: 10,
+            ..Params::DEFAULT
+        },
         ..OpenOptions::default()
     };
     let err = Index::open(&dir, &other).err().unwrap();
@@ -346,12 +350,18 @@ fn other_parameters_are_refused_naming_both() {
 fn a_gram_repeated_in_one_file_keeps_only_enough_positions_to_tell() {
     let tmp = tempfile::tempdir().unwrap();
     let index = open(&tmp.path().join("idx"));
-    // A literal table: every row normalizes to the same tokens, so one
+    // Unrolled code: every statement normalizes to the same tokens, so one
     // fingerprint recurs at hundreds of positions.
     let rows: String = (0..400)
-        .map(|i| format!("    {{{i}, {}, {}, {}}},\n", i * 3, i ^ 7, i + 11))
+        .map(|i| {
+            format!(
+                "    out[{i}] = mix(seed, key[{i}]) ^ (state->round << {});\n",
+                i % 7
+            )
+        })
         .collect();
-    let text = format!("static const int table[][4] = {{\n{rows}}};\n");
+    let text =
+        format!("void unrolled(int *out, int *key, struct s *state, int seed) {{\n{rows}}}\n");
     index
         .add(
             version("tables", "1", vec![file("t.c", &text)]),
@@ -365,7 +375,10 @@ fn a_gram_repeated_in_one_file_keeps_only_enough_positions_to_tell() {
         *by_hash.entry(*h).or_default() += 1;
     }
     let (&repeated, &n) = by_hash.iter().max_by_key(|(_, n)| **n).unwrap();
-    assert!(n > 50, "the table should repeat a fingerprint, got {n}");
+    assert!(
+        n > 50,
+        "the unrolled code should repeat a fingerprint, got {n}"
+    );
     let l = index.postings(&[repeated]).unwrap();
     let kept = l.postings[0].iter().filter(|p| p.origin == id).count();
     let limit = engine::matcher::MAX_REPEATS_IN_ORIGIN;
