@@ -31,7 +31,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 5)]
     pub min_lines: u32,
     /// Skip files larger than this many bytes.
-    #[arg(long, default_value_t = 8 << 20)]
+    #[arg(long, default_value_t = 16 << 20)]
     pub max_file_size: u64,
 }
 

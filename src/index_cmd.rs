@@ -269,6 +269,21 @@ impl Adder {
         })
     }
 
+    /// Ends the writing session (see `Index::settle`): readers then open
+    /// without replaying a log, and look postings up in few sorted runs.
+    fn settle(&self, max_runs: u64) -> anyhow::Result<()> {
+        self.display.finish();
+        let started = Instant::now();
+        let runs = self.index.postings_sorted_runs()?;
+        if self.index.settle(max_runs)? {
+            eprintln!(
+                "compacted the fingerprint postings ({runs} sorted runs into 1) in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    }
+
     fn add(&self, v: corpus::Version) -> Result<AddSummary, indexer::IndexError> {
         let started = Instant::now();
         let (project, version) = (v.project.clone(), v.version.clone());
@@ -295,6 +310,11 @@ impl Adder {
     }
 }
 
+/// `add` compacts the postings once several adds have piled up; `build`, a
+/// bulk operation, always leaves one sorted run.
+const ADD_MAX_RUNS: u64 = 4;
+const BUILD_MAX_RUNS: u64 = 1;
+
 fn load_options(cache: Option<&Path>) -> corpus::LoadOptions {
     corpus::LoadOptions::new(cache_dir(cache))
 }
@@ -320,7 +340,7 @@ fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
             Err(msg.into())
         }
     });
-    adder.display.finish();
+    adder.settle(ADD_MAX_RUNS)?;
     print_add_summaries(&summaries, a.json)?;
     if let Some(e) = first_error {
         return Err(e.context(format!("adding to index {}", dir.display())));
@@ -359,7 +379,7 @@ fn build(dir: &Path, a: BuildArgs) -> anyhow::Result<ExitCode> {
             Ok(())
         },
     );
-    adder.display.finish();
+    adder.settle(BUILD_MAX_RUNS)?;
     let sources: Vec<BuildSource> = report
         .sources
         .iter()

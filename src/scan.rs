@@ -47,7 +47,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub min_lines: Option<u32>,
     /// Skip files larger than this many bytes.
-    #[arg(long, default_value_t = 8 << 20)]
+    #[arg(long, default_value_t = 16 << 20)]
     pub max_file_size: u64,
     /// How files are read: `read`, `mmap`, or `auto` (map large files).
     #[arg(long, value_enum, default_value_t = ReadMode::Auto, hide = true)]
@@ -268,6 +268,12 @@ impl Scanner<'_> {
             path: file.rel.clone(),
             reason,
         };
+        // A project's LICENSE matches every other copy of the same license
+        // text; that says which license it has, not where its code is from.
+        let name = file.rel.rsplit(['/', '!']).next().unwrap_or(&file.rel);
+        if corpus::license::is_license_file(name).is_some() {
+            return Err(skipped("license or notice text, not code".into()));
+        }
         let analyzed = analyzer
             .analyze(Path::new(&file.rel), &file.bytes)
             .map_err(|r| skipped(r.to_string()))?;

@@ -118,6 +118,19 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
     assert!(findings
         .iter()
         .any(|f| f["kind"] == "file" && f["path"] == format!("{nested}vi_keymap.c")));
+    // readline's COPYING is the GPL text: listed as skipped, not reported
+    // as copied code.
+    let skipped = report["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["path"] == format!("{nested}COPYING")
+                && s["reason"] == "license or notice text, not code"),
+        "{skipped:?}"
+    );
+    assert!(!findings
+        .iter()
+        .any(|f| f["path"] == format!("{nested}COPYING")));
     // The CPython module copies in the sdist are not readline's: no finding names them.
     assert!(!findings
         .iter()

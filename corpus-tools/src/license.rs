@@ -580,7 +580,9 @@ pub fn dep5_match(pattern: &str, path: &str) -> bool {
 // ---------------------------------------------------------------------------
 // The resolver
 
-fn is_license_file(file_name: &str) -> Option<LicenseFileKind> {
+/// Whether a file name is a license or notice file (`LICENSE-MIT`,
+/// `COPYING.LIB`, `NOTICE.txt`…), and which.
+pub fn is_license_file(file_name: &str) -> Option<LicenseFileKind> {
     let lower = file_name.to_ascii_lowercase();
     let (stem, ext) = match lower.rsplit_once('.') {
         Some((s, e)) if !s.is_empty() => (s, e),
@@ -609,8 +611,9 @@ fn is_license_file(file_name: &str) -> Option<LicenseFileKind> {
     None
 }
 
+/// What [`is_license_file`] recognized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum LicenseFileKind {
+pub enum LicenseFileKind {
     /// LICENSE/COPYING: when unrecognized, it still shadows ancestors.
     License,
     /// NOTICE/COPYRIGHT: counts only when recognized.

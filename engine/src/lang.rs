@@ -118,7 +118,8 @@ pub struct ClassifyOptions {
 impl Default for ClassifyOptions {
     fn default() -> Self {
         ClassifyOptions {
-            max_bytes: 8 << 20,
+            // sqlite3.c, the most vendored file there is, is 9 MB.
+            max_bytes: 16 << 20,
             max_avg_line: 300,
             skip_generated: true,
         }

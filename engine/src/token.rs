@@ -200,7 +200,7 @@ impl Tokenizer {
         let mut calls = 0u32;
         let mut progress = |_: &tree_sitter::ParseState| {
             calls = calls.wrapping_add(1);
-            if calls % 64 == 0 && Instant::now() > deadline {
+            if calls.is_multiple_of(64) && Instant::now() > deadline {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())

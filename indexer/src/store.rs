@@ -289,6 +289,8 @@ fn db_options() -> Options {
     // Secondary instances must keep the files the primary deletes.
     o.set_max_open_files(-1);
     o.set_max_background_jobs(2);
+    // See `Index::flush`.
+    o.set_atomic_flush(true);
     o.set_keep_log_file_num(2);
     o.set_max_log_file_size(1 << 20);
     o
@@ -1268,12 +1270,52 @@ impl Index {
         Ok(s)
     }
 
-    /// Flushes memtables to SST files (used by tests and fixtures).
+    /// Flushes the memtables of every column family to SST files, in one
+    /// atomic step: a secondary reader catching up in the middle must never
+    /// find one column family flushed and another's data only in a
+    /// write-ahead log that the flush has just made obsolete.
     pub fn flush(&self) -> Result<()> {
-        for name in ALL_CFS {
-            self.db.flush_cf(self.cf(name))?;
-        }
+        let cfs: Vec<&ColumnFamily> = ALL_CFS.iter().map(|n| self.cf(n)).collect();
+        self.db
+            .flush_cfs_opt(&cfs, &rocksdb::FlushOptions::default())?;
         Ok(())
+    }
+
+    /// Leaves the index quick to open and to read after a writing session:
+    /// memtables are flushed, so readers have no write-ahead log to replay,
+    /// and when `postings` holds more than `max_runs` sorted runs (each SST
+    /// ingestion adds one, and fingerprint keys are random, so they all
+    /// overlap) the column family is compacted into one. A lookup then
+    /// checks one file per level instead of one per add.
+    /// Returns whether a compaction ran.
+    pub fn settle(&self, max_runs: u64) -> Result<bool> {
+        self.writer()?;
+        self.flush()?;
+        if self.postings_sorted_runs()? <= max_runs {
+            return Ok(false);
+        }
+        self.db
+            .compact_range_cf(self.cf(CF_POSTINGS), None::<&[u8]>, None::<&[u8]>);
+        Ok(true)
+    }
+
+    /// Sorted runs of the postings column family: each level-0 file, plus
+    /// each deeper level holding files (see [`Index::settle`]).
+    pub fn postings_sorted_runs(&self) -> Result<u64> {
+        let cf = self.cf(CF_POSTINGS);
+        let mut runs = 0;
+        for level in 0..7 {
+            let files = self
+                .db
+                .property_int_value_cf(cf, format!("rocksdb.num-files-at-level{level}").as_str())?
+                .unwrap_or(0);
+            runs += if level == 0 {
+                files
+            } else {
+                u64::from(files > 0)
+            };
+        }
+        Ok(runs)
     }
 
     /// Compacts every column family (after a bulk build, for the smallest index).

@@ -388,3 +388,37 @@ fn a_gram_repeated_in_one_file_keeps_only_enough_positions_to_tell() {
         "more than the matcher's limit, and no more"
     );
 }
+
+#[test]
+fn settle_flushes_and_merges_ingested_postings_into_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("idx");
+    let index = open(&dir);
+    let mut texts = Vec::new();
+    for v in 0..3u64 {
+        let input = synthetic("p", &format!("{v}"), v * 10, 4, 6);
+        texts.push(input.files[0].bytes.clone());
+        index.add(input, &ingest()).unwrap();
+    }
+    assert!(index.postings_sorted_runs().unwrap() >= 3);
+    assert!(
+        !index.settle(10).unwrap(),
+        "below the threshold nothing is compacted"
+    );
+    assert!(index.settle(1).unwrap());
+    assert_eq!(index.postings_sorted_runs().unwrap(), 1);
+    assert!(
+        !dir.read_dir().unwrap().flatten().any(|e| {
+            e.file_name().to_string_lossy().ends_with(".log") && e.metadata().unwrap().len() > 0
+        }),
+        "no write-ahead log left to replay"
+    );
+    drop(index);
+    let reader = Index::open_reader(&dir, &OpenOptions::default()).unwrap();
+    for text in &texts {
+        let text = String::from_utf8(text.clone()).unwrap();
+        let id = id_of(&reader, &text);
+        let l = reader.postings(&fps("a.c", &text)).unwrap();
+        assert!(has_everywhere(&l, id));
+    }
+}
