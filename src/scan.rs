@@ -282,6 +282,7 @@ impl Scanner<'_> {
     }
 
     fn match_file(&self, file: &InputFile, a: &Analyzed) -> anyhow::Result<Vec<Finding>> {
+        let squashed = SquashedText::new(&file.bytes);
         if let Some(m) = self.index.find_file(&a.digests)?.first() {
             let info = self.info(m.content)?;
             let lines = [1, a.lines.max(1)];
@@ -292,7 +293,7 @@ impl Scanner<'_> {
                 kind: FindingKind::File,
                 target_lines: lines,
                 target_bytes: [0, file.bytes.len() as u64],
-                notice_retained: notice_retained(&info.meta, &file.bytes),
+                notice_retained: notice_retained(&info.meta, &squashed),
                 origin,
                 matched_tokens: a.tokens.len() as u32,
                 similarity: 1.0,
@@ -327,7 +328,7 @@ impl Scanner<'_> {
                 kind: FindingKind::Snippet,
                 target_lines: [span.target_lines.first, span.target_lines.last],
                 target_bytes: [first.start as u64, last.end as u64],
-                notice_retained: notice_retained(&info.meta, &file.bytes),
+                notice_retained: notice_retained(&info.meta, &squashed),
                 origin,
                 matched_tokens: span.matched_tokens,
                 similarity: span.similarity,
@@ -495,12 +496,14 @@ pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 /// Whether the target kept the origin's notice. `None` when the origin has
 /// none to keep. A notice counts as kept when the target names a copyright
 /// holder of the origin, or carries the origin's SPDX license tag.
-fn notice_retained(origin: &ContentMeta, target: &[u8]) -> Option<bool> {
+/// `target` gives the target file's text through [`squash`], computed once
+/// per file however many findings it has.
+fn notice_retained(origin: &ContentMeta, target: &SquashedText) -> Option<bool> {
     let tagged = origin.license.as_ref().filter(|l| l.evidence == "spdx-tag");
     if origin.copyrights.is_empty() && tagged.is_none() {
         return None;
     }
-    let text = squash(&String::from_utf8_lossy(target));
+    let text = target.get();
     let holder_kept = origin
         .copyrights
         .iter()
@@ -514,6 +517,26 @@ fn notice_retained(origin: &ContentMeta, target: &[u8]) -> Option<bool> {
         )))
     });
     Some(holder_kept || tag_kept)
+}
+
+/// A target file's squashed text, made on first use.
+struct SquashedText<'a> {
+    bytes: &'a [u8],
+    text: std::cell::OnceCell<String>,
+}
+
+impl<'a> SquashedText<'a> {
+    fn new(bytes: &'a [u8]) -> SquashedText<'a> {
+        SquashedText {
+            bytes,
+            text: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> &str {
+        self.text
+            .get_or_init(|| squash(&String::from_utf8_lossy(self.bytes)))
+    }
 }
 
 /// Lower case with runs of whitespace folded, for tolerant comparison.
@@ -574,12 +597,10 @@ mod tests {
     fn stripped_notices_are_noticed() {
         let m = meta(&["Copyright (C) 1995-2024 Jean-loup Gailly and Mark Adler"]);
         let kept = b"/* copyright (c) 1995-2017   Jean-loup Gailly and\n   Mark Adler */\nint x;";
-        assert_eq!(notice_retained(&m, kept), Some(true));
-        assert_eq!(
-            notice_retained(&m, b"/* (c) ACME Corp */ int x;"),
-            Some(false)
-        );
-        assert_eq!(notice_retained(&meta(&[]), b"int x;"), None);
+        let check = |m: &ContentMeta, t: &[u8]| notice_retained(m, &SquashedText::new(t));
+        assert_eq!(check(&m, kept), Some(true));
+        assert_eq!(check(&m, b"/* (c) ACME Corp */ int x;"), Some(false));
+        assert_eq!(check(&meta(&[]), b"int x;"), None);
     }
 
     #[test]
