@@ -274,32 +274,49 @@ impl Scanner<'_> {
         if corpus::license::is_license_file(name).is_some() {
             return Err(skipped("license or notice text, not code".into()));
         }
+        // Whole files first, before any parsing: a vendored library is
+        // mostly files identical to an indexed release, and hashing costs
+        // a hundredth of tokenizing.
+        let digests = engine::identity::FileDigests::of(&file.bytes);
+        let lookup_failed = |e: anyhow::Error| skipped(format!("index lookup failed: {e:#}"));
+        if let Some(found) = self.whole_file(file, &digests).map_err(lookup_failed)? {
+            return Ok(vec![found]);
+        }
         let analyzed = analyzer
             .analyze(Path::new(&file.rel), &file.bytes)
             .map_err(|r| skipped(r.to_string()))?;
-        self.match_file(file, &analyzed)
-            .map_err(|e| skipped(format!("index lookup failed: {e:#}")))
+        self.match_snippets(file, &analyzed).map_err(lookup_failed)
     }
 
-    fn match_file(&self, file: &InputFile, a: &Analyzed) -> anyhow::Result<Vec<Finding>> {
+    fn whole_file(
+        &self,
+        file: &InputFile,
+        digests: &engine::identity::FileDigests,
+    ) -> anyhow::Result<Option<Finding>> {
+        let Some(m) = self.index.find_file(digests)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let info = self.info(m.content)?;
+        let lines = [1, engine::analyze::line_count(&file.bytes).max(1)];
+        let origin_lines = [1, info.meta.lines.max(1)];
+        let (origin, alternatives) = self.origins(&info, origin_lines, &[])?;
+        Ok(Some(Finding {
+            path: file.rel.clone(),
+            kind: FindingKind::File,
+            target_lines: lines,
+            target_bytes: [0, file.bytes.len() as u64],
+            notice_retained: notice_retained(&info.meta, &SquashedText::new(&file.bytes)),
+            origin,
+            // The same tokens as the origin: equal bytes, or equal up to
+            // line endings, which tokens do not see.
+            matched_tokens: info.meta.tokens,
+            similarity: 1.0,
+            alternatives,
+        }))
+    }
+
+    fn match_snippets(&self, file: &InputFile, a: &Analyzed) -> anyhow::Result<Vec<Finding>> {
         let squashed = SquashedText::new(&file.bytes);
-        if let Some(m) = self.index.find_file(&a.digests)?.first() {
-            let info = self.info(m.content)?;
-            let lines = [1, a.lines.max(1)];
-            let origin_lines = [1, info.meta.lines.max(1)];
-            let (origin, alternatives) = self.origins(&info, origin_lines, &[])?;
-            return Ok(vec![Finding {
-                path: file.rel.clone(),
-                kind: FindingKind::File,
-                target_lines: lines,
-                target_bytes: [0, file.bytes.len() as u64],
-                notice_retained: notice_retained(&info.meta, &squashed),
-                origin,
-                matched_tokens: a.tokens.len() as u32,
-                similarity: 1.0,
-                alternatives,
-            }]);
-        }
         let family = a.language.family();
         let lookup = |grams: &[engine::Fingerprint]| -> anyhow::Result<_> {
             let hashes: Vec<u64> = grams.iter().map(|f| f.hash).collect();
