@@ -28,6 +28,8 @@ mod matching;
 mod material;
 #[path = "support/mutate.rs"]
 mod mutate;
+#[path = "../tests/shared/mod.rs"]
+mod shared;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -11,6 +11,8 @@
 #[allow(dead_code)] // shared with the accuracy harness, which reads more of it
 #[path = "support/material.rs"]
 mod material;
+#[path = "../tests/shared/mod.rs"]
+mod shared;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

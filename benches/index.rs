@@ -18,7 +18,12 @@
 //! * lookups: single-hash and batched (1,000 hashes) `Index::postings`, on
 //!   hits, misses and a 10 % hit mix.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/shared/mod.rs"]
+mod shared;
+
+use std::path::Path;
+
+use shared::{dir_bytes, testdata};
 use std::time::Instant;
 
 use engine::{Analyzer, Params};
@@ -31,16 +36,6 @@ const DEFAULT_SPECS: &str = "deb:openssl=3.0.17-1~deb12u2,deb:curl,\
      deb:git,deb:sqlite3,deb:redis=5:7.0.15-1~deb12u7,\
      deb:nginx=1.22.1-9+deb12u9,deb:zlib,deb:lua5.4";
 
-fn testdata() -> PathBuf {
-    std::env::var_os("PROVSCAN_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            dirs::cache_dir()
-                .unwrap_or_else(std::env::temp_dir)
-                .join("provscan-testdata")
-        })
-}
-
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -52,22 +47,11 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn dir_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 struct Build {
     seconds: f64,
+    /// Bytes of the files the index kept (binary, generated, minified and
+    /// oversized files are skipped by the analyzer).
+    indexed_bytes: u64,
     bytes_on_disk: u64,
     compacted: u64,
     fingerprints: u64,
@@ -83,14 +67,15 @@ fn build(dir: &Path, corpus: &[VersionInput], opts: &AddOptions) -> Build {
     }
     index.flush().unwrap();
     let seconds = t.elapsed().as_secs_f64();
-    let bytes_on_disk = dir_size(dir);
+    let bytes_on_disk = dir_bytes(dir);
     index.compact().unwrap();
-    let compacted = dir_size(dir);
+    let compacted = dir_bytes(dir);
     let s = index.stats().unwrap();
     Build {
         seconds,
         bytes_on_disk,
         compacted,
+        indexed_bytes: s.source_bytes,
         fingerprints: s.fingerprints,
         contents: s.contents,
     }
@@ -163,12 +148,15 @@ fn main() {
     let ingest = build(&dir, &corpus, &AddOptions::default());
     for (name, b) in [("write batch + merge", &batch), ("SST + ingest", &ingest)] {
         println!(
-            "build, {name}: {:.1} s, {:.1} MB/s ({:.2}× analysis alone), index {:.3} B/B of source ({:.3} after compaction), {} contents, {} fingerprints",
+            "build, {name}: {:.1} s, {:.1} MB/s ({:.2}× analysis alone), index per byte indexed {:.3} B ({:.3} after compaction; per byte loaded {:.3}, {:.3}), {:.1} MB indexed, {} contents, {} fingerprints",
             b.seconds,
             mb / b.seconds,
             analysis / b.seconds,
+            b.bytes_on_disk as f64 / b.indexed_bytes as f64,
+            b.compacted as f64 / b.indexed_bytes as f64,
             b.bytes_on_disk as f64 / source_bytes as f64,
             b.compacted as f64 / source_bytes as f64,
+            b.indexed_bytes as f64 / 1e6,
             b.contents,
             b.fingerprints,
         );

@@ -10,7 +10,12 @@
 //! `~/.cache/provscan-testdata`), never in the repository. A registry test
 //! skips, with a message, only when its client program is missing.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::path::{Path, PathBuf};
+
+use shared::testdata;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -21,16 +26,6 @@ use serde_json::Value;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_provscan"))
-}
-
-fn testdata() -> PathBuf {
-    std::env::var_os("PROVSCAN_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            dirs::cache_dir()
-                .unwrap_or_else(std::env::temp_dir)
-                .join("provscan-testdata")
-        })
 }
 
 /// `provscan` with no index taken from the environment.

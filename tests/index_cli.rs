@@ -6,6 +6,10 @@
 
 #[path = "../indexer/tests/common/mod.rs"]
 mod common;
+#[path = "shared/mod.rs"]
+mod shared;
+
+use shared::{dir_bytes, testdata};
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -17,16 +21,6 @@ use predicates::prelude::*;
 
 fn bin() -> PathBuf {
     PathBuf::from(assert_cmd::cargo::cargo_bin!("provscan"))
-}
-
-fn testdata() -> PathBuf {
-    std::env::var_os("PROVSCAN_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            dirs::cache_dir()
-                .unwrap_or_else(std::env::temp_dir)
-                .join("provscan-testdata")
-        })
 }
 
 fn provscan(index: &Path) -> Command {
@@ -249,13 +243,6 @@ fn synthetic_tree(dir: &Path, first: u64, n: u64) {
     for seed in first..first + n {
         std::fs::write(dir.join(format!("f{seed}.c")), common::c_file(seed, 40)).unwrap();
     }
-}
-
-fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().metadata().unwrap().len())
-        .sum()
 }
 
 /// The version is absent, or present with all its files.

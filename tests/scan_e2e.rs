@@ -2,6 +2,9 @@
 //! then scan the PyPI sdist of gnureadline 8.3.3, which bundles readline 8.3
 //! as a tarball inside the sdist. Downloads are cached outside the repo.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -9,10 +12,7 @@ use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
 fn cache() -> PathBuf {
-    let dir = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = dir.join(".cache/provscan-testdata/scan-e2e");
+    let dir = shared::testdata().join("scan-e2e");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

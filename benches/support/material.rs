@@ -3,7 +3,7 @@
 //! and cached under `$HOME/.cache/provscan-testdata`. Nothing of it is
 //! committed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use corpus::source::SourceSpec;
 use corpus::LoadOptions;
@@ -87,22 +87,12 @@ pub struct SourceFile {
     pub bytes: Vec<u8>,
 }
 
-pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PROVSCAN_TESTDATA") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    home.join(".cache").join("provscan-testdata")
-}
-
 /// Fetches (or reads from the cache) every package and keeps the files
 /// whose language family is one of [`LANGUAGES`]'s (a C++-looking header stays C++,
 /// as in `provscan compare`).
 /// Files the engine would skip (generated, minified, binary) are left out.
 pub fn load(packages: &[Package]) -> anyhow::Result<Vec<SourceFile>> {
-    let opts = LoadOptions::new(cache_dir());
+    let opts = LoadOptions::new(crate::shared::testdata());
     let classify_opts = ClassifyOptions::default();
     let mut out = Vec::new();
     for p in packages {

@@ -1,6 +1,10 @@
 //! License attribution on real packages, fetched at test time through the
-//! machine's package clients into `$HOME/.cache/provscan-testdata`.
+//! machine's package clients into `$PROVSCAN_TESTDATA` (default
+//! `~/.cache/provscan-testdata`).
 //! A test skips (with a message) only when its client program is missing.
+
+#[path = "../../tests/shared/mod.rs"]
+mod shared;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,10 +12,7 @@ use std::process::Command;
 use corpus::{CorpusFile, Evidence, LoadOptions, SourceSpec, Version};
 
 fn cache() -> PathBuf {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    home.join(".cache/provscan-testdata")
+    shared::testdata()
 }
 
 fn have(program: &str) -> bool {

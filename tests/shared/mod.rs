@@ -1,0 +1,34 @@
+//! Helpers shared by the end-to-end tests and the benchmarks (included with
+//! `#[path]`, so each user compiles only what it calls).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// Where registry downloads used as test material are cached:
+/// `$PROVSCAN_TESTDATA`, else `provscan-testdata` in the user cache
+/// directory. Never inside the repository.
+pub fn testdata() -> PathBuf {
+    std::env::var_os("PROVSCAN_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            dirs::cache_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("provscan-testdata")
+        })
+}
+
+/// Bytes of every regular file under `dir`, recursively (0 if unreadable).
+pub fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
