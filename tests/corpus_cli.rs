@@ -608,6 +608,11 @@ fn crate_license_from_cargo_metadata() {
     let tmp = tempfile::tempdir().unwrap();
     let index = tmp.path().join("idx");
     add_registry_spec(&index, "crate:itoa@1.0.11", "itoa", "1.0.11");
+    // No --license given: the project license comes from Cargo.toml.
+    assert_eq!(
+        list_json(&index)[0]["declared_license"],
+        "MIT OR Apache-2.0"
+    );
     let target = tmp.path().join("target");
     let crate_file = cached(&testdata().join("crates"), "itoa-1.0.11.crate");
     extract_members(&crate_file, &["src/udiv128.rs"], &target);
@@ -690,6 +695,8 @@ fn debian_dep5_attributes_embedded_code() {
         [("redis".to_string(), version.to_string())]
     );
     assert!(u64_of(&list_json(&index)[0]["files"]) > 1000);
+    // The package's own license, from the `Files: *` stanza.
+    assert_eq!(list_json(&index)[0]["declared_license"], "BSD-3-Clause");
 
     let orig = cached(&cache.join("deb"), "redis_7.0.15.orig.tar.gz");
     let target = tmp.path().join("target");

@@ -453,7 +453,11 @@ impl Index {
             common: RwLock::new(common),
             view: RwLock::new(View::default()),
         };
-        *index.view.write().unwrap() = index.load_view()?;
+        let view = match index.mode {
+            Mode::Reader { .. } => index.catch_up()?,
+            Mode::Writer => index.load_view()?,
+        };
+        *index.view.write().unwrap() = view;
         Ok(index)
     }
 
@@ -536,10 +540,30 @@ impl Index {
     pub fn refresh(&self) -> Result<()> {
         if let Mode::Reader { .. } = self.mode {
             let mut view = self.view.write().unwrap();
-            self.db.try_catch_up_with_primary()?;
-            *view = self.load_view()?;
+            *view = self.catch_up()?;
         }
         Ok(())
+    }
+
+    /// A secondary's catch-up reads the writer's MANIFEST and then its log,
+    /// at two moments: an add whose postings were ingested (a MANIFEST
+    /// record) just before its commit (a log record) can be caught up to
+    /// committed but without its postings. Catching up again until the
+    /// committed id stops moving closes that window: the later pass reads the
+    /// MANIFEST past every ingestion that preceded a commit the earlier pass
+    /// saw.
+    fn catch_up(&self) -> Result<View> {
+        self.db.try_catch_up_with_primary()?;
+        let mut view = self.load_view()?;
+        for _ in 0..16 {
+            self.db.try_catch_up_with_primary()?;
+            let again = self.load_view()?;
+            if again.committed == view.committed {
+                return Ok(again);
+            }
+            view = again;
+        }
+        Ok(view)
     }
 
     // --- recovery and purge ---------------------------------------------------
