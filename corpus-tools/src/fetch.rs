@@ -396,16 +396,20 @@ fn fetch_deb(
         Some(v) => format!("{}_{}", component(source), component(v)),
         None => component(source),
     });
-    if version.is_some() {
-        if let Ok(f) = collect_deb(spec, &dir) {
-            return Ok(f);
-        }
-    }
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let arg = match version {
         Some(v) => format!("{source}={v}"),
         None => source.to_string(),
     };
+    if version.is_some() {
+        if let Ok(f) = collect_deb(spec, &dir) {
+            return Ok(f);
+        }
+    } else if let Some(f) = cached_candidate(tools, &arg, &dir) {
+        // Without a version, ask apt which files the candidate needs and
+        // skip the download when they are all here already.
+        return Ok(f);
+    }
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     match run(
         spec,
         Command::new(&tools.apt_get)
@@ -422,6 +426,41 @@ fn fetch_deb(
         Err(e) => return Err(e),
     }
     collect_deb(spec, &dir)
+}
+
+/// The candidate's files when all of them are in `dir` (from `apt-get
+/// source --print-uris`, which downloads nothing).
+fn cached_candidate(tools: &Tools, arg: &str, dir: &Path) -> Option<Fetched> {
+    let out = Command::new(&tools.apt_get)
+        .args(["source", "--print-uris", "-q"])
+        .arg(arg)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let names = print_uris_files(&String::from_utf8_lossy(&out.stdout));
+    let dsc = names.iter().find(|n| n.ends_with(".dsc"))?;
+    let files: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    if !files.iter().all(|f| f.is_file()) {
+        return None;
+    }
+    Some(Fetched::Debian {
+        dsc: dir.join(dsc),
+        files: files
+            .into_iter()
+            .filter(|f| f.extension().is_none_or(|e| e != "dsc"))
+            .collect(),
+    })
+}
+
+/// File names from `apt-get --print-uris` lines: `'URL' NAME SIZE HASH`.
+pub fn print_uris_files(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with('\''))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .map(str::to_string)
+        .collect()
 }
 
 fn collect_deb(spec: &str, dir: &Path) -> Result<Fetched, FetchError> {
@@ -494,6 +533,17 @@ pub fn dsc_name_version(dsc: &str) -> (Option<String>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn print_uris_names_the_files() {
+        let out = "Reading package lists...\nNeed to get 1258 kB of source archives.\n\
+'http://deb.example/z/zlib_1.2.13.dfsg-1.dsc' zlib_1.2.13.dfsg-1.dsc 2399 SHA256:3f\n\
+'http://deb.example/z/zlib_1.2.13.dfsg.orig.tar.bz2' zlib_1.2.13.dfsg.orig.tar.bz2 1239825 SHA256:71\n";
+        assert_eq!(
+            print_uris_files(out),
+            ["zlib_1.2.13.dfsg-1.dsc", "zlib_1.2.13.dfsg.orig.tar.bz2"]
+        );
+    }
 
     #[test]
     fn dsc_parsing() {
