@@ -132,84 +132,128 @@ impl BuildReport {
     }
 }
 
+/// What the loading thread tells the adding one.
+enum Event {
+    /// A version to add, for the source at this position.
+    Load(usize, Version),
+    /// A version already indexed.
+    Skipped(usize, String),
+    /// The source could not be read (entirely or from some point on).
+    Failed(usize, String),
+}
+
 /// Loads every source of the manifest.
 ///
 /// `is_indexed(project, version)` is asked before anything is fetched when
 /// the manifest (or a registry spec) already names the version, and for
 /// every version otherwise; `add(version)` receives each new version. An
 /// error from `add` is recorded for that source, and the build goes on.
+///
+/// Loading (download, unpacking, license attribution) runs on its own
+/// thread, one version ahead of `add`, so the two overlap; at most two
+/// loaded versions wait in memory besides the one being added.
 pub fn build(
     manifest: &Manifest,
     opts: &LoadOptions,
-    mut is_indexed: impl FnMut(&str, &str) -> bool,
+    is_indexed: impl Fn(&str, &str) -> bool + Sync,
     mut add: impl FnMut(Version) -> Result<(), Box<dyn std::error::Error + Send + Sync>>,
 ) -> BuildReport {
-    let mut report = BuildReport::default();
-    for src in &manifest.sources {
-        let mut rep = SourceReport {
-            spec: src.spec.clone(),
-            ..SourceReport::default()
-        };
-        let spec = match SourceSpec::parse_relative_to(&src.spec, manifest.base_dir.as_deref()) {
-            Ok(s) => s,
-            Err(e) => {
-                rep.error = Some(e.to_string());
-                report.sources.push(rep);
-                continue;
-            }
-        };
-        // Cheap check first: a fully named version needs no download.
-        let (spec_name, spec_version) = spec.default_name_version();
-        let known_name = src
-            .project
-            .clone()
-            .or(if spec.is_registry() { spec_name } else { None });
-        let known_version = if matches!(spec, SourceSpec::Git { .. }) {
-            None
-        } else {
-            src.version.clone().or(if spec.is_registry() {
-                spec_version
-            } else {
-                None
+    let mut report = BuildReport {
+        sources: manifest
+            .sources
+            .iter()
+            .map(|s| SourceReport {
+                spec: s.spec.clone(),
+                ..SourceReport::default()
             })
-        };
-        if let (Some(n), Some(v)) = (&known_name, &known_version) {
-            if is_indexed(n, v) {
-                rep.skipped.push(format!("{n}@{v}"));
-                report.sources.push(rep);
-                continue;
+            .collect(),
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Event>(1);
+    std::thread::scope(|scope| {
+        let is_indexed = &is_indexed;
+        scope.spawn(move || {
+            for (i, src) in manifest.sources.iter().enumerate() {
+                load_source(manifest, i, src, opts, is_indexed, &tx);
+            }
+        });
+        for event in rx {
+            match event {
+                Event::Load(i, v) => {
+                    let id = format!("{}@{}", v.project, v.version);
+                    let rep = &mut report.sources[i];
+                    match add(v) {
+                        Ok(()) => rep.added.push(id),
+                        Err(e) => {
+                            rep.error.get_or_insert_with(|| format!("{id}: {e}"));
+                        }
+                    }
+                }
+                Event::Skipped(i, id) => report.sources[i].skipped.push(id),
+                Event::Failed(i, e) => report.sources[i].error = Some(e),
             }
         }
-        let mut o = opts.clone();
-        o.project = src.project.clone().or(o.project);
-        o.version = if matches!(spec, SourceSpec::Git { .. }) {
-            None
-        } else {
-            src.version.clone().or(o.version)
-        };
-        o.declared_license = src.license.clone().or(o.declared_license);
-        let mut add_error = None;
-        let result = for_each_version(&spec, &o, |v| {
-            let id = format!("{}@{}", v.project, v.version);
-            if is_indexed(&v.project, &v.version) {
-                rep.skipped.push(id);
-                return Ok(());
-            }
-            match add(v) {
-                Ok(()) => rep.added.push(id),
-                Err(e) => {
-                    add_error.get_or_insert_with(|| format!("{id}: {e}"));
-                }
-            }
-            Ok(())
-        });
-        rep.error = match result {
-            Err(e) => Some(e.to_string()),
-            Ok(()) => add_error,
-        };
-        report.sources.push(rep);
-    }
+    });
     report
+}
+
+/// Loads one manifest source and sends what happened; runs on the loading
+/// thread of [`build`].
+fn load_source(
+    manifest: &Manifest,
+    i: usize,
+    src: &ManifestSource,
+    opts: &LoadOptions,
+    is_indexed: &(impl Fn(&str, &str) -> bool + Sync),
+    tx: &std::sync::mpsc::SyncSender<Event>,
+) {
+    // A send fails only when the adding side is gone; nothing is left to do.
+    let send = |e: Event| {
+        let _ = tx.send(e);
+    };
+    let spec = match SourceSpec::parse_relative_to(&src.spec, manifest.base_dir.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return send(Event::Failed(i, e.to_string())),
+    };
+    // Cheap check first: a fully named version needs no download.
+    let (spec_name, spec_version) = spec.default_name_version();
+    let is_git = matches!(spec, SourceSpec::Git { .. });
+    let known_name = src
+        .project
+        .clone()
+        .or(if spec.is_registry() { spec_name } else { None });
+    let known_version = if is_git {
+        None
+    } else {
+        src.version.clone().or(if spec.is_registry() {
+            spec_version
+        } else {
+            None
+        })
+    };
+    if let (Some(n), Some(v)) = (&known_name, &known_version) {
+        if is_indexed(n, v) {
+            return send(Event::Skipped(i, format!("{n}@{v}")));
+        }
+    }
+    let mut o = opts.clone();
+    o.project = src.project.clone().or(o.project);
+    o.version = if is_git {
+        None
+    } else {
+        src.version.clone().or(o.version)
+    };
+    o.declared_license = src.license.clone().or(o.declared_license);
+    let result = for_each_version(&spec, &o, |v| {
+        if is_indexed(&v.project, &v.version) {
+            send(Event::Skipped(i, format!("{}@{}", v.project, v.version)));
+        } else {
+            send(Event::Load(i, v));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        send(Event::Failed(i, e.to_string()));
+    }
 }
 
 #[cfg(test)]
