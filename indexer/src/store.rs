@@ -296,6 +296,18 @@ fn db_options() -> Options {
     o
 }
 
+/// A reader opens every table file up front (see `db_options`); the
+/// per-commit scan opens the index each time, so opening is kept lean:
+/// statistics are not sampled from the files and stats are not dumped.
+fn reader_options() -> Options {
+    let mut o = db_options();
+    o.set_skip_stats_update_on_db_open(true);
+    o.set_stats_dump_period_sec(0);
+    o.set_stats_persist_period_sec(0);
+    o.set_max_file_opening_threads(2);
+    o
+}
+
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -398,7 +410,8 @@ impl Index {
         let descriptors = cfs
             .iter()
             .map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, &cache)));
-        let db = DB::open_cf_descriptors_as_secondary(&db_options(), dir, &secondary, descriptors);
+        let db =
+            DB::open_cf_descriptors_as_secondary(&reader_options(), dir, &secondary, descriptors);
         let db = match db {
             Ok(db) => db,
             Err(e) => {
@@ -453,8 +466,9 @@ impl Index {
             common: RwLock::new(common),
             view: RwLock::new(View::default()),
         };
+        // Opening a secondary has caught up once already.
         let view = match index.mode {
-            Mode::Reader { .. } => index.catch_up()?,
+            Mode::Reader { .. } => index.settle_view(index.load_view()?)?,
             Mode::Writer => index.load_view()?,
         };
         *index.view.write().unwrap() = view;
@@ -554,7 +568,11 @@ impl Index {
     /// saw.
     fn catch_up(&self) -> Result<View> {
         self.db.try_catch_up_with_primary()?;
-        let mut view = self.load_view()?;
+        self.settle_view(self.load_view()?)
+    }
+
+    /// Catches up again until the committed id of `view` stops moving.
+    fn settle_view(&self, mut view: View) -> Result<View> {
         for _ in 0..16 {
             self.db.try_catch_up_with_primary()?;
             let again = self.load_view()?;
