@@ -41,7 +41,11 @@ impl Analyzer {
         if tokens.is_empty() {
             return Err(SkipReason::Empty);
         }
-        let fingerprints = fingerprint(&tokens.tokens, self.params);
+        let fingerprints = if language.fingerprinted() {
+            fingerprint(&tokens.tokens, self.params)
+        } else {
+            Vec::new()
+        };
         Ok(Analyzed {
             language,
             digests: FileDigests::of(bytes),
@@ -76,6 +80,18 @@ mod tests {
             .fingerprints
             .iter()
             .all(|f| f.first_line >= 1 && f.last_line <= 8));
+    }
+
+    #[test]
+    fn prose_keeps_its_digests_but_no_fingerprints() {
+        let text = "This manual describes the library. ".repeat(40);
+        let a = Analyzer::default()
+            .analyze(Path::new("guide.txt"), text.as_bytes())
+            .unwrap();
+        assert_eq!(a.language, Language::Prose);
+        assert!(a.tokens.len() > 100);
+        assert!(a.fingerprints.is_empty());
+        assert_eq!(a.digests, FileDigests::of(text.as_bytes()));
     }
 
     #[test]

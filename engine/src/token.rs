@@ -134,7 +134,7 @@ fn grammar(lang: Language) -> Option<tree_sitter::Language> {
         Language::CSharp => tree_sitter_c_sharp::LANGUAGE.into(),
         Language::Php => tree_sitter_php::LANGUAGE_PHP.into(),
         Language::Ruby => tree_sitter_ruby::LANGUAGE.into(),
-        Language::Text => return None,
+        Language::Text | Language::Prose => return None,
     })
 }
 

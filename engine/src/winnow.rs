@@ -51,7 +51,7 @@ impl Default for Params {
 
 /// Bump when the token normalization or hashing changes: stored fingerprints
 /// from another version would silently stop matching.
-pub const NORMALIZATION_VERSION: u32 = 2;
+pub const NORMALIZATION_VERSION: u32 = 3;
 
 /// One selected gram: its hash and where it sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
