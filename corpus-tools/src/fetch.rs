@@ -182,40 +182,52 @@ fn fetch_crate(
     tools: &Tools,
 ) -> Result<PathBuf, FetchError> {
     let dir = cache.join("crates");
-    let dest = dir.join(format!("{}-{}.crate", component(name), component(version)));
+    let dest_name = format!("{}-{}.crate", component(name), component(version));
+    let dest = dir.join(&dest_name);
     if dest.is_file() {
         return Ok(dest);
     }
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".fetch-")
-        .tempdir_in(&dir)
-        .map_err(io(&dir))?;
-    let manifest = format!(
-        "[package]\nname = \"provscan-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[lib]\npath = \"lib.rs\"\n\n[dependencies]\n{name} = \"={version}\"\n\n[workspace]\n"
-    );
-    std::fs::write(tmp.path().join("Cargo.toml"), manifest).map_err(io(tmp.path()))?;
-    std::fs::write(tmp.path().join("lib.rs"), "").map_err(io(tmp.path()))?;
-    let host = host_triple(tools);
-    let mut cmd = Command::new(&tools.cargo);
-    cmd.arg("fetch")
-        .arg("--manifest-path")
-        .arg(tmp.path().join("Cargo.toml"))
-        .current_dir(tmp.path());
-    if let Some(h) = &host {
-        cmd.arg("--target").arg(h);
-    }
-    // Keep cargo from writing a target dir or picking up the caller's.
-    cmd.env_remove("CARGO_TARGET_DIR")
-        .env("CARGO_TARGET_DIR", tmp.path().join("target"));
-    run(spec, &mut cmd)?;
+    // cargo fetches into its own cache, from where the archive is copied
+    // into the temporary directory and then renamed into ours.
+    let client = |tmp: &Path| -> Result<(), FetchError> {
+        let manifest = format!(
+            "[package]\nname = \"provscan-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[lib]\npath = \"lib.rs\"\n\n[dependencies]\n{name} = \"={version}\"\n\n[workspace]\n"
+        );
+        std::fs::write(tmp.join("Cargo.toml"), manifest).map_err(io(tmp))?;
+        std::fs::write(tmp.join("lib.rs"), "").map_err(io(tmp))?;
+        let mut cmd = Command::new(&tools.cargo);
+        cmd.arg("fetch")
+            .arg("--manifest-path")
+            .arg(tmp.join("Cargo.toml"))
+            .current_dir(tmp);
+        if let Some(h) = host_triple(tools) {
+            cmd.arg("--target").arg(h);
+        }
+        // Keep cargo from writing a target dir or picking up the caller's.
+        cmd.env_remove("CARGO_TARGET_DIR")
+            .env("CARGO_TARGET_DIR", tmp.join("target"));
+        run(spec, &mut cmd)?;
+        let found = find_in_cargo_cache(spec, name, version)?;
+        let copy = tmp.join(&dest_name);
+        std::fs::copy(&found, &copy).map_err(io(&copy))?;
+        Ok(())
+    };
+    let pick = |tmp: &Path| Some(tmp.join(&dest_name)).filter(|p| p.is_file());
+    download_into(&dir, client, pick)?.ok_or_else(|| FetchError::Missing {
+        spec: spec.to_string(),
+        what: format!("{dest_name} was not fetched"),
+    })
+}
+
+/// The `.crate` file cargo left in its registry cache.
+fn find_in_cargo_cache(spec: &str, name: &str, version: &str) -> Result<PathBuf, FetchError> {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_default();
     let file = format!("{name}-{version}.crate");
     let reg = cargo_home.join("registry").join("cache");
-    let found = std::fs::read_dir(&reg)
+    std::fs::read_dir(&reg)
         .into_iter()
         .flatten()
         .flatten()
@@ -227,13 +239,7 @@ fn fetch_crate(
                 "{file} is not in {} (a directory source replacement keeps no .crate files)",
                 reg.display()
             ),
-        })?;
-    // Copy under a temporary name and rename: a crash mid-copy must not
-    // leave a truncated archive that later runs would take as cached.
-    let partial = tmp.path().join(&file);
-    std::fs::copy(&found, &partial).map_err(io(&partial))?;
-    std::fs::rename(&partial, &dest).map_err(io(&dest))?;
-    Ok(dest)
+        })
 }
 
 /// Runs a client that downloads into a directory, in a fresh temporary
