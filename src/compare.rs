@@ -66,13 +66,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .par_iter()
         .flat_map_iter(|t| corpus.matches(t, &match_params))
         .collect();
-    let summary = Summary {
-        files: file_count,
-        bytes,
-        findings: findings.len(),
-        findings_by_license_class: Default::default(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-    };
+    let summary = Summary::measured(file_count, bytes, started);
     let report = Report::new(findings, skipped, summary);
     let mut out = std::io::stdout().lock();
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {

@@ -671,7 +671,6 @@ pub(crate) mod tests {
         let summary = Summary {
             files: 12,
             bytes: 123_456,
-            findings: findings.len(),
             ..Default::default()
         };
         Report::new(findings, Vec::new(), summary)

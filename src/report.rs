@@ -61,6 +61,19 @@ pub struct Summary {
     pub elapsed_ms: u64,
 }
 
+impl Summary {
+    /// A run over `files` files of `bytes` bytes that began at `started`;
+    /// the finding counts are filled in later.
+    pub fn measured(files: usize, bytes: u64, started: std::time::Instant) -> Summary {
+        Summary {
+            files,
+            bytes,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            ..Summary::default()
+        }
+    }
+}
+
 #[derive(Serialize, Clone, Debug)]
 pub struct Report {
     pub schema: &'static str,
@@ -71,7 +84,9 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(findings: Vec<Finding>, skipped: Vec<Skipped>, summary: Summary) -> Report {
+    /// `summary.findings` is set here, from `findings`.
+    pub fn new(findings: Vec<Finding>, skipped: Vec<Skipped>, mut summary: Summary) -> Report {
+        summary.findings = findings.len();
         Report {
             schema: SCHEMA,
             tool_version: env!("CARGO_PKG_VERSION"),

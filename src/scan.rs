@@ -113,13 +113,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         bytes += c.bytes;
         file_sha1.extend(c.sha1);
     }
-    let summary = Summary {
-        files: file_count,
-        bytes,
-        findings: findings.len(),
-        findings_by_license_class: Default::default(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-    };
+    let summary = Summary::measured(file_count, bytes, started);
     let mut report = Report::new(findings, skipped, summary);
     policy::fill_license_classes(&mut report);
     let verdict = policy::evaluate(&report, &policy);

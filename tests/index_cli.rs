@@ -30,9 +30,10 @@ fn provscan(index: &Path) -> Command {
     c
 }
 
-fn list_json(index: &Path) -> Vec<serde_json::Value> {
+/// `provscan index SUBCOMMAND --json`, which must succeed, parsed.
+fn index_json<T: serde::de::DeserializeOwned>(index: &Path, subcommand: &str) -> T {
     let out = provscan(index)
-        .args(["index", "list", "--json"])
+        .args(["index", subcommand, "--json"])
         .output()
         .unwrap();
     assert!(
@@ -43,17 +44,12 @@ fn list_json(index: &Path) -> Vec<serde_json::Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+fn list_json(index: &Path) -> Vec<serde_json::Value> {
+    index_json(index, "list")
+}
+
 fn stats_json(index: &Path) -> serde_json::Value {
-    let out = provscan(index)
-        .args(["index", "stats", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    index_json(index, "stats")
 }
 
 #[test]
