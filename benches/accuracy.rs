@@ -68,6 +68,8 @@ struct Setting {
     family: bool,
     /// `MatchParams::dense_radius` (None: the default).
     dense: Option<u32>,
+    /// Match only files whose probe fingerprints (`engine::probe`) hit, as `scan` does.
+    probe: bool,
 }
 
 impl Setting {
@@ -100,8 +102,8 @@ impl Setting {
             a.min_lines,
             self.match_params().dense_radius,
             format!("{:?}", self.norm).to_lowercase(),
-            if self.family { " family=1" } else { "" }
-        )
+            if self.family { " family=1" } else { "" },
+        ) + if self.probe { " probe=1" } else { "" }
     }
 
     fn from_env() -> anyhow::Result<Setting> {
@@ -122,6 +124,7 @@ impl Setting {
             norm: Norm::Names,
             family: num("PROVSCAN_FAMILY")? == Some(1),
             dense: num("PROVSCAN_DENSE")?,
+            probe: num("PROVSCAN_PROBE")? == Some(1),
         };
         if let Some(k) = num("PROVSCAN_K")? {
             s.params.k = k as usize;
@@ -148,6 +151,7 @@ impl Setting {
             norm: Norm::Names,
             family: false,
             dense: None,
+            probe: false,
         };
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part
@@ -167,6 +171,7 @@ impl Setting {
                 "norm" => s.norm = parse_norm(value)?,
                 "family" => s.family = n()? == 1,
                 "dense" => s.dense = Some(n()?),
+                "probe" => s.probe = n()? == 1,
                 "distinct" => s.params.min_distinct = n()? as usize,
                 _ => anyhow::bail!("setting {part:?}: unknown key {key}"),
             }
@@ -235,13 +240,21 @@ struct Trial {
     block: (u32, u32),
     tokens: Vec<Token>,
     text: String,
+    host_language: Language,
+}
+
+struct Pristine {
+    language: Language,
+    name: String,
+    tokens: Vec<Token>,
+    bytes: Vec<u8>,
 }
 
 struct Material {
     donors: Vec<Donor>,
     trials: Vec<Trial>,
     /// Unmodified host files, for false findings.
-    pristine: Vec<(Language, String, Vec<Token>)>,
+    pristine: Vec<Pristine>,
 }
 
 fn tokenize_all<T: Send>(
@@ -400,13 +413,19 @@ fn prepare(trials_per_cell: usize, seed: u64) -> anyhow::Result<Material> {
                     block,
                     tokens,
                     text: mutated,
+                    host_language: host.language,
                 }
             },
         )
         .collect();
     let pristine = hosts
         .into_iter()
-        .map(|(f, tokens)| (f.language, format!("{} {}", f.package, f.path), tokens))
+        .map(|(f, tokens)| Pristine {
+            language: f.language,
+            name: format!("{} {}", f.package, f.path),
+            tokens,
+            bytes: f.bytes,
+        })
         .collect();
     eprintln!(
         "prepared {} trials in {:.1} s",
@@ -434,6 +453,9 @@ struct Cell {
     /// findings the host had before the paste (counted by `false_findings`).
     touching_lines: usize,
     touching_copied: usize,
+    /// Trials the probe gate stopped, and those of them with a correct finding.
+    gated: usize,
+    gated_detected: usize,
 }
 
 struct Outcome {
@@ -442,6 +464,9 @@ struct Outcome {
     false_findings: usize,
     pairs: usize,
     false_examples: Vec<String>,
+    /// Pristine host files the probe gate let through (they would be parsed).
+    pristine_passed: usize,
+    false_lists_len: usize,
 }
 
 impl Outcome {
@@ -504,11 +529,57 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
     };
     let debug = std::env::var("PROVSCAN_DEBUG").is_ok();
     let family = |l: Language| setting.family.then(|| l.family());
+    // What `scan` does before parsing: look up the probe's fingerprints.
+    let gate = |language: Language, bytes: &[u8], family: Option<&str>| -> bool {
+        if !setting.probe {
+            return true;
+        }
+        let Some(tokens) = engine::probe::Prober::default().tokens(language, bytes) else {
+            return true;
+        };
+        let probed = fingerprint(&normalize(&tokens, setting.norm), params);
+        corpus.any_hit(&probed, family)
+    };
     let per_trial: Vec<Cell> = material
         .trials
         .par_iter()
         .map(|trial| {
-            let findings = find(&trial.tokens, family(trial.language));
+            let mut findings = find(&trial.tokens, family(trial.language));
+            let passed = gate(
+                trial.host_language,
+                trial.text.as_bytes(),
+                family(trial.language),
+            );
+            let gated_detected = !passed && findings.iter().any(|f| correct(f, trial));
+            if !passed {
+                findings.clear();
+            }
+            if gated_detected && std::env::var("PROVSCAN_DEBUG_PROBE").is_ok() {
+                let probed = engine::probe::Prober::default()
+                    .tokens(trial.host_language, trial.text.as_bytes())
+                    .unwrap();
+                let show = |ts: &[Token]| -> String {
+                    ts.iter()
+                        .filter(|t| t.line >= trial.block.0 && t.line <= trial.block.1)
+                        .map(|t| {
+                            format!(
+                                "{:?}:{}",
+                                t.kind,
+                                &trial.text[t.start as usize..t.end as usize]
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                eprintln!(
+                    "LOST {:?} {} {:?}\nPARSE {}\nPROBE {}\n",
+                    trial.mutation,
+                    trial.size,
+                    trial.host_language,
+                    show(&trial.tokens),
+                    show(&probed)
+                );
+            }
             let (b0, b1) = trial.block;
             let mut reported = std::collections::BTreeSet::new();
             let mut found = std::collections::BTreeSet::new();
@@ -603,6 +674,8 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
                 reported_copied: reported.iter().filter(|&&l| l >= b0 && l <= b1).count(),
                 touching_lines: touching.len(),
                 touching_copied: touching.iter().filter(|&&l| l >= b0 && l <= b1).count(),
+                gated: usize::from(!passed),
+                gated_detected: usize::from(gated_detected),
             }
         })
         .collect();
@@ -623,6 +696,8 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             cell.reported_copied += c.reported_copied;
             cell.touching_lines += c.touching_lines;
             cell.touching_copied += c.touching_copied;
+            cell.gated += c.gated;
+            cell.gated_detected += c.gated_detected;
         }
     }
     let donors_in = |l: Language| {
@@ -632,11 +707,17 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             .filter(|d| d.file.language.family() == l.family())
             .count()
     };
-    let false_lists: Vec<(usize, Vec<String>)> = material
+    let false_lists: Vec<(usize, bool, Vec<String>)> = material
         .pristine
         .par_iter()
-        .map(|(lang, name, tokens)| {
-            let findings = find(tokens, family(*lang));
+        .map(|p| {
+            let (lang, name) = (&p.language, &p.name);
+            let passed = gate(p.language, &p.bytes, family(p.language));
+            let findings = if passed {
+                find(&p.tokens, family(p.language))
+            } else {
+                Vec::new()
+            };
             let examples = findings
                 .iter()
                 .map(|f| {
@@ -654,15 +735,17 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
                     )
                 })
                 .collect();
-            (donors_in(*lang), examples)
+            (donors_in(*lang), passed, examples)
         })
         .collect();
     Outcome {
         cells,
         by_language,
-        pairs: false_lists.iter().map(|(p, _)| p).sum(),
-        false_findings: false_lists.iter().map(|(_, e)| e.len()).sum(),
-        false_examples: false_lists.into_iter().flat_map(|(_, e)| e).collect(),
+        pairs: false_lists.iter().map(|(p, _, _)| p).sum(),
+        false_findings: false_lists.iter().map(|(_, _, e)| e.len()).sum(),
+        pristine_passed: false_lists.iter().filter(|(_, passed, _)| *passed).count(),
+        false_lists_len: false_lists.len(),
+        false_examples: false_lists.into_iter().flat_map(|(_, _, e)| e).collect(),
     }
 }
 
@@ -710,6 +793,18 @@ fn print_table(outcome: &Outcome) {
         outcome.pairs,
         outcome.false_rate()
     );
+    let (gated, lost) = outcome
+        .cells
+        .values()
+        .fold((0, 0), |(g, l), c| (g + c.gated, l + c.gated_detected));
+    if gated > 0 || outcome.pristine_passed < outcome.false_lists_len {
+        println!(
+            "Probe gate: stopped {gated} of {} trials, {lost} of them with a correct finding; let {} of {} pristine host files through to parsing",
+            outcome.cells.values().map(|c| c.trials).sum::<usize>(),
+            outcome.pristine_passed,
+            outcome.false_lists_len,
+        );
+    }
 }
 
 struct Summary {

@@ -4,9 +4,10 @@
 //! Material: the same registry packages as the accuracy harness (fetched at
 //! run time, cached under `$HOME/.cache/provscan-testdata`), up to
 //! `PROVSCAN_BENCH_BYTES` (default 2 MiB) of files per language. Criterion
-//! reports bytes/s for `parse`, `tokenize` and `fingerprint` (tokenize +
-//! winnow with `Params::DEFAULT`); a final table gives the cost of each
-//! relative to the parse, from interleaved rounds in the same run.
+//! reports bytes/s for `parse`, `tokenize`, `fingerprint` (tokenize +
+//! winnow with `Params::DEFAULT`) and `probe` (the lexer-only approximation
+//! `scan` tries first, `engine::probe`, + winnow); a final table gives the
+//! cost of each relative to the parse, from interleaved rounds in the same run.
 
 #[allow(dead_code)] // shared with the accuracy harness, which reads more of it
 #[path = "support/material.rs"]
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use engine::lang::Language;
+use engine::probe::Prober;
 use engine::token::Tokenizer;
 use engine::winnow::fingerprint;
 use engine::Params;
@@ -52,39 +54,51 @@ fn files_by_language(limit: usize) -> anyhow::Result<Vec<(Language, Vec<SourceFi
     Ok(out)
 }
 
-fn parse(tk: &mut Tokenizer, lang: Language, files: &[SourceFile]) {
+#[derive(Default)]
+struct Tools {
+    tk: Tokenizer,
+    prober: Prober,
+}
+
+fn parse(t: &mut Tools, lang: Language, files: &[SourceFile]) {
     for f in files {
-        black_box(tk.parse_only(lang, black_box(&f.bytes)));
+        black_box(t.tk.parse_only(lang, black_box(&f.bytes)));
     }
 }
 
-fn tokenize(tk: &mut Tokenizer, lang: Language, files: &[SourceFile]) {
+fn tokenize(t: &mut Tools, lang: Language, files: &[SourceFile]) {
     for f in files {
-        black_box(tk.tokenize(lang, black_box(&f.bytes)));
+        black_box(t.tk.tokenize(lang, black_box(&f.bytes)));
     }
 }
 
-fn fingerprints(tk: &mut Tokenizer, lang: Language, files: &[SourceFile]) {
+fn fingerprints(t: &mut Tools, lang: Language, files: &[SourceFile]) {
     for f in files {
-        let tokens = tk.tokenize(lang, black_box(&f.bytes));
+        let tokens = t.tk.tokenize(lang, black_box(&f.bytes));
         black_box(fingerprint(&tokens.tokens, Params::DEFAULT));
     }
 }
 
-type Stage = fn(&mut Tokenizer, Language, &[SourceFile]);
-const STAGES: [(&str, Stage); 3] = [
+fn probe(t: &mut Tools, lang: Language, files: &[SourceFile]) {
+    for f in files {
+        let tokens = t
+            .prober
+            .tokens(lang, black_box(&f.bytes))
+            .unwrap_or_default();
+        black_box(fingerprint(&tokens, Params::DEFAULT));
+    }
+}
+
+type Stage = fn(&mut Tools, Language, &[SourceFile]);
+const STAGES: [(&str, Stage); 4] = [
     ("parse", parse),
     ("tokenize", tokenize),
     ("fingerprint", fingerprints),
+    ("probe", probe),
 ];
 
 /// Median seconds per pass of each stage over `rounds` interleaved rounds.
-fn interleaved(
-    tk: &mut Tokenizer,
-    lang: Language,
-    files: &[SourceFile],
-    rounds: usize,
-) -> [f64; 3] {
+fn interleaved(tk: &mut Tools, lang: Language, files: &[SourceFile], rounds: usize) -> [f64; 4] {
     let mut times = vec![Vec::new(); STAGES.len()];
     for _ in 0..rounds {
         for (i, (_, stage)) in STAGES.iter().enumerate() {
@@ -93,7 +107,7 @@ fn interleaved(
             times[i].push(t.elapsed().as_secs_f64());
         }
     }
-    let mut out = [0.0; 3];
+    let mut out = [0.0; 4];
     for (i, mut t) in times.into_iter().enumerate() {
         t.sort_by(f64::total_cmp);
         out[i] = t[t.len() / 2];
@@ -112,7 +126,7 @@ fn main() -> anyhow::Result<()> {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .configure_from_args();
-    let mut tk = Tokenizer::default();
+    let mut tk = Tools::default();
     for (lang, files) in &material {
         let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
         let mut group = criterion.benchmark_group(lang.name());
@@ -130,22 +144,24 @@ fn main() -> anyhow::Result<()> {
         Params::DEFAULT
     );
     println!();
-    println!("| language | files | bytes | parse MB/s | tokenize MB/s | fingerprint MB/s | tokenize / parse | fingerprint / parse |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| language | files | bytes | parse MB/s | tokenize MB/s | fingerprint MB/s | probe MB/s | tokenize / parse | fingerprint / parse | probe / parse |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (lang, files) in &material {
         let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
-        let [p, t, f] = interleaved(&mut tk, *lang, files, 7);
+        let [p, t, f, q] = interleaved(&mut tk, *lang, files, 7);
         let mbs = |s: f64| bytes as f64 / s / 1e6;
         println!(
-            "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.2}× | {:.2}× |",
+            "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2}× | {:.2}× | {:.2}× |",
             lang.name(),
             files.len(),
             bytes,
             mbs(p),
             mbs(t),
             mbs(f),
+            mbs(q),
             t / p,
-            f / p
+            f / p,
+            q / p
         );
     }
     Ok(())

@@ -24,10 +24,12 @@
 //! 3. the "no matches" tree: pure-Rust crates, unpacked;
 //! 4. the per-commit case: one 1,000-line C file (bzip2's `bzlib.c`, not in
 //!    the index) scanned 20 times, process start and index open included;
-//! 5. each tree scanned with the index and with the empty index (the
-//!    baseline: walk, read, tokenize, fingerprint, lookups that all miss),
-//!    and the copies tree once per value of the hidden `--mmap` option when
-//!    the binary has it (3 rounds each, interleaved).
+//! 5. each tree scanned with the empty index and `--probe off` (the
+//!    baseline: walk, read, parse, fingerprint, lookups that all miss), with
+//!    the index, and with the index and `--probe off` (every file parsed: what
+//!    the probe saves, and whether it loses findings), 3 rounds each,
+//!    interleaved; with `PROVSCAN_BENCH_MMAP=1`, the copies tree once more per
+//!    value of the hidden `--mmap` option.
 
 #[path = "../tests/shared/mod.rs"]
 mod shared;
@@ -758,6 +760,11 @@ fn main() {
             .arg(&commit_file)
             .arg("--index")
             .arg(index)
+            .args(if index == empty.as_path() {
+                &["--probe", "off"][..]
+            } else {
+                &[]
+            })
             .args(["--format", "json"])
             .env_remove("PROVSCAN_INDEX");
         let u = measure(
@@ -833,22 +840,39 @@ fn main() {
     ] {
         eprintln!("step 5: scan of the {name} tree ({:.1} MB)", mb(bytes));
         let tag = name.replace(' ', "-");
+        let probe_off = || vec!["--probe".to_string(), "off".to_string()];
         let variants = [
             Variant {
                 tag: format!("{tag}-empty"),
                 index: &empty,
-                extra: Vec::new(),
+                extra: probe_off(),
             },
             Variant {
                 tag: format!("{tag}-index"),
                 index: &idx,
                 extra: Vec::new(),
             },
+            Variant {
+                tag: format!("{tag}-index-probe-off"),
+                index: &idx,
+                extra: probe_off(),
+            },
         ];
         let mut done = scan_variants(&bin, dir, &variants, &work, runs);
-        let full = done.pop().expect("two variants");
-        let base = done.pop().expect("two variants");
-        for (label, s, baseline) in [("empty index", &base, true), ("index", &full, false)] {
+        let unprobed = done.pop().expect("three variants");
+        let full = done.pop().expect("three variants");
+        let base = done.pop().expect("three variants");
+        if unprobed.findings != full.findings {
+            notes.push(format!(
+                "{name} tree: {} findings with the probe, {} with --probe off",
+                full.findings, unprobed.findings
+            ));
+        }
+        for (label, s, baseline) in [
+            ("empty index, --probe off", &base, true),
+            ("index", &full, false),
+            ("index, --probe off", &unprobed, false),
+        ] {
             let rate = mb(bytes) / s.usage.wall;
             rows.push(Row {
                 step: format!(
@@ -888,8 +912,12 @@ fn main() {
         reports.push((name, full.report.clone(), base));
     }
 
-    let modes = mmap_values(&bin);
-    if modes.is_empty() {
+    let modes = if std::env::var("PROVSCAN_BENCH_MMAP").is_ok_and(|v| v == "1") {
+        mmap_values(&bin)
+    } else {
+        Vec::new()
+    };
+    if modes.is_empty() && std::env::var("PROVSCAN_BENCH_MMAP").is_ok_and(|v| v == "1") {
         notes.push("`provscan scan` has no --mmap option: read modes not compared".into());
     }
     let base_copies = &reports[0].2;

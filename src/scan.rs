@@ -23,6 +23,12 @@ use crate::policy::{self, Policy, PolicyArgs};
 use crate::report::{Finding, FindingKind, Origin, Report, Summary};
 use crate::targets::{self, InputFile, ReadMode, Selection, Skipped, Target};
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Probe {
+    On,
+    Off,
+}
+
 #[derive(Args)]
 pub struct ScanArgs {
     /// Files, directories or archives to scan.
@@ -52,6 +58,10 @@ pub struct ScanArgs {
     /// How files are read: `read`, `mmap`, or `auto` (map large files).
     #[arg(long, value_enum, default_value_t = ReadMode::Auto, hide = true)]
     pub mmap: ReadMode,
+    /// Parse only files whose probe fingerprints hit the index (`on`), or
+    /// every file (`off`, for measuring what the probe saves or loses).
+    #[arg(long, value_enum, default_value_t = Probe::On, hide = true)]
+    pub probe: Probe,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -93,6 +103,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         params: match_params,
         attribution: Mutex::new(HashMap::new()),
         families: Mutex::new(HashMap::new()),
+        probe: args.probe == Probe::On,
     };
     // Each worker reads, checks and drops one target at a time: memory
     // holds the files in flight, not the tree.
@@ -206,6 +217,8 @@ struct Scanner<'a> {
     attribution: Mutex<HashMap<u64, Arc<ContentInfo>>>,
     /// Language family of each origin content seen in a lookup.
     families: Mutex<HashMap<u64, Option<&'static str>>>,
+    /// Parse only files whose probe fingerprints hit (see `engine::probe`).
+    probe: bool,
 }
 
 impl Scanner<'_> {
@@ -276,10 +289,37 @@ impl Scanner<'_> {
         if let Some(found) = self.whole_file(file, &digests).map_err(lookup_failed)? {
             return Ok(vec![found]);
         }
+        let language = analyzer
+            .language_of(Path::new(&file.rel), &file.bytes)
+            .map_err(|r| skipped(r.to_string()))?;
+        // Most files share nothing with the index: a lexer's approximation
+        // of their fingerprints, a tenth of the cost of parsing, shows it.
+        if self.probe {
+            if let Some(probed) = analyzer.probe(language, &file.bytes) {
+                let hits = self.lookup(&probed, language.family());
+                if hits.map_err(lookup_failed)?.is_empty() {
+                    return Ok(Vec::new());
+                }
+            }
+        }
         let analyzed = analyzer
-            .analyze(Path::new(&file.rel), &file.bytes)
+            .analyze_as(language, &file.bytes)
             .map_err(|r| skipped(r.to_string()))?;
         self.match_snippets(file, &analyzed).map_err(lookup_failed)
+    }
+
+    /// Postings of `grams` on origins of the target's language family.
+    fn lookup(
+        &self,
+        grams: &[engine::Fingerprint],
+        family: &str,
+    ) -> anyhow::Result<Vec<(usize, engine::matcher::Posting)>> {
+        if grams.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hashes: Vec<u64> = grams.iter().map(|f| f.hash).collect();
+        let hits: Vec<_> = self.index.postings(&hashes)?.hits().collect();
+        self.same_family(hits, family)
     }
 
     fn whole_file(
@@ -312,11 +352,7 @@ impl Scanner<'_> {
     fn match_snippets(&self, file: &InputFile, a: &Analyzed) -> anyhow::Result<Vec<Finding>> {
         let squashed = SquashedText::new(&file.bytes);
         let family = a.language.family();
-        let lookup = |grams: &[engine::Fingerprint]| -> anyhow::Result<_> {
-            let hashes: Vec<u64> = grams.iter().map(|f| f.hash).collect();
-            let hits: Vec<_> = self.index.postings(&hashes)?.hits().collect();
-            self.same_family(hits, family)
-        };
+        let lookup = |grams: &[engine::Fingerprint]| self.lookup(grams, family);
         let grams = self.index.engine_params();
         let found = match_file(
             &a.tokens.tokens,

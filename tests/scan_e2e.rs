@@ -114,6 +114,34 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
         "origin lines {o}"
     );
 
+    // The probe (files parsed only when a lexer's fingerprints hit) loses
+    // nothing here: parsing every file finds exactly the same.
+    let unprobed = provscan(
+        &index,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--probe",
+            "off",
+            target.to_str().unwrap(),
+        ],
+    );
+    let unprobed: Value = serde_json::from_slice(&unprobed.stdout).unwrap();
+    let key = |f: &Value| {
+        format!(
+            "{} {} {} {} {}",
+            f["path"], f["kind"], f["target_lines"], f["origin"]["path"], f["origin"]["lines"]
+        )
+    };
+    let keys = |fs: &[Value]| -> Vec<String> { fs.iter().map(key).collect() };
+    assert_eq!(
+        keys(findings),
+        keys(unprobed["findings"].as_array().unwrap()),
+        "findings with and without the probe"
+    );
+    assert!(findings.len() >= 10, "{} findings", findings.len());
+
     // Unchanged files are whole-file matches.
     assert!(findings
         .iter()

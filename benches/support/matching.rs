@@ -50,4 +50,11 @@ impl Corpus {
             Err(never) => match never {},
         }
     }
+
+    /// Whether any of `target` hits an origin (of this family): the probe gate of `scan`.
+    pub fn any_hit(&self, target: &[Fingerprint], same_family: Option<&str>) -> bool {
+        self.postings
+            .hits(target)
+            .any(|(_, p)| same_family.is_none_or(|f| self.families[p.origin as usize] == f))
+    }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::identity::FileDigests;
 use crate::lang::{classify, ClassifyOptions, Language, SkipReason};
+use crate::probe::Prober;
 use crate::token::{TokenStream, Tokenizer};
 use crate::winnow::{fingerprint, Fingerprint, Params};
 
@@ -22,6 +23,7 @@ pub struct Analyzed {
 #[derive(Default)]
 pub struct Analyzer {
     tokenizer: Tokenizer,
+    prober: Prober,
     pub params: Params,
     pub classify: ClassifyOptions,
 }
@@ -36,7 +38,34 @@ impl Analyzer {
 
     /// Classify, tokenize and fingerprint one file.
     pub fn analyze(&mut self, path: &Path, bytes: &[u8]) -> Result<Analyzed, SkipReason> {
-        let language = classify(path, bytes, &self.classify)?;
+        let language = self.language_of(path, bytes)?;
+        self.analyze_as(language, bytes)
+    }
+
+    /// Which tokenizer the file gets, or why it is not worth tokenizing.
+    pub fn language_of(&self, path: &Path, bytes: &[u8]) -> Result<Language, SkipReason> {
+        classify(path, bytes, &self.classify)
+    }
+
+    /// Fingerprints of the probe lexer's approximation of the token stream
+    /// (see [`crate::probe`]): if none of them is in the index, parsing the
+    /// file would find nothing either, in all but rare cases. `None` when
+    /// the language has no probe or the probe found no tokens; then only a
+    /// full analysis can tell.
+    pub fn probe(&mut self, language: Language, bytes: &[u8]) -> Option<Vec<Fingerprint>> {
+        let tokens = self.prober.tokens(language, bytes)?;
+        if tokens.is_empty() {
+            return None;
+        }
+        Some(if language.fingerprinted() {
+            fingerprint(&tokens, self.params)
+        } else {
+            Vec::new()
+        })
+    }
+
+    /// [`Analyzer::analyze`] for a file already classified.
+    pub fn analyze_as(&mut self, language: Language, bytes: &[u8]) -> Result<Analyzed, SkipReason> {
         let tokens = self.tokenizer.tokenize(language, bytes);
         if tokens.is_empty() {
             return Err(SkipReason::Empty);

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod lang;
 pub mod matcher;
 pub mod memory;
+pub mod probe;
 pub mod token;
 pub mod winnow;
 

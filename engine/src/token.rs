@@ -80,7 +80,7 @@ enum NodeClass {
     Verbatim(Option<u32>),
 }
 
-fn text_code(text: &[u8]) -> u32 {
+pub(crate) fn text_code(text: &[u8]) -> u32 {
     let h = xxh3_64(text);
     (h ^ (h >> 32)) as u32
 }
@@ -120,7 +120,7 @@ fn node_class(name: &str, named: bool) -> NodeClass {
     }
 }
 
-fn grammar(lang: Language) -> Option<tree_sitter::Language> {
+pub(crate) fn grammar_of(lang: Language) -> Option<tree_sitter::Language> {
     Some(match lang {
         Language::C => tree_sitter_c::LANGUAGE.into(),
         Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
@@ -190,7 +190,7 @@ impl Tokenizer {
     /// Tokenize a file. Never fails: syntax errors still give tokens from the
     /// parts tree-sitter recovered, and unusable grammars fall back to the plain lexer.
     pub fn tokenize(&mut self, lang: Language, bytes: &[u8]) -> TokenStream {
-        let Some(language) = grammar(lang) else {
+        let Some(language) = grammar_of(lang) else {
             return lex_text(bytes, TokenKind::Fixed);
         };
         let deadline = Instant::now() + self.parse_timeout;
@@ -224,7 +224,7 @@ impl Tokenizer {
 
     /// Parse only, for measuring what tokenizing adds on top of the parse.
     pub fn parse_only(&mut self, lang: Language, bytes: &[u8]) -> bool {
-        match grammar(lang) {
+        match grammar_of(lang) {
             Some(language) => self
                 .grammar(lang, language)
                 .parser
