@@ -68,8 +68,9 @@ struct Setting {
     family: bool,
     /// `MatchParams::dense_radius` (None: the default).
     dense: Option<u32>,
-    /// Match only files whose probe fingerprints (`engine::probe`) hit, as `scan` does.
-    probe: bool,
+    /// 1: match only files whose probe fingerprints (`engine::probe`) hit,
+    /// as `scan` does; 2: also match the probe's tokens instead of the parse's.
+    probe: u32,
 }
 
 impl Setting {
@@ -103,7 +104,10 @@ impl Setting {
             self.match_params().dense_radius,
             format!("{:?}", self.norm).to_lowercase(),
             if self.family { " family=1" } else { "" },
-        ) + if self.probe { " probe=1" } else { "" }
+        ) + &match self.probe {
+            0 => String::new(),
+            n => format!(" probe={n}"),
+        }
     }
 
     fn from_env() -> anyhow::Result<Setting> {
@@ -124,7 +128,7 @@ impl Setting {
             norm: Norm::Names,
             family: num("PROVSCAN_FAMILY")? == Some(1),
             dense: num("PROVSCAN_DENSE")?,
-            probe: num("PROVSCAN_PROBE")? == Some(1),
+            probe: num("PROVSCAN_PROBE")?.unwrap_or(0),
         };
         if let Some(k) = num("PROVSCAN_K")? {
             s.params.k = k as usize;
@@ -151,7 +155,7 @@ impl Setting {
             norm: Norm::Names,
             family: false,
             dense: None,
-            probe: false,
+            probe: 0,
         };
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part
@@ -171,7 +175,7 @@ impl Setting {
                 "norm" => s.norm = parse_norm(value)?,
                 "family" => s.family = n()? == 1,
                 "dense" => s.dense = Some(n()?),
-                "probe" => s.probe = n()? == 1,
+                "probe" => s.probe = n()?,
                 "distinct" => s.params.min_distinct = n()? as usize,
                 _ => anyhow::bail!("setting {part:?}: unknown key {key}"),
             }
@@ -531,7 +535,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
     let family = |l: Language| setting.family.then(|| l.family());
     // What `scan` does before parsing: look up the probe's fingerprints.
     let gate = |language: Language, bytes: &[u8], family: Option<&str>| -> bool {
-        if !setting.probe {
+        if setting.probe == 0 {
             return true;
         }
         let Some(tokens) = engine::probe::Prober::default().tokens(language, bytes) else {
@@ -540,11 +544,19 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         let probed = fingerprint(&normalize(&tokens, setting.norm), params);
         corpus.any_hit(&probed, family)
     };
+    // The tokens matched: the parse's, or with probe=2 the probe's.
+    let target_tokens = |language: Language, bytes: &[u8], parsed: &[Token]| -> Vec<Token> {
+        let probed = (setting.probe == 2)
+            .then(|| engine::probe::Prober::default().tokens(language, bytes))
+            .flatten();
+        probed.unwrap_or_else(|| parsed.to_vec())
+    };
     let per_trial: Vec<Cell> = material
         .trials
         .par_iter()
         .map(|trial| {
-            let mut findings = find(&trial.tokens, family(trial.language));
+            let tokens = target_tokens(trial.host_language, trial.text.as_bytes(), &trial.tokens);
+            let mut findings = find(&tokens, family(trial.language));
             let passed = gate(
                 trial.host_language,
                 trial.text.as_bytes(),
@@ -714,7 +726,10 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             let (lang, name) = (&p.language, &p.name);
             let passed = gate(p.language, &p.bytes, family(p.language));
             let findings = if passed {
-                find(&p.tokens, family(p.language))
+                find(
+                    &target_tokens(p.language, &p.bytes, &p.tokens),
+                    family(p.language),
+                )
             } else {
                 Vec::new()
             };

@@ -23,6 +23,9 @@ use crate::policy::{self, Policy, PolicyArgs};
 use crate::report::{Finding, FindingKind, Origin, Report, Summary};
 use crate::targets::{self, InputFile, ReadMode, Selection, Skipped, Target};
 
+/// Probe fingerprints looked up at a time (see `Scanner::any_hit`).
+const PROBE_BATCH: usize = 256;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Probe {
     On,
@@ -296,8 +299,8 @@ impl Scanner<'_> {
         // of their fingerprints, a tenth of the cost of parsing, shows it.
         if self.probe {
             if let Some(probed) = analyzer.probe(language, &file.bytes) {
-                let hits = self.lookup(&probed, language.family());
-                if hits.map_err(lookup_failed)?.is_empty() {
+                let hit = self.any_hit(&probed, language.family());
+                if !hit.map_err(lookup_failed)? {
                     return Ok(Vec::new());
                 }
             }
@@ -306,6 +309,18 @@ impl Scanner<'_> {
             .analyze_as(language, &file.bytes)
             .map_err(|r| skipped(r.to_string()))?;
         self.match_snippets(file, &analyzed).map_err(lookup_failed)
+    }
+
+    /// Whether any of `grams` hits an origin of the family. Looked up in
+    /// batches, stopping at the first hit: a file that matches usually
+    /// does so early, and the matcher looks everything up again anyway.
+    fn any_hit(&self, grams: &[engine::Fingerprint], family: &str) -> anyhow::Result<bool> {
+        for batch in grams.chunks(PROBE_BATCH) {
+            if !self.lookup(batch, family)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Postings of `grams` on origins of the target's language family.

@@ -4,7 +4,9 @@
 //!
 //! Data flows one way: [`lang`] picks a tokenizer, [`token`] normalizes,
 //! [`winnow`] selects fingerprints, [`align`] chains hits into spans, and
-//! [`matcher`] ranks origins and settles overlapping findings.
+//! [`matcher`] ranks origins and settles overlapping findings. Beside that
+//! line, [`probe`] approximates [`token`]'s stream by lexing alone, so that a
+//! scan parses only the files that share something with the index.
 
 pub mod align;
 pub mod analyze;

@@ -584,7 +584,15 @@ impl<'a> Lexer<'a> {
         if i == 0 || self.out[i - 1].kind != TokenKind::Ident {
             return false;
         }
-        let before = i - 1;
+        let mut before = i - 1;
+        while before > 0
+            && matches!(
+                text(&self.out[before - 1]),
+                b"static" | b"extern" | b"inline"
+            )
+        {
+            before -= 1;
+        }
         before == 0
             || before == self.directive_end
             || matches!(text(&self.out[before - 1]), b";" | b"{" | b"}")
@@ -825,8 +833,9 @@ impl<'a> Lexer<'a> {
             b"define" => self.define_body(),
             b"include" => self.include_path(),
             // The grammar ends a condition with a newline token.
-            b"if" | b"elif" => self.condition(),
-            b"ifdef" | b"ifndef" | b"else" | b"endif" | b"elifdef" | b"elifndef" => {}
+            b"if" | b"elif" => self.condition(true),
+            b"ifdef" | b"ifndef" | b"elifdef" | b"elifndef" => self.condition(false),
+            b"else" | b"endif" => {}
             _ => self.relex_to_line_end(),
         }
     }
@@ -867,11 +876,15 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// An `#if` expression up to the end of its logical line, then the newline token.
-    fn condition(&mut self) {
+    /// A condition up to the end of its logical line; the grammar ends an
+    /// `#if` expression (not an `#ifdef` name) with a newline token.
+    fn condition(&mut self, newline_token: bool) {
         while self.i < self.bytes.len() {
             let b = self.bytes[self.i];
             if b == b'\n' {
+                if !newline_token {
+                    return;
+                }
                 let (start, line) = (self.i, self.line);
                 self.advance(1);
                 self.at_line_start = true;
@@ -1158,7 +1171,9 @@ mod tests {
             Language::C,
             "#include <lua.h>\nLUA_API int (lua_gettop) (lua_State *L);\n\
              LUAI_FUNC const char *luaO_pushfstring (lua_State *L, const char *fmt);\n\
-             API unsigned int f(void);\nint g(void) { return h(1.5, 2); }\n",
+             API unsigned int f(void);\nint g(void) { return h(1.5, 2); }\n\
+             static ossl_inline uint64_t widemul(uint32_t a) { return a; }\n\
+             struct s {\n#ifdef USE_X\n  struct x *p;\n#endif\n};\n",
         );
     }
 
