@@ -68,6 +68,8 @@ struct Setting {
     family: bool,
     /// `MatchParams::dense_radius` (None: the default).
     dense: Option<u32>,
+    /// `MatchParams::dense_edges_only` (None: the default).
+    edges: Option<bool>,
     /// 1: match only files whose probe fingerprints (`engine::probe`) hit,
     /// as `scan` does; 2: also match the probe's tokens instead of the parse's.
     probe: u32,
@@ -88,13 +90,16 @@ impl Setting {
         if let Some(d) = self.dense {
             m.dense_radius = d;
         }
+        if let Some(e) = self.edges {
+            m.dense_edges_only = e;
+        }
         m
     }
 
     fn label(&self) -> String {
         let a = self.match_params().align;
         format!(
-            "k={} w={} distinct={} gap={} min_tokens={} min_lines={} dense={} norm={}{}",
+            "k={} w={} distinct={} gap={} min_tokens={} min_lines={} dense={}{} norm={}{}",
             self.params.k,
             self.params.w,
             self.params.min_distinct,
@@ -102,6 +107,11 @@ impl Setting {
             a.min_tokens,
             a.min_lines,
             self.match_params().dense_radius,
+            if self.match_params().dense_edges_only {
+                " edges=1"
+            } else {
+                " edges=0"
+            },
             format!("{:?}", self.norm).to_lowercase(),
             if self.family { " family=1" } else { "" },
         ) + &match self.probe {
@@ -128,6 +138,7 @@ impl Setting {
             norm: Norm::Names,
             family: num("PROVSCAN_FAMILY")? == Some(1),
             dense: num("PROVSCAN_DENSE")?,
+            edges: num("PROVSCAN_EDGES")?.map(|e| e == 1),
             probe: num("PROVSCAN_PROBE")?.unwrap_or(0),
         };
         if let Some(k) = num("PROVSCAN_K")? {
@@ -155,6 +166,7 @@ impl Setting {
             norm: Norm::Names,
             family: false,
             dense: None,
+            edges: None,
             probe: 0,
         };
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -175,6 +187,7 @@ impl Setting {
                 "norm" => s.norm = parse_norm(value)?,
                 "family" => s.family = n()? == 1,
                 "dense" => s.dense = Some(n()?),
+                "edges" => s.edges = Some(n()? == 1),
                 "probe" => s.probe = n()?,
                 "distinct" => s.params.min_distinct = n()? as usize,
                 _ => anyhow::bail!("setting {part:?}: unknown key {key}"),

@@ -39,6 +39,9 @@ pub struct MatchParams {
     /// Around each target position whose fingerprint hit, every gram within
     /// this many tokens is looked up too (0: winnowed fingerprints only).
     pub dense_radius: u32,
+    /// Look densely only around hits at the edge of a run (see
+    /// [`edge_centers`]) instead of around every hit.
+    pub dense_edges_only: bool,
 }
 
 impl MatchParams {
@@ -50,6 +53,7 @@ impl MatchParams {
             max_repeats_in_origin: MAX_REPEATS_IN_ORIGIN,
             alternative_share: 0.9,
             dense_radius: 2 * k as u32,
+            dense_edges_only: true,
         }
     }
 }
@@ -84,7 +88,11 @@ pub fn match_file<E>(
     if hits.is_empty() || params.dense_radius == 0 {
         return Ok(find_snippets(fingerprints, hits, params));
     }
-    let mut centers: Vec<u32> = hits.iter().map(|(i, _)| fingerprints[*i].pos).collect();
+    let mut centers: Vec<u32> = if params.dense_edges_only {
+        edge_centers(fingerprints, &hits, grams.w)
+    } else {
+        hits.iter().map(|(i, _)| fingerprints[*i].pos).collect()
+    };
     centers.sort_unstable();
     centers.dedup();
     let winnowed: Vec<u32> = fingerprints.iter().map(|f| f.pos).collect();
@@ -94,6 +102,38 @@ pub fn match_file<E>(
     let mut all = fingerprints.to_vec();
     all.extend(dense);
     Ok(find_snippets(&all, hits, params))
+}
+
+/// Target positions worth dense lookups: hits at the edge of a run of
+/// winnowed hits on a common origin. Inside such a run consecutive hits lie
+/// at most `w` tokens apart and their k-token grams overlap, so the grams
+/// between them add no coverage, only lookups (in a vendored file that is
+/// every gram of it). The copy's ends and its edits are where the origin's
+/// fingerprints that the target's winnowing missed are worth finding.
+pub fn edge_centers(fingerprints: &[Fingerprint], hits: &[(usize, Posting)], w: usize) -> Vec<u32> {
+    let mut origins: Vec<Vec<u64>> = vec![Vec::new(); fingerprints.len()];
+    for (i, p) in hits {
+        origins[*i].push(p.origin);
+    }
+    for o in &mut origins {
+        o.sort_unstable();
+        o.dedup();
+    }
+    let joined = |a: usize, b: usize| {
+        fingerprints[b].pos.abs_diff(fingerprints[a].pos) <= w as u32
+            && origins[a]
+                .iter()
+                .any(|o| origins[b].binary_search(o).is_ok())
+    };
+    (0..fingerprints.len())
+        .filter(|&i| !origins[i].is_empty())
+        .filter(|&i| {
+            let inside =
+                i > 0 && i + 1 < fingerprints.len() && joined(i - 1, i) && joined(i, i + 1);
+            !inside
+        })
+        .map(|i| fingerprints[i].pos)
+        .collect()
 }
 
 /// Match one target file. `hits` pairs the index of a target fingerprint in
@@ -216,6 +256,26 @@ mod tests {
 
     fn target() -> Vec<Fingerprint> {
         (0..40).map(|i| fp(i * 6)).collect()
+    }
+
+    #[test]
+    fn dense_lookups_center_on_the_edges_of_runs() {
+        let t = target(); // fingerprints 6 tokens apart
+                          // Fingerprints 2..=9 hit origin 1, 10..=12 origin 2, 20 origin 1 alone.
+        let hits: Vec<(usize, Posting)> = (2..=9)
+            .map(|i| (i, posting(1, i as u32 * 6)))
+            .chain((10..=12).map(|i| (i, posting(2, i as u32 * 6))))
+            .chain([(20, posting(1, 120))])
+            .collect();
+        let centers = edge_centers(&t, &hits, 8);
+        let positions = |is: &[u32]| is.iter().map(|i| i * 6).collect::<Vec<u32>>();
+        // Run ends (2, 9 | 10, 12) and the lone hit; a change of origin is an edge.
+        assert_eq!(centers, positions(&[2, 9, 10, 12, 20]));
+        // Hits farther apart than w are not one run.
+        assert_eq!(
+            edge_centers(&t, &hits, 5),
+            positions(&[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 20])
+        );
     }
 
     #[test]
