@@ -141,14 +141,18 @@ impl Corpus {
 
     fn matches(&self, target: &OriginFile, params: &MatchParams) -> Vec<Finding> {
         let t = &target.analyzed;
-        if let Some(&id) = self.by_digest.get(&t.digests.normalized) {
+        let identifying = t.len >= engine::identity::MIN_IDENTIFYING_LEN;
+        let same = identifying
+            .then(|| self.by_digest.get(&t.digests.normalized))
+            .flatten();
+        if let Some(&id) = same {
             let lines = [1, t.lines.max(1)];
             let origin = &self.files[id];
             return vec![Finding {
                 path: target.rel.clone(),
                 kind: FindingKind::File,
                 target_lines: lines,
-                target_bytes: [0, t.tokens.tokens.last().map_or(0, |tk| tk.end as u64)],
+                target_bytes: [0, t.len],
                 origin: self.origin(origin, [1, origin.analyzed.lines.max(1)]),
                 matched_tokens: t.tokens.len() as u32,
                 similarity: 1.0,

@@ -326,6 +326,7 @@ fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
     opts.project = a.project.clone();
     opts.version = a.version.clone();
     opts.declared_license = a.license.clone();
+    let fresh = !dir.exists();
     let adder = Adder::new(dir, a.batch_limit_bytes)?;
     let mut summaries = Vec::new();
     let mut first_error: Option<anyhow::Error> = None;
@@ -341,6 +342,12 @@ fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
         }
     });
     adder.settle(ADD_MAX_RUNS)?;
+    drop(adder);
+    let failed = first_error.is_some() || result.is_err();
+    if failed && fresh && summaries.is_empty() {
+        // An empty index left behind would open fine and find nothing.
+        let _ = std::fs::remove_dir_all(dir);
+    }
     print_add_summaries(&summaries, a.json)?;
     if let Some(e) = first_error {
         return Err(e.context(format!("adding to index {}", dir.display())));

@@ -306,7 +306,7 @@ impl Scanner<'_> {
             }
         }
         let analyzed = analyzer
-            .analyze_as(language, &file.bytes)
+            .analyze_as(language, &file.bytes, digests)
             .map_err(|r| skipped(r.to_string()))?;
         self.match_snippets(file, &analyzed).map_err(lookup_failed)
     }
@@ -342,6 +342,9 @@ impl Scanner<'_> {
         file: &InputFile,
         digests: &engine::identity::FileDigests,
     ) -> anyhow::Result<Option<Finding>> {
+        if (file.bytes.len() as u64) < engine::identity::MIN_IDENTIFYING_LEN {
+            return Ok(None);
+        }
         let Some(m) = self.index.find_file(digests)?.into_iter().next() else {
             return Ok(None);
         };

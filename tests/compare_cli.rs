@@ -70,3 +70,53 @@ fn finds_a_renamed_reformatted_copy() {
         "origin {o:?}"
     );
 }
+
+/// Identical files are whole-file findings, except files too small to say
+/// where they came from (a serial number, a one-line stub).
+#[test]
+fn whole_file_copies_need_enough_bytes_to_identify_an_origin() {
+    let origin = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/engine/src/identity.rs"
+    ))
+    .unwrap();
+    for dir in [origin.path(), target.path()] {
+        std::fs::write(dir.join("identity.rs"), &source).unwrap();
+        std::fs::write(dir.join("ca.srl"), "01\n").unwrap();
+        // CRLF line endings in the target only: still the same file.
+    }
+    std::fs::write(
+        target.path().join("identity_crlf.rs"),
+        source.replace('\n', "\r\n"),
+    )
+    .unwrap();
+
+    let out = Command::new(cargo_bin("provscan"))
+        .args(["compare", "--format", "json"])
+        .arg(origin.path())
+        .arg(target.path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut files: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            ("identity.rs".to_string(), "file".to_string()),
+            ("identity_crlf.rs".to_string(), "file".to_string())
+        ]
+    );
+}

@@ -189,6 +189,28 @@ fn bad_inputs_are_skipped_with_reasons() {
         .args(["--project", "bad", "--version", "2"])
         .assert()
         .success();
+
+    // A source that cannot be loaded into a fresh index: an error naming
+    // it, and no empty index left behind.
+    let fresh = tmp.path().join("fresh-idx");
+    let corrupt = tmp.path().join("corrupt.tar.gz");
+    std::fs::write(&corrupt, b"not gzip at all".repeat(50)).unwrap();
+    let out = provscan(&fresh)
+        .args(["index", "add"])
+        .arg(&corrupt)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("corrupt.tar.gz") && stderr.contains("gzip"),
+        "{stderr}"
+    );
+    assert!(
+        !fresh.exists(),
+        "a failed first add left {}",
+        fresh.display()
+    );
 }
 
 #[test]

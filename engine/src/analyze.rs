@@ -14,6 +14,8 @@ use crate::winnow::{fingerprint, Fingerprint, Params};
 pub struct Analyzed {
     pub language: Language,
     pub digests: FileDigests,
+    /// Size in bytes.
+    pub len: u64,
     pub lines: u32,
     pub tokens: TokenStream,
     pub fingerprints: Vec<Fingerprint>,
@@ -39,7 +41,7 @@ impl Analyzer {
     /// Classify, tokenize and fingerprint one file.
     pub fn analyze(&mut self, path: &Path, bytes: &[u8]) -> Result<Analyzed, SkipReason> {
         let language = self.language_of(path, bytes)?;
-        self.analyze_as(language, bytes)
+        self.analyze_as(language, bytes, FileDigests::of(bytes))
     }
 
     /// Which tokenizer the file gets, or why it is not worth tokenizing.
@@ -64,8 +66,14 @@ impl Analyzer {
         })
     }
 
-    /// [`Analyzer::analyze`] for a file already classified.
-    pub fn analyze_as(&mut self, language: Language, bytes: &[u8]) -> Result<Analyzed, SkipReason> {
+    /// [`Analyzer::analyze`] for a file already classified and hashed
+    /// (a scan hashes every file first, for the whole-file lookup).
+    pub fn analyze_as(
+        &mut self,
+        language: Language,
+        bytes: &[u8],
+        digests: FileDigests,
+    ) -> Result<Analyzed, SkipReason> {
         let tokens = self.tokenizer.tokenize(language, bytes);
         if tokens.is_empty() {
             return Err(SkipReason::Empty);
@@ -77,7 +85,8 @@ impl Analyzer {
         };
         Ok(Analyzed {
             language,
-            digests: FileDigests::of(bytes),
+            digests,
+            len: bytes.len() as u64,
             lines: line_count(bytes),
             tokens,
             fingerprints,

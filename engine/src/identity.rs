@@ -25,6 +25,12 @@ impl fmt::Debug for Digest {
     }
 }
 
+/// Files shorter than this are never reported as whole-file copies: a
+/// 3-byte serial number or a one-line stub is identical in countless
+/// projects and says nothing about where a copy came from. (Snippet
+/// matching still sees them, and finds nothing in so little.)
+pub const MIN_IDENTIFYING_LEN: u64 = 64;
+
 /// Both digests of one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FileDigests {
