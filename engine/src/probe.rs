@@ -100,7 +100,7 @@ struct Syntax {
     /// `$` is part of names (JavaScript).
     dollar_in_names: bool,
     /// Words the grammar gives named leaf nodes that are not names.
-    fixed_words: &'static [&'static str],
+    fixed_words: &'static [&'static [&'static str]],
     /// Keywords of the grammar that code mostly uses as names.
     name_words: &'static [&'static str],
     /// Operators the grammar gives named leaf nodes (`?.`).
@@ -109,9 +109,10 @@ struct Syntax {
     split_operators: &'static [&'static str],
     /// Adjacent string literals (and C's `"%" PRIu64 "\n"`) are one literal.
     concatenated_strings: bool,
-    /// Rust: `$name` metavariables and `macro_rules!` are single tokens, and
-    /// `>>` closing two generic argument lists is two.
-    rust_macros_and_generics: bool,
+    /// Rust: `$name` metavariables and `macro_rules!` are single tokens.
+    rust_macros: bool,
+    /// `>>` closing two generic argument lists is two tokens (Rust, C++).
+    generic_angles: bool,
 }
 
 const C_LIKE: Syntax = Syntax {
@@ -132,7 +133,8 @@ const C_LIKE: Syntax = Syntax {
     extra_operators: &[],
     split_operators: &[],
     concatenated_strings: false,
-    rust_macros_and_generics: false,
+    rust_macros: false,
+    generic_angles: false,
 };
 
 const C_TYPES: &[&str] = &[
@@ -175,6 +177,62 @@ const RUST_WORDS: &[&str] = &[
     "false",
 ];
 
+/// Keywords that stay keywords inside a Rust macro's token tree; every
+/// other word there is a name to the grammar.
+const RUST_TOKEN_TREE_KEYWORDS: &[&[u8]] = &[
+    b"as",
+    b"async",
+    b"await",
+    b"break",
+    b"const",
+    b"continue",
+    b"default",
+    b"enum",
+    b"fn",
+    b"for",
+    b"if",
+    b"impl",
+    b"let",
+    b"loop",
+    b"match",
+    b"mod",
+    b"pub",
+    b"return",
+    b"static",
+    b"struct",
+    b"trait",
+    b"type",
+    b"union",
+    b"unsafe",
+    b"use",
+    b"where",
+    b"while",
+    b"self",
+    b"super",
+    b"crate",
+    b"mut",
+    b"_",
+    b"bool",
+    b"char",
+    b"str",
+    b"u8",
+    b"u16",
+    b"u32",
+    b"u64",
+    b"u128",
+    b"usize",
+    b"i8",
+    b"i16",
+    b"i32",
+    b"i64",
+    b"i128",
+    b"isize",
+    b"f32",
+    b"f64",
+    b"true",
+    b"false",
+];
+
 /// Fragment specifiers of `macro_rules!`: keywords there, names everywhere else.
 const RUST_NAMES: &[&str] = &[
     "path",
@@ -197,54 +255,62 @@ const RUST_NAMES: &[&str] = &[
     "safe",
 ];
 
+const C: Syntax = Syntax {
+    string_prefixes: &["L", "u", "U", "u8", "R", "LR", "uR", "UR", "u8R"],
+    preprocessor: true,
+    signed_numbers: true,
+    concatenated_strings: true,
+    fixed_words: &[C_TYPES],
+    ..C_LIKE
+};
+
 const JS: Syntax = Syntax {
     single_quote: SingleQuote::String,
     backtick_strings: true,
     regex_literals: true,
     dollar_in_names: true,
-    fixed_words: &["true", "false", "null", "undefined", "this", "super"],
+    fixed_words: &[&["true", "false", "null", "undefined", "this", "super"]],
     extra_operators: &["?."],
     ..C_LIKE
 };
 
 fn syntax(lang: Language) -> Option<Syntax> {
     Some(match lang {
-        Language::C | Language::Cpp => Syntax {
-            string_prefixes: &["L", "u", "U", "u8", "R", "LR", "uR", "UR", "u8R"],
-            preprocessor: true,
-            signed_numbers: true,
-            concatenated_strings: true,
-            fixed_words: C_TYPES,
-            ..C_LIKE
+        Language::C => C,
+        Language::Cpp => Syntax {
+            fixed_words: &[C_TYPES, &["auto", "this"]],
+            generic_angles: true,
+            ..C
         },
         Language::Rust => Syntax {
             nested_block_comments: true,
             single_quote: SingleQuote::CharOrLifetime,
             string_prefixes: &["b", "r", "br", "c", "cr"],
             leading_dot_numbers: false,
-            fixed_words: RUST_WORDS,
+            fixed_words: &[RUST_WORDS],
             name_words: RUST_NAMES,
-            rust_macros_and_generics: true,
+            rust_macros: true,
+            generic_angles: true,
             ..C_LIKE
         },
         Language::Go => Syntax {
             backtick_strings: true,
-            fixed_words: &["nil", "true", "false", "iota"],
+            fixed_words: &[&["nil", "true", "false", "iota"]],
             ..C_LIKE
         },
         Language::Java => Syntax {
             triple_quotes: true,
-            fixed_words: &["true", "false", "null", "this", "super"],
+            fixed_words: &[&["true", "false", "null", "this", "super"]],
             ..C_LIKE
         },
         Language::CSharp => Syntax {
             triple_quotes: true,
             string_prefixes: &["@", "$", "$@", "@$"],
-            fixed_words: &[
+            fixed_words: &[&[
                 "true", "false", "null", "this", "base", "bool", "byte", "char", "decimal",
                 "double", "float", "int", "long", "object", "sbyte", "short", "string", "uint",
                 "ulong", "ushort", "void", "nint", "nuint", "dynamic",
-            ],
+            ]],
             ..C_LIKE
         },
         Language::JavaScript => Syntax {
@@ -265,7 +331,7 @@ fn syntax(lang: Language) -> Option<Syntax> {
                 "r", "u", "b", "f", "br", "rb", "fr", "rf", "R", "U", "B", "F", "Br", "bR", "BR",
                 "Rb", "rB", "RB", "Fr", "fR", "FR", "Rf", "rF", "RF",
             ],
-            fixed_words: &["None", "True", "False"],
+            fixed_words: &[&["None", "True", "False"]],
             concatenated_strings: true,
             name_words: &["print", "exec", "type", "match", "case", "_"],
             ..C_LIKE
@@ -317,7 +383,7 @@ impl Lexicon {
                 longest_operator = longest_operator.max(b.len());
             }
         }
-        for w in syntax.fixed_words {
+        for w in syntax.fixed_words.iter().flat_map(|list| list.iter()) {
             keywords.insert(text_code(w.as_bytes()));
         }
         for w in syntax.name_words {
@@ -344,6 +410,8 @@ struct Lexer<'a> {
     at_line_start: bool,
     /// Open generic argument lists (Rust), to split their closing `>>`.
     angles: u32,
+    /// Bracket depth inside a Rust macro invocation's token tree (0: outside).
+    token_tree: u32,
     /// Tokens emitted when the last preprocessor directive ended.
     directive_end: usize,
     out: Vec<Token>,
@@ -362,6 +430,7 @@ impl<'a> Lexer<'a> {
             line: 1,
             at_line_start: true,
             angles: 0,
+            token_tree: 0,
             directive_end: usize::MAX,
             out: Vec::with_capacity(bytes.len() / 4),
         }
@@ -467,14 +536,22 @@ impl<'a> Lexer<'a> {
                 let q = self.bytes[self.i];
                 return self.quoted(q, start, line);
             }
-            let rust = self.lex.syntax.rust_macros_and_generics;
+            let rust = self.lex.syntax.rust_macros;
             if rust && word == b"macro_rules" && next == Some(b'!') {
                 self.i += len + 1;
                 return self.push(TokenKind::Fixed, text_code(b"macro_rules!"), start, line);
             }
             self.i += len;
             let code = text_code(word);
-            let fixed = (self.lex.keywords.contains(&code) && !self.type_after_macro(word))
+            // `_` is a pattern, but a name where it stands for a type
+            // (`Vec<_>`) or an import (`use Trait as _`).
+            let inferred_type = rust
+                && word == b"_"
+                && (self.angles > 0 || self.previous_text() == Some(&b"as"[..]));
+            let fixed = (self.lex.keywords.contains(&code)
+                && !self.type_after_macro(word)
+                && !inferred_type
+                && !(self.token_tree > 0 && !RUST_TOKEN_TREE_KEYWORDS.contains(&word)))
                 || (rust && self.after_metavar_colon());
             let kind = if fixed {
                 TokenKind::Fixed
@@ -483,7 +560,7 @@ impl<'a> Lexer<'a> {
             };
             return self.push(kind, code, start, line);
         }
-        if b == b'$' && self.lex.syntax.rust_macros_and_generics {
+        if b == b'$' && self.lex.syntax.rust_macros {
             let len = 1 + self.rest()[1..]
                 .iter()
                 .take_while(|&&c| is_word_byte(c))
@@ -529,12 +606,34 @@ impl<'a> Lexer<'a> {
             }
         }
         let mut len = self.operator_len();
-        if self.lex.syntax.rust_macros_and_generics {
+        if self.lex.syntax.generic_angles {
             len = self.track_angles(start, len);
+        }
+        if self.lex.syntax.rust_macros {
+            self.track_token_tree(&self.bytes[start..start + len]);
         }
         let code = text_code(&self.rest()[..len]);
         self.i += len;
         self.push(TokenKind::Fixed, code, start, line);
+    }
+
+    /// Inside `name!( … )` the grammar keeps only some keywords as keywords
+    /// (see [`RUST_TOKEN_TREE_KEYWORDS`]); the rest, like `in`, are names.
+    fn track_token_tree(&mut self, op: &[u8]) {
+        match op {
+            b"(" | b"[" | b"{" if self.token_tree > 0 => self.token_tree += 1,
+            b"(" | b"[" | b"{" => {
+                let n = self.out.len();
+                let bang = n >= 2
+                    && self.out[n - 1].code == text_code(b"!")
+                    && self.out[n - 2].kind == TokenKind::Ident;
+                if bang {
+                    self.token_tree = 1;
+                }
+            }
+            b")" | b"]" | b"}" => self.token_tree = self.token_tree.saturating_sub(1),
+            _ => {}
+        }
     }
 
     /// C's grammar reads `API int f(void);` (an unknown macro, then a type,
@@ -596,6 +695,11 @@ impl<'a> Lexer<'a> {
         before == 0
             || before == self.directive_end
             || matches!(text(&self.out[before - 1]), b";" | b"{" | b"}")
+    }
+
+    fn previous_text(&self) -> Option<&'a [u8]> {
+        let t = self.out.last()?;
+        Some(&self.bytes[t.start as usize..t.end as usize])
     }
 
     /// Rust fragment specifiers: `$x:expr` makes `expr` a keyword.
@@ -1178,6 +1282,16 @@ mod tests {
     }
 
     #[test]
+    fn cpp_templates_auto_and_this() {
+        assert_same(
+            Language::Cpp,
+            "#include <vector>\nnamespace ns {\ntemplate <typename T>\nclass Box {\n public:\n\
+             \x20 std::vector<std::vector<T>> rows;\n  auto size() const -> size_t { return this->rows.size() >> 1; }\n\
+             \x20 static constexpr auto kRaw = R\"x(a \"quoted\" (paren))x\";\n};\n}  // namespace ns\n",
+        );
+    }
+
+    #[test]
     fn rust_with_generics_lifetimes_and_macros() {
         assert_same(
             Language::Rust,
@@ -1188,7 +1302,10 @@ mod tests {
              \x20       let m: HashMap<u8, Vec<u32>> = HashMap::new();\n\
              \x20       if i >> 2 > 0 { return None; }\n        self.items.get(i)?.first().copied()\n    }\n}\n\
              macro_rules! twice { ($e:expr) => { $e; $e }; }\n\
-             type F<'a>= Formatter<'a>; fn n() -> u8 { 842.min(0u8.max(1)) }\n",
+             type F<'a>= Formatter<'a>; fn n() -> u8 { 842.min(0u8.max(1)) }\n\
+             fn m(_: u8) { let _ = x.iter().map(|_| 0).collect::<Vec<_>>(); }\n\
+             use std::io::Write as _;\n\
+             fn a() { asm!(\"nop\", in(\"x8\") n, out(reg) _); vec![1, 2].len(); }\n",
         );
     }
 
