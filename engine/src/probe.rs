@@ -548,10 +548,12 @@ impl<'a> Lexer<'a> {
             let inferred_type = rust
                 && word == b"_"
                 && (self.angles > 0 || self.previous_text() == Some(&b"as"[..]));
+            // Inside a macro's token tree most keywords are names.
+            let in_token_tree = self.token_tree > 0 && !RUST_TOKEN_TREE_KEYWORDS.contains(&word);
             let fixed = (self.lex.keywords.contains(&code)
                 && !self.type_after_macro(word)
                 && !inferred_type
-                && !(self.token_tree > 0 && !RUST_TOKEN_TREE_KEYWORDS.contains(&word)))
+                && !in_token_tree)
                 || (rust && self.after_metavar_colon());
             let kind = if fixed {
                 TokenKind::Fixed
