@@ -1176,23 +1176,31 @@ fn cpp_raw_len(rest: &[u8]) -> usize {
     find(&rest[open..], &close).map_or(rest.len(), |p| open + p + close.len())
 }
 
-/// A JavaScript template literal, `${…}` substitutions included.
+/// A JavaScript template literal, `${…}` substitutions included (and
+/// templates inside those, kept on a stack: hostile nesting must not
+/// exhaust the call stack).
 fn template_len(rest: &[u8]) -> usize {
-    let mut depth = 0usize;
+    // One entry per open template: how many of its `${` are open.
+    let mut open: Vec<usize> = vec![0];
     let mut j = 1;
     while j < rest.len() {
+        let Some(depth) = open.last_mut() else {
+            return j;
+        };
         match rest[j] {
             b'\\' => j += 1,
-            b'`' if depth == 0 => return j + 1,
+            b'`' if *depth == 0 => {
+                open.pop();
+                if open.is_empty() {
+                    return j + 1;
+                }
+            }
             b'$' if rest.get(j + 1) == Some(&b'{') => {
-                depth += 1;
+                *depth += 1;
                 j += 1;
             }
-            b'}' if depth > 0 => depth -= 1,
-            b'`' => {
-                j += template_len(&rest[j..]);
-                continue;
-            }
+            b'}' if *depth > 0 => *depth -= 1,
+            b'`' => open.push(0),
             _ => {}
         }
         j += 1;
@@ -1344,6 +1352,49 @@ mod tests {
             Language::CSharp,
             "class A {\n  string p = @\"C:\\dir\"\"q\";\n  int F(int n) { var s = $\"{n}\"; return n >= 0 ? 1 : -1; }\n}\n",
         );
+    }
+
+    const PROBED: [Language; 9] = [
+        Language::C,
+        Language::Cpp,
+        Language::Rust,
+        Language::Go,
+        Language::Java,
+        Language::CSharp,
+        Language::JavaScript,
+        Language::TypeScript,
+        Language::Python,
+    ];
+
+    proptest::proptest! {
+        /// Every scanned file goes through the probe: whatever the bytes, it
+        /// ends, and its tokens are non-empty spans inside the file, in order.
+        #[test]
+        fn any_bytes_give_sound_tokens(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"ab1_ \n\t\"'`$#{}()[]<>/*\\-+.:!r@R\xc3\xa9".to_vec()),
+                0..300,
+            ),
+            lang in 0usize..PROBED.len(),
+        ) {
+            let tokens = Prober::default().tokens(PROBED[lang], &bytes).unwrap();
+            let mut previous = (0u32, 1u32);
+            for t in &tokens {
+                proptest::prop_assert!(t.start < t.end && t.end as usize <= bytes.len());
+                proptest::prop_assert!(t.start >= previous.0 && t.line >= previous.1);
+                proptest::prop_assert!(t.line <= t.end_line);
+                previous = (t.start, t.line);
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_nesting_does_not_exhaust_the_stack() {
+        let deep = format!("x = `{}", "${`".repeat(200_000));
+        let tokens = Prober::default()
+            .tokens(Language::JavaScript, deep.as_bytes())
+            .unwrap();
+        assert_eq!(tokens.len(), 3);
     }
 
     #[test]
