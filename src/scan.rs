@@ -26,6 +26,9 @@ use crate::targets::{self, InputFile, ReadMode, Selection, Skipped, Target};
 /// Probe fingerprints looked up at a time (see `Scanner::any_hit`).
 const PROBE_BATCH: usize = 256;
 
+/// Postings already looked up for one file, by gram hash (empty: a miss).
+type Known = HashMap<u64, Vec<engine::matcher::Posting>>;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Probe {
     On,
@@ -297,9 +300,10 @@ impl Scanner<'_> {
             .map_err(|r| skipped(r.to_string()))?;
         // Most files share nothing with the index: a lexer's approximation
         // of their fingerprints, a tenth of the cost of parsing, shows it.
+        let mut known = Known::new();
         if self.probe {
             if let Some(probed) = analyzer.probe(language, &file.bytes) {
-                let hit = self.any_hit(&probed, language.family());
+                let hit = self.any_hit(&probed, language.family(), &mut known);
                 if !hit.map_err(lookup_failed)? {
                     return Ok(Vec::new());
                 }
@@ -308,19 +312,61 @@ impl Scanner<'_> {
         let analyzed = analyzer
             .analyze_as(language, &file.bytes, digests)
             .map_err(|r| skipped(r.to_string()))?;
-        self.match_snippets(file, &analyzed).map_err(lookup_failed)
+        self.match_snippets(file, &analyzed, &known)
+            .map_err(lookup_failed)
     }
 
     /// Whether any of `grams` hits an origin of the family. Looked up in
     /// batches, stopping at the first hit: a file that matches usually
-    /// does so early, and the matcher looks everything up again anyway.
-    fn any_hit(&self, grams: &[engine::Fingerprint], family: &str) -> anyhow::Result<bool> {
+    /// does so early. What was looked up goes into `known`, for the
+    /// matcher not to look it up again.
+    fn any_hit(
+        &self,
+        grams: &[engine::Fingerprint],
+        family: &str,
+        known: &mut Known,
+    ) -> anyhow::Result<bool> {
         for batch in grams.chunks(PROBE_BATCH) {
-            if !self.lookup(batch, family)?.is_empty() {
+            let hits = self.lookup(batch, family)?;
+            let mut first: HashMap<u64, usize> = HashMap::with_capacity(batch.len());
+            for (i, g) in batch.iter().enumerate() {
+                first.entry(g.hash).or_insert(i);
+                known.entry(g.hash).or_default();
+            }
+            for (i, posting) in &hits {
+                let hash = batch[*i].hash;
+                if first[&hash] == *i {
+                    known.entry(hash).or_default().push(*posting);
+                }
+            }
+            if !hits.is_empty() {
                 return Ok(true);
             }
         }
         Ok(false)
+    }
+
+    /// [`Scanner::lookup`], taking what is already `known` from memory.
+    fn lookup_known(
+        &self,
+        grams: &[engine::Fingerprint],
+        family: &str,
+        known: &Known,
+    ) -> anyhow::Result<Vec<(usize, engine::matcher::Posting)>> {
+        let mut out = Vec::new();
+        let (mut unknown, mut unknown_at) = (Vec::new(), Vec::new());
+        for (i, g) in grams.iter().enumerate() {
+            match known.get(&g.hash) {
+                Some(postings) => out.extend(postings.iter().map(|p| (i, *p))),
+                None => {
+                    unknown.push(*g);
+                    unknown_at.push(i);
+                }
+            }
+        }
+        let looked_up = self.lookup(&unknown, family)?;
+        out.extend(looked_up.into_iter().map(|(j, p)| (unknown_at[j], p)));
+        Ok(out)
     }
 
     /// Postings of `grams` on origins of the target's language family.
@@ -367,10 +413,15 @@ impl Scanner<'_> {
         }))
     }
 
-    fn match_snippets(&self, file: &InputFile, a: &Analyzed) -> anyhow::Result<Vec<Finding>> {
+    fn match_snippets(
+        &self,
+        file: &InputFile,
+        a: &Analyzed,
+        known: &Known,
+    ) -> anyhow::Result<Vec<Finding>> {
         let squashed = SquashedText::new(&file.bytes);
         let family = a.language.family();
-        let lookup = |grams: &[engine::Fingerprint]| self.lookup(grams, family);
+        let lookup = |grams: &[engine::Fingerprint]| self.lookup_known(grams, family, known);
         let grams = self.index.engine_params();
         let found = match_file(
             &a.tokens.tokens,
