@@ -28,8 +28,10 @@
 //!    baseline: walk, read, parse, fingerprint, lookups that all miss), with
 //!    the index, and with the index and `--probe off` (every file parsed: what
 //!    the probe saves, and whether it loses findings), 3 rounds each,
-//!    interleaved; with `PROVSCAN_BENCH_MMAP=1`, the copies tree once more per
-//!    value of the hidden `--mmap` option.
+//!    interleaved; then each tree rescanned unchanged with `--cache` (one
+//!    run to fill the cache, the median of 3 kept); with
+//!    `PROVSCAN_BENCH_MMAP=1`, the copies tree once more per value of the
+//!    hidden `--mmap` option.
 
 #[path = "../tests/shared/mod.rs"]
 mod shared;
@@ -909,6 +911,36 @@ fn main() {
                 },
             });
         }
+        // A rescan of the unchanged tree with `--cache`: the first run fills
+        // the cache, the median of `runs` more is kept.
+        let cache = work.join(format!("cache-{tag}.json"));
+        let _ = fs::remove_file(&cache);
+        let cached_variant = [Variant {
+            tag: format!("{tag}-cached"),
+            index: &idx,
+            extra: vec!["--cache".into(), cache.display().to_string()],
+        }];
+        scan_variants(&bin, dir, &cached_variant, &work, 1);
+        let cached = scan_variants(&bin, dir, &cached_variant, &work, runs)
+            .pop()
+            .expect("one variant");
+        if cached.findings != full.findings {
+            notes.push(format!(
+                "{name} tree: {} findings from the cache, {} without",
+                cached.findings, full.findings
+            ));
+        }
+        rows.push(Row {
+            step: format!("rescan of the unchanged {name} tree, index, --cache"),
+            wall: format!("{:.2} s", cached.usage.wall),
+            rate: format!("{:.1} MB/s", mb(bytes) / cached.usage.wall),
+            cpu: format!("{:.2} s", cached.usage.cpu),
+            rss: format!("{:.0} MB", cached.usage.peak_rss_mb),
+            load: format!("{:.1}", cached.usage.others),
+            findings: cached.findings.to_string(),
+            ratio: format!("{:.3}× wall", cached.usage.wall / base.usage.wall),
+            target: String::new(),
+        });
         reports.push((name, full.report.clone(), base));
     }
 

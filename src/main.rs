@@ -11,6 +11,7 @@ mod index_cmd;
 mod policy;
 mod report;
 mod scan;
+mod scan_cache;
 mod targets;
 
 /// Find code copied from known open source, with both line ranges and the origin's license.

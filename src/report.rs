@@ -5,13 +5,13 @@
 
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::targets::Skipped;
 
 pub const SCHEMA: &str = "provscan-report/1";
 
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingKind {
     /// The whole file is a copy (exact, or equal but for line endings).
@@ -21,7 +21,7 @@ pub enum FindingKind {
 }
 
 /// Where a copy came from.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Origin {
     pub project: Option<String>,
     pub version: Option<String>,
@@ -34,7 +34,7 @@ pub struct Origin {
     pub copyright: Vec<String>,
 }
 
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Finding {
     /// Target file, relative to the scanned root.
     pub path: String,

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use crate::formats::{self, OutputFormat};
 use crate::policy::{self, Policy, PolicyArgs};
 use crate::report::{Finding, FindingKind, Origin, Report, Summary};
+use crate::scan_cache::{ScanCache, LOOKUP_FAILED};
 use crate::targets::{self, InputFile, ReadMode, Selection, Skipped, Target};
 
 /// Probe fingerprints looked up at a time (see `Scanner::any_hit`).
@@ -64,6 +65,10 @@ pub struct ScanArgs {
     /// How files are read: `read`, `mmap`, or `auto` (map large files).
     #[arg(long, value_enum, default_value_t = ReadMode::Auto, hide = true)]
     pub mmap: ReadMode,
+    /// Keep each file's result in FILE and reuse it next time for files
+    /// unchanged since (same path and bytes, same index and options).
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
     /// Parse only files whose probe fingerprints hit the index (`on`), or
     /// every file (`off`, for measuring what the probe saves or loses).
     #[arg(long, value_enum, default_value_t = Probe::On, hide = true)]
@@ -110,6 +115,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         attribution: Mutex::new(HashMap::new()),
         families: Mutex::new(HashMap::new()),
         probe: args.probe == Probe::On,
+        cache: args
+            .cache
+            .as_deref()
+            .map(|path| ScanCache::open(path, cache_key(&index, &dir, &args))),
     };
     // Each worker reads, checks and drops one target at a time: memory
     // holds the files in flight, not the tree.
@@ -130,6 +139,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         bytes += c.bytes;
         file_sha1.extend(c.sha1);
     }
+    if let Some(cache) = scanner.cache {
+        eprintln!(
+            "cache: {} of {file_count} files unchanged since the last scan",
+            cache.reused()
+        );
+        cache.save()?;
+    }
     let summary = Summary::measured(file_count, bytes, started);
     let mut report = Report::new(findings, skipped, summary);
     policy::fill_license_classes(&mut report);
@@ -149,6 +165,23 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Everything besides a file's path and bytes that its result depends on.
+fn cache_key(index: &Index, dir: &Path, args: &ScanArgs) -> String {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    format!(
+        "provscan {} binary {} normalization {} grammars [{}] index {} state {} min_lines {:?} max_file_size {} probe {:?}",
+        env!("CARGO_PKG_VERSION"),
+        crate::scan_cache::binary_id(),
+        engine::winnow::NORMALIZATION_VERSION,
+        engine::token::GRAMMAR_VERSIONS,
+        dir.display(),
+        index.state_id(),
+        args.min_lines,
+        args.max_file_size,
+        args.probe,
+    )
 }
 
 fn open_index(dir: &Path) -> anyhow::Result<Index> {
@@ -225,6 +258,7 @@ struct Scanner<'a> {
     families: Mutex<HashMap<u64, Option<&'static str>>>,
     /// Parse only files whose probe fingerprints hit (see `engine::probe`).
     probe: bool,
+    cache: Option<ScanCache>,
 }
 
 impl Scanner<'_> {
@@ -272,10 +306,31 @@ impl Scanner<'_> {
         out
     }
 
+    /// One file's findings: from the cache when the file is unchanged since
+    /// the last scan (`--cache`), else checked against the index.
     fn scan_file(
         &self,
         analyzer: &mut Analyzer,
         file: &InputFile,
+    ) -> Result<Vec<Finding>, Skipped> {
+        let digests = engine::identity::FileDigests::of(&file.bytes);
+        let Some(cache) = &self.cache else {
+            return self.check_file(analyzer, file, digests);
+        };
+        let digest = digests.exact.to_hex();
+        if let Some(result) = cache.get(&file.rel, &digest) {
+            return result;
+        }
+        let result = self.check_file(analyzer, file, digests);
+        cache.put(&file.rel, &digest, &result);
+        result
+    }
+
+    fn check_file(
+        &self,
+        analyzer: &mut Analyzer,
+        file: &InputFile,
+        digests: engine::identity::FileDigests,
     ) -> Result<Vec<Finding>, Skipped> {
         let skipped = |reason: String| Skipped {
             path: file.rel.clone(),
@@ -290,8 +345,7 @@ impl Scanner<'_> {
         // Whole files first, before any parsing: a vendored library is
         // mostly files identical to an indexed release, and hashing costs
         // a hundredth of tokenizing.
-        let digests = engine::identity::FileDigests::of(&file.bytes);
-        let lookup_failed = |e: anyhow::Error| skipped(format!("index lookup failed: {e:#}"));
+        let lookup_failed = |e: anyhow::Error| skipped(format!("{LOOKUP_FAILED}: {e:#}"));
         if let Some(found) = self.whole_file(file, &digests).map_err(lookup_failed)? {
             return Ok(vec![found]);
         }

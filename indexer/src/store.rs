@@ -530,6 +530,19 @@ impl Index {
         self.engine_params
     }
 
+    /// Changes whenever what a lookup can return changes: a version added
+    /// or removed, another common-fingerprint policy. Lets a caller keep
+    /// results computed against this state (`scan --cache`).
+    pub fn state_id(&self) -> String {
+        let view = self.view.read().unwrap();
+        let policy = *self.common.read().unwrap();
+        let state = format!(
+            "committed {} dead {:?} counts {:?} policy {:?} params {:?}",
+            view.committed, view.dead, view.counts, policy, self.params
+        );
+        blake3::hash(state.as_bytes()).to_hex()[..32].to_string()
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

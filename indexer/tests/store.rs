@@ -154,12 +154,16 @@ fn contents_are_shared_and_removal_drops_only_unreferenced() {
     index
         .add(synthetic("p", "1", 0, 4, 6), &AddOptions::default())
         .unwrap();
+    let state_v1 = index.state_id();
     let r = index.add(synthetic("p", "2", 2, 4, 6), &ingest()).unwrap();
     assert_eq!((r.new_contents, r.reused_contents), (2, 2));
+    let state_v2 = index.state_id();
+    assert_ne!(state_v1, state_v2, "an add changes the state id");
     let again = index
         .add(synthetic("p", "2", 2, 4, 6), &AddOptions::default())
         .unwrap();
     assert!(again.already_present);
+    assert_eq!(index.state_id(), state_v2, "a no-op add does not");
     let before = index.stats().unwrap();
 
     let only_v1 = fps("a.c", &c_file(0, 6));
@@ -167,6 +171,7 @@ fn contents_are_shared_and_removal_drops_only_unreferenced() {
     let id_v1 = id_of(&index, &c_file(0, 6));
     let id_shared = id_of(&index, &c_file(2, 6));
     let rm = index.remove("p", Some("1")).unwrap();
+    assert_ne!(index.state_id(), state_v2, "a removal changes the state id");
     assert_eq!(rm.dropped_contents, 2);
     assert!(rm.dropped_fingerprints > 0);
     assert!(!mentions(&index.postings(&only_v1).unwrap(), id_v1));
