@@ -144,7 +144,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             "cache: {} of {file_count} files unchanged since the last scan",
             cache.reused()
         );
-        cache.save()?;
+        // The report still stands without the cache: warn, do not fail.
+        if let Err(e) = cache.save() {
+            eprintln!("warning: scan cache not written: {e:#}");
+        }
     }
     let summary = Summary::measured(file_count, bytes, started);
     let mut report = Report::new(findings, skipped, summary);

@@ -111,6 +111,20 @@ fn unchanged_files_come_from_the_cache() {
         findings(&third)
     );
 
+    // An unwritable cache costs the cache only, not the scan.
+    let out = Command::new(cargo_bin("provscan"))
+        .args(["scan", "--format", "json", "--index"])
+        .arg(&index)
+        .arg("--cache")
+        .arg(tmp.path().join("no-such-dir/cache.json"))
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scan cache not written"));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&report), findings(&third));
+
     // Another version in the index: every file is checked again.
     let other = tmp.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
