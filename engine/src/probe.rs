@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::lang::Language;
-use crate::token::{class, grammar_of, lex_text, text_code, Token, TokenKind};
+use crate::token::{class, grammar_of, lex_text, relex_at, text_code, utf8_len, Token, TokenKind};
 
 /// Tokenizes by lexing alone; keeps one lexicon per language. Make one per thread.
 #[derive(Default)]
@@ -1060,19 +1060,8 @@ impl<'a> Lexer<'a> {
             }
             end += 1;
         }
-        let (base, base_line) = (self.i as u32, self.line);
-        self.out.extend(
-            lex_text(&rest[..end], TokenKind::Ident)
-                .tokens
-                .into_iter()
-                .map(|t| Token {
-                    start: t.start + base,
-                    end: t.end + base,
-                    line: t.line + base_line - 1,
-                    end_line: t.end_line + base_line - 1,
-                    ..t
-                }),
-        );
+        self.out
+            .extend(relex_at(&rest[..end], self.i as u32, self.line));
         self.advance(end);
     }
 }
@@ -1099,15 +1088,6 @@ fn is_operand_keyword(t: &[u8]) -> bool {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0xf0..=0xff => 4,
-        0xe0..=0xef => 3,
-        0xc0..=0xdf => 2,
-        _ => 1,
-    }
 }
 
 /// Length of a quoted literal from its opening quote; an unterminated one

@@ -280,19 +280,8 @@ fn emit(node: tree_sitter::Node, class: NodeClass, bytes: &[u8], out: &mut Vec<T
     let (kind, code) = match class {
         NodeClass::Comment => return,
         NodeClass::Relex => {
-            let base = (start as u32, node.start_position().row as u32 + 1);
-            out.extend(
-                lex_text(text, TokenKind::Ident)
-                    .tokens
-                    .into_iter()
-                    .map(|t| Token {
-                        start: t.start + base.0,
-                        end: t.end + base.0,
-                        line: t.line + base.1 - 1,
-                        end_line: t.end_line + base.1 - 1,
-                        ..t
-                    }),
-            );
+            let line = node.start_position().row as u32 + 1;
+            out.extend(relex_at(text, start as u32, line));
             return;
         }
         NodeClass::Literal(code) => (TokenKind::Fixed, code),
@@ -386,7 +375,23 @@ fn string_end(bytes: &[u8], from: usize) -> usize {
     from + 1
 }
 
-fn utf8_len(first: u8) -> usize {
+/// A macro body as the grammar re-lexes it (every word a name), placed at
+/// byte `start` and line `line` of the file.
+pub(crate) fn relex_at(text: &[u8], start: u32, line: u32) -> impl Iterator<Item = Token> {
+    lex_text(text, TokenKind::Ident)
+        .tokens
+        .into_iter()
+        .map(move |t| Token {
+            start: t.start + start,
+            end: t.end + start,
+            line: t.line + line - 1,
+            end_line: t.end_line + line - 1,
+            ..t
+        })
+}
+
+/// Length of the UTF-8 sequence a byte starts.
+pub(crate) fn utf8_len(first: u8) -> usize {
     match first {
         0xf0..=0xff => 4,
         0xe0..=0xef => 3,
