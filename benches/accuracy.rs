@@ -524,6 +524,18 @@ fn correct(f: &Finding, trial: &Trial) -> bool {
     })
 }
 
+/// The tokens matched: the parse's, or with probe=2 the probe's.
+fn matched_tokens<'a>(
+    probe: u32,
+    probed: &'a Option<Vec<Token>>,
+    parsed: &'a [Token],
+) -> &'a [Token] {
+    match probed {
+        Some(tokens) if probe == 2 => tokens,
+        _ => parsed,
+    }
+}
+
 fn evaluate(material: &Material, setting: &Setting) -> Outcome {
     let params = setting.params;
     let match_params = setting.match_params();
@@ -546,43 +558,35 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
     };
     let debug = std::env::var("PROVSCAN_DEBUG").is_ok();
     let family = |l: Language| setting.family.then(|| l.family());
-    // What `scan` does before parsing: look up the probe's fingerprints.
-    let gate = |language: Language, bytes: &[u8], family: Option<&str>| -> bool {
-        if setting.probe == 0 {
-            return true;
-        }
-        let Some(tokens) = engine::probe::Prober::default().tokens(language, bytes) else {
-            return true;
-        };
-        let probed = fingerprint(&normalize(&tokens, setting.norm), params);
-        corpus.any_hit(&probed, family)
-    };
-    // The tokens matched: the parse's, or with probe=2 the probe's.
-    let target_tokens = |language: Language, bytes: &[u8], parsed: &[Token]| -> Vec<Token> {
-        let probed = (setting.probe == 2)
+    // What `scan` does before parsing (probe=1 or 2): the probe's tokens,
+    // whose fingerprints must hit for the file to be matched at all.
+    let probe = |language: Language, bytes: &[u8]| -> Option<Vec<Token>> {
+        (setting.probe > 0)
             .then(|| engine::probe::Prober::default().tokens(language, bytes))
-            .flatten();
-        probed.unwrap_or_else(|| parsed.to_vec())
+            .flatten()
+    };
+    let gate = |probed: &Option<Vec<Token>>, family: Option<&str>| -> bool {
+        probed.as_deref().is_none_or(|tokens| {
+            corpus.any_hit(
+                &fingerprint(&normalize(tokens, setting.norm), params),
+                family,
+            )
+        })
     };
     let per_trial: Vec<Cell> = material
         .trials
         .par_iter()
         .map(|trial| {
-            let tokens = target_tokens(trial.host_language, trial.text.as_bytes(), &trial.tokens);
-            let mut findings = find(&tokens, family(trial.language));
-            let passed = gate(
-                trial.host_language,
-                trial.text.as_bytes(),
-                family(trial.language),
-            );
+            let probed = probe(trial.host_language, trial.text.as_bytes());
+            let tokens = matched_tokens(setting.probe, &probed, &trial.tokens);
+            let mut findings = find(tokens, family(trial.language));
+            let passed = gate(&probed, family(trial.language));
             let gated_detected = !passed && findings.iter().any(|f| correct(f, trial));
             if !passed {
                 findings.clear();
             }
             if gated_detected && std::env::var("PROVSCAN_DEBUG_PROBE").is_ok() {
-                let probed = engine::probe::Prober::default()
-                    .tokens(trial.host_language, trial.text.as_bytes())
-                    .unwrap();
+                let probed = probed.as_deref().unwrap_or_default();
                 let show = |ts: &[Token]| -> String {
                     ts.iter()
                         .filter(|t| t.line >= trial.block.0 && t.line <= trial.block.1)
@@ -602,7 +606,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
                     trial.size,
                     trial.host_language,
                     show(&trial.tokens),
-                    show(&probed)
+                    show(probed)
                 );
             }
             let (b0, b1) = trial.block;
@@ -737,10 +741,11 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         .par_iter()
         .map(|p| {
             let (lang, name) = (&p.language, &p.name);
-            let passed = gate(p.language, &p.bytes, family(p.language));
+            let probed = probe(p.language, &p.bytes);
+            let passed = gate(&probed, family(p.language));
             let findings = if passed {
                 find(
-                    &target_tokens(p.language, &p.bytes, &p.tokens),
+                    matched_tokens(setting.probe, &probed, &p.tokens),
                     family(p.language),
                 )
             } else {
