@@ -11,12 +11,11 @@ mod material;
 #[path = "shared/mod.rs"]
 mod shared;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use engine::lang::Language;
-use engine::probe::Prober;
+use engine::probe::{agreement, Prober};
 use engine::token::Tokenizer;
-use engine::winnow::fingerprint;
 use engine::Params;
 use material::{Package, Role};
 
@@ -63,20 +62,12 @@ fn probe_keeps_the_parse_fingerprints_on_real_code() {
             continue;
         };
         let parsed = tokenizer.tokenize(f.language, &f.bytes).tokens;
-        let want: HashSet<u64> = fingerprint(&parsed, Params::DEFAULT)
-            .iter()
-            .map(|x| x.hash)
-            .collect();
-        let got: HashSet<u64> = fingerprint(&probed, Params::DEFAULT)
-            .iter()
-            .map(|x| x.hash)
-            .collect();
-        let shared = want.intersection(&got).count();
+        let (want, shared) = agreement(&parsed, &probed, Params::DEFAULT);
         let a = by_language.entry(f.language).or_default();
         a.files += 1;
-        a.parsed += want.len();
+        a.parsed += want;
         a.shared += shared;
-        if want.len() >= 10 && shared == 0 {
+        if want >= 10 && shared == 0 {
             a.blind.push(format!("{} {}", f.package, f.path));
         }
     }

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use engine::lang::{classify, ClassifyOptions, Language};
-use engine::probe::Prober;
+use engine::probe::{agreement, Prober};
 use engine::token::{Token, Tokenizer};
-use engine::winnow::{fingerprint, Params};
+use engine::winnow::Params;
 
 #[derive(Default)]
 struct Tally {
@@ -116,18 +116,10 @@ fn main() {
         tally.bytes += bytes.len();
         tally.probe_time += t1 - t0;
         tally.parse_time += t2 - t1;
-        let want: HashSet<u64> = fingerprint(&parsed, params)
-            .iter()
-            .map(|f| f.hash)
-            .collect();
-        let got: HashSet<u64> = fingerprint(&probed, params)
-            .iter()
-            .map(|f| f.hash)
-            .collect();
-        let shared = want.intersection(&got).count();
-        tally.parsed += want.len();
+        let (want, shared) = agreement(&parsed, &probed, params);
+        tally.parsed += want;
         tally.shared += shared;
-        tally.blind_files += usize::from(!want.is_empty() && shared == 0);
+        tally.blind_files += usize::from(want > 0 && shared == 0);
         let show = show.as_deref().map(|p| (p, path.as_path()));
         record_diffs(&bytes, &parsed, &probed, &mut tally.diffs, show);
     }

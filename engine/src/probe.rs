@@ -19,6 +19,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::lang::Language;
 use crate::token::{class, grammar_of, lex_text, relex_at, text_code, utf8_len, Token, TokenKind};
+use crate::winnow::{fingerprint, Params};
 
 /// Tokenizes by lexing alone; keeps one lexicon per language. Make one per thread.
 #[derive(Default)]
@@ -48,6 +49,19 @@ impl Prober {
         };
         self.lexicons[i].1.as_ref()
     }
+}
+
+/// How much of the parse's fingerprint set a probe stream keeps: the
+/// number of distinct winnowed fingerprints of `parsed`, and how many of
+/// them `probed` picks too. The measure of the probe's fidelity (a file
+/// whose copy shares none of them would be gated out).
+pub fn agreement(parsed: &[Token], probed: &[Token], params: Params) -> (usize, usize) {
+    let hashes = |tokens: &[Token]| -> HashSet<u64> {
+        fingerprint(tokens, params).iter().map(|f| f.hash).collect()
+    };
+    let want = hashes(parsed);
+    let shared = want.intersection(&hashes(probed)).count();
+    (want.len(), shared)
 }
 
 /// Codes are already hashes: hashing them again is waste.
