@@ -402,6 +402,18 @@ fn build_tree(specs: &[&str], cache: &Path, dest: &Path) -> Vec<(String, u64)> {
     sizes
 }
 
+/// `provscan index build MANIFEST --index IDX --json`.
+fn index_build(bin: &Path, manifest: &Path, idx: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args(["index", "build"])
+        .arg(manifest)
+        .arg("--index")
+        .arg(idx)
+        .arg("--json")
+        .env_remove("PROVSCAN_INDEX");
+    cmd
+}
+
 /// The values of the hidden `--mmap` option of `scan`, if the binary has one
 /// (clap lists them when given a value it does not know).
 fn mmap_values(bin: &Path) -> Vec<String> {
@@ -619,15 +631,8 @@ fn main() {
     fs::write(&manifest, text).unwrap();
     let idx = work.join("idx");
     let _ = fs::remove_dir_all(&idx);
-    let mut cmd = Command::new(&bin);
-    cmd.args(["index", "build"])
-        .arg(&manifest)
-        .arg("--index")
-        .arg(&idx)
-        .arg("--cache-dir")
-        .arg(&downloads)
-        .arg("--json")
-        .env_remove("PROVSCAN_INDEX");
+    let mut cmd = index_build(&bin, &manifest, &idx);
+    cmd.arg("--cache-dir").arg(&downloads);
     eprintln!(
         "step 1: provscan index build ({} sources)",
         INDEX_SPECS.len()
@@ -707,15 +712,8 @@ fn main() {
     fs::write(&empty_manifest, "# no sources\n").unwrap();
     let empty = work.join("empty-idx");
     let _ = fs::remove_dir_all(&empty);
-    let mut cmd = Command::new(&bin);
-    cmd.args(["index", "build"])
-        .arg(&empty_manifest)
-        .arg("--index")
-        .arg(&empty)
-        .arg("--json")
-        .env_remove("PROVSCAN_INDEX");
     let u = measure(
-        cmd,
+        index_build(&bin, &empty_manifest, &empty),
         &work.join("empty-build.json"),
         &work.join("empty-build.err"),
     );
