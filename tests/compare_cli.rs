@@ -2,10 +2,26 @@
 //! with renamed identifiers, new comments and re-indentation is found with
 //! both line ranges.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
+use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
+
+/// `provscan compare --format json ORIGIN TARGET`, which must succeed.
+fn compare_json(origin: &Path, target: &Path) -> Value {
+    let out = shared::run_ok(
+        "compare",
+        Command::new(cargo_bin("provscan"))
+            .args(["compare", "--format", "json"])
+            .arg(origin)
+            .arg(target),
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
 
 #[test]
 fn finds_a_renamed_reformatted_copy() {
@@ -34,18 +50,7 @@ fn finds_a_renamed_reformatted_copy() {
     let host = format!("// our code\nuse std::fmt;\n\n// helper\n{copied}\nfn tail() {{}}\n");
     std::fs::write(target.path().join("ours.rs"), host).unwrap();
 
-    let out = Command::new(cargo_bin("provscan"))
-        .args(["compare", "--format", "json"])
-        .arg(origin.path())
-        .arg(target.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = compare_json(origin.path(), target.path());
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{findings:?}");
     let f = &findings[0];
@@ -85,21 +90,15 @@ fn whole_file_copies_need_enough_bytes_to_identify_an_origin() {
     for dir in [origin.path(), target.path()] {
         std::fs::write(dir.join("identity.rs"), &source).unwrap();
         std::fs::write(dir.join("ca.srl"), "01\n").unwrap();
-        // CRLF line endings in the target only: still the same file.
     }
+    // CRLF line endings in the target only: still the same file.
     std::fs::write(
         target.path().join("identity_crlf.rs"),
         source.replace('\n', "\r\n"),
     )
     .unwrap();
 
-    let out = Command::new(cargo_bin("provscan"))
-        .args(["compare", "--format", "json"])
-        .arg(origin.path())
-        .arg(target.path())
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = compare_json(origin.path(), target.path());
     let mut files: Vec<(String, String)> = report["findings"]
         .as_array()
         .unwrap()

@@ -15,7 +15,7 @@ mod shared;
 
 use std::path::{Path, PathBuf};
 
-use shared::testdata;
+use shared::{describe, run_ok, testdata};
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -41,23 +41,6 @@ fn index_cmd(index: &Path, sub: &str, args: &[&str]) -> Command {
     let mut c = provscan();
     c.args(["index", sub, "--index"]).arg(index).args(args);
     c
-}
-
-fn describe(what: &str, out: &Output) -> String {
-    format!(
-        "{what}: exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn run_ok(what: &str, cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
-    assert!(out.status.success(), "{}", describe(what, &out));
-    out
 }
 
 fn json_of(what: &str, out: &Output) -> Value {

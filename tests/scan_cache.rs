@@ -3,23 +3,27 @@
 //! the same report, a changed file is checked again, and a change to the
 //! index drops the cache.
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
+use shared::run_ok;
 
 fn scan(index: &Path, target: &Path, cache: &Path) -> (Value, String) {
-    let out = Command::new(cargo_bin("provscan"))
-        .args(["scan", "--format", "json", "--index"])
-        .arg(index)
-        .arg("--cache")
-        .arg(cache)
-        .arg(target)
-        .output()
-        .expect("provscan runs");
+    let out = run_ok(
+        "scan --cache",
+        Command::new(cargo_bin("provscan"))
+            .args(["scan", "--format", "json", "--index"])
+            .arg(index)
+            .arg("--cache")
+            .arg(cache)
+            .arg(target),
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
     (serde_json::from_slice(&out.stdout).unwrap(), stderr)
 }
 
@@ -49,25 +53,15 @@ fn unchanged_files_come_from_the_cache() {
     );
     let engine = Path::new(env!("CARGO_MANIFEST_DIR")).join("engine/src");
     let add = |version: &str, dir: &Path| {
-        let out = Command::new(cargo_bin("provscan"))
-            .args(["index", "--index"])
-            .arg(&index)
-            .arg("add")
-            .arg(dir)
-            .args([
-                "--project",
-                "engine",
-                "--version",
-                version,
-                "--license",
-                "MIT",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            "index add",
+            Command::new(cargo_bin("provscan"))
+                .args(["index", "--index"])
+                .arg(&index)
+                .arg("add")
+                .arg(dir)
+                .args(["--project", "engine", "--version", version])
+                .args(["--license", "MIT"]),
         );
     };
     add("1", &engine);
@@ -112,15 +106,15 @@ fn unchanged_files_come_from_the_cache() {
     );
 
     // An unwritable cache costs the cache only, not the scan.
-    let out = Command::new(cargo_bin("provscan"))
-        .args(["scan", "--format", "json", "--index"])
-        .arg(&index)
-        .arg("--cache")
-        .arg(tmp.path().join("no-such-dir/cache.json"))
-        .arg(&target)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let out = run_ok(
+        "scan with an unwritable cache",
+        Command::new(cargo_bin("provscan"))
+            .args(["scan", "--format", "json", "--index"])
+            .arg(&index)
+            .arg("--cache")
+            .arg(tmp.path().join("no-such-dir/cache.json"))
+            .arg(&target),
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("scan cache not written"));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(findings(&report), findings(&third));

@@ -59,17 +59,13 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
     let work = tempfile::tempdir().unwrap();
     let index = work.path().join("index");
     let downloads = cache().join("downloads");
-    let add = Command::new(cargo_bin("provscan"))
-        .args(["index", "--index"])
-        .arg(&index)
-        .args(["add", "deb:readline=8.2-1.3", "--cache-dir"])
-        .arg(&downloads)
-        .output()
-        .unwrap();
-    assert!(
-        add.status.success(),
-        "index add failed: {}",
-        String::from_utf8_lossy(&add.stderr)
+    shared::run_ok(
+        "index add",
+        Command::new(cargo_bin("provscan"))
+            .args(["index", "--index"])
+            .arg(&index)
+            .args(["add", "deb:readline=8.2-1.3", "--cache-dir"])
+            .arg(&downloads),
     );
 
     let target = pip_sdist("gnureadline", "8.3.3");
