@@ -10,8 +10,10 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use engine::identity::Digest;
-use engine::matcher::{match_file, MatchParams};
+use engine::matcher::MatchParams;
 use engine::memory::MemoryIndex;
+use engine::pipeline::match_target;
+use engine::stream::SymbolStream;
 use engine::{Analyzed, Analyzer, Params};
 use rayon::prelude::*;
 
@@ -131,7 +133,12 @@ impl Corpus {
                 .entry(file.analyzed.digests.normalized)
                 .or_insert(id);
         }
-        let postings = MemoryIndex::build(files.iter().map(|f| f.analyzed.fingerprints.as_slice()));
+        let postings = MemoryIndex::build(files.iter().map(|f| {
+            (
+                f.analyzed.tokens.tokens.as_slice(),
+                f.analyzed.fingerprints.as_slice(),
+            )
+        }));
         Corpus {
             files,
             postings,
@@ -156,41 +163,42 @@ impl Corpus {
                 origin: self.origin(origin, [1, origin.analyzed.lines.max(1)]),
                 matched_tokens: t.tokens.len() as u32,
                 similarity: 1.0,
+                edits: None,
                 notice_retained: None,
                 alternatives: Vec::new(),
             }];
         }
-        let lookup = |grams: &[engine::Fingerprint]| {
-            Ok::<_, std::convert::Infallible>(self.postings.hits(grams).collect())
-        };
-        let found = match match_file(
-            &t.tokens.tokens,
+        let target_stream = SymbolStream::from_tokens(&t.tokens.tokens);
+        let found = match match_target(
+            &target_stream,
             &t.fingerprints,
-            Params::DEFAULT,
+            &self.postings,
+            &self.postings,
             params,
-            lookup,
         ) {
-            Ok(found) => found,
+            Ok(m) => m.findings,
             Err(never) => match never {},
         };
         found
             .into_iter()
             .map(|f| {
                 let span = f.best.span;
-                let tokens = &t.tokens.tokens;
-                let first = tokens[span.target_tokens.first as usize];
-                let last = tokens[span.target_tokens.last as usize];
+                let (start, end) = target_stream.byte_range(
+                    span.target_tokens.first as usize,
+                    span.target_tokens.last as usize,
+                );
                 Finding {
                     path: target.rel.clone(),
                     kind: FindingKind::Snippet,
                     target_lines: [span.target_lines.first, span.target_lines.last],
-                    target_bytes: [first.start as u64, last.end as u64],
+                    target_bytes: [start as u64, end as u64],
                     origin: self.origin(
                         &self.files[f.best.origin as usize],
                         [span.origin_lines.first, span.origin_lines.last],
                     ),
                     matched_tokens: span.matched_tokens,
                     similarity: span.similarity,
+                    edits: Some(span.edits),
                     notice_retained: None,
                     alternatives: f
                         .alternatives

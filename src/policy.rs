@@ -621,6 +621,7 @@ pub(crate) mod tests {
             origin,
             matched_tokens: 300,
             similarity: 0.93,
+            edits: None,
             notice_retained: Some(false),
             alternatives: Vec::new(),
         }

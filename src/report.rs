@@ -45,7 +45,13 @@ pub struct Finding {
     pub target_bytes: [u64; 2],
     pub origin: Origin,
     pub matched_tokens: u32,
+    /// Matching tokens over all columns of the alignment with the origin
+    /// (1.0 for a whole file).
     pub similarity: f64,
+    /// Substitutions, insertions and deletions, in tokens, between the
+    /// target range and the origin range (absent for whole files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edits: Option<u32>,
     /// False when the origin carries a copyright or license notice and the
     /// target carries none of it; null when the origin has no notice.
     pub notice_retained: Option<bool>,
@@ -59,6 +65,9 @@ pub struct Summary {
     pub findings: usize,
     pub findings_by_license_class: std::collections::BTreeMap<String, usize>,
     pub elapsed_ms: u64,
+    /// Fingerprints looked up in the index (scan only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookups: Option<u64>,
 }
 
 impl Summary {

@@ -12,8 +12,10 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
-use engine::matcher::{match_file, MatchParams, SnippetMatch};
-use engine::{Analyzed, Analyzer};
+use engine::matcher::{MatchParams, SnippetMatch};
+use engine::pipeline::{match_target, Postings, Streams};
+use engine::stream::SymbolStream;
+use engine::Analyzer;
 use indexer::{ContentMeta, Occurrence};
 use indexer::{Index, OpenOptions};
 use rayon::prelude::*;
@@ -24,11 +26,24 @@ use crate::report::{Finding, FindingKind, Origin, Report, Summary};
 use crate::scan_cache::{ScanCache, LOOKUP_FAILED};
 use crate::targets::{self, InputFile, ReadMode, Selection, Skipped, Target};
 
-/// Probe fingerprints looked up at a time (see `Scanner::any_hit`).
-const PROBE_BATCH: usize = 256;
+/// A license file identical to one in more indexed projects than this is
+/// a common license text, not evidence of where code came from.
+const MAX_PROJECTS_OF_A_LICENSE_FILE: usize = 3;
 
-/// Postings already looked up for one file, by gram hash (empty: a miss).
-type Known = HashMap<u64, Vec<engine::matcher::Posting>>;
+/// Distinct projects a finding names, as origin or alternative.
+fn projects_named(f: &Finding) -> usize {
+    let mut projects: Vec<&Option<String>> = std::iter::once(&f.origin)
+        .chain(&f.alternatives)
+        .map(|o| &o.project)
+        .collect();
+    projects.sort();
+    projects.dedup();
+    projects.len()
+}
+
+/// Origin token streams kept between files, in tokens: the same origins
+/// come back file after file of a vendored tree (about 20 bytes a token).
+const STREAM_CACHE_TOKENS: usize = 4 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Probe {
@@ -119,6 +134,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             .cache
             .as_deref()
             .map(|path| ScanCache::open(path, cache_key(&index, &dir, &args))),
+        streams: Mutex::new((HashMap::new(), 0)),
+        lookups: Default::default(),
     };
     // Each worker reads, checks and drops one target at a time: memory
     // holds the files in flight, not the tree.
@@ -139,6 +156,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         bytes += c.bytes;
         file_sha1.extend(c.sha1);
     }
+    let lookups = scanner.lookups.load(std::sync::atomic::Ordering::Relaxed);
     if let Some(cache) = scanner.cache {
         eprintln!(
             "cache: {} of {file_count} files unchanged since the last scan",
@@ -149,7 +167,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: scan cache not written: {e:#}");
         }
     }
-    let summary = Summary::measured(file_count, bytes, started);
+    let mut summary = Summary::measured(file_count, bytes, started);
+    summary.lookups = Some(lookups);
     let mut report = Report::new(findings, skipped, summary);
     policy::fill_license_classes(&mut report);
     let verdict = policy::evaluate(&report, &policy);
@@ -259,9 +278,53 @@ struct Scanner<'a> {
     attribution: Mutex<HashMap<u64, Arc<ContentInfo>>>,
     /// Language family of each origin content seen in a lookup.
     families: Mutex<HashMap<u64, Option<&'static str>>>,
-    /// Parse only files whose probe fingerprints hit (see `engine::probe`).
+    /// Match targets on the probe lexer's tokens (see `engine::probe`)
+    /// rather than the parse's.
     probe: bool,
     cache: Option<ScanCache>,
+    /// Origin token streams recently aligned against, and their size in tokens.
+    streams: Mutex<(HashMap<u64, Arc<SymbolStream>>, usize)>,
+    /// Fingerprints looked up, for the report's summary.
+    lookups: std::sync::atomic::AtomicU64,
+}
+
+/// The index's postings as one target sees them: origins of its language
+/// family only.
+struct FamilyPostings<'s, 'a> {
+    scanner: &'s Scanner<'a>,
+    family: &'static str,
+}
+
+impl Postings for FamilyPostings<'_, '_> {
+    type Error = anyhow::Error;
+
+    fn lookup(
+        &self,
+        grams: &[engine::Fingerprint],
+    ) -> anyhow::Result<Vec<(usize, engine::matcher::Posting)>> {
+        self.scanner.lookup(grams, self.family)
+    }
+}
+
+impl Streams for Scanner<'_> {
+    type Error = anyhow::Error;
+
+    fn stream(&self, origin: u64) -> anyhow::Result<Option<Arc<SymbolStream>>> {
+        if let Some(s) = self.streams.lock().unwrap().0.get(&origin) {
+            return Ok(Some(s.clone()));
+        }
+        let Some(stream) = Streams::stream(self.index, origin)? else {
+            return Ok(None);
+        };
+        let mut cache = self.streams.lock().unwrap();
+        if cache.1 + stream.len() > STREAM_CACHE_TOKENS {
+            cache.0.clear();
+            cache.1 = 0;
+        }
+        cache.1 += stream.len();
+        cache.0.insert(origin, stream.clone());
+        Ok(Some(stream))
+    }
 }
 
 impl Scanner<'_> {
@@ -339,91 +402,81 @@ impl Scanner<'_> {
             path: file.rel.clone(),
             reason,
         };
-        // A project's LICENSE matches every other copy of the same license
-        // text; that says which license it has, not where its code is from.
-        let name = file.rel.rsplit(['/', '!']).next().unwrap_or(&file.rel);
-        if corpus::license::is_license_file(name).is_some() {
-            return Err(skipped("license or notice text, not code".into()));
-        }
         // Whole files first, before any parsing: a vendored library is
         // mostly files identical to an indexed release, and hashing costs
         // a hundredth of tokenizing.
         let lookup_failed = |e: anyhow::Error| skipped(format!("{LOOKUP_FAILED}: {e:#}"));
-        if let Some(found) = self.whole_file(file, &digests).map_err(lookup_failed)? {
+        let found = self.whole_file(file, &digests).map_err(lookup_failed)?;
+        // A license or notice file is evidence of which project was vendored
+        // when its text (usually with its copyright line) is one project's
+        // or a few's; the bare text of a common license is in countless
+        // projects and says only which license it is.
+        let name = file.rel.rsplit(['/', '!']).next().unwrap_or(&file.rel);
+        if corpus::license::is_license_file(name).is_some() {
+            return match found {
+                Some(f) if projects_named(&f) <= MAX_PROJECTS_OF_A_LICENSE_FILE => Ok(vec![f]),
+                _ => Err(skipped("license or notice text, not code".into())),
+            };
+        }
+        if let Some(found) = found {
             return Ok(vec![found]);
         }
         let language = analyzer
             .language_of(Path::new(&file.rel), &file.bytes)
             .map_err(|r| skipped(r.to_string()))?;
-        // Most files share nothing with the index: a lexer's approximation
-        // of their fingerprints, a tenth of the cost of parsing, shows it.
-        let mut known = Known::new();
-        if self.probe {
-            if let Some(probed) = analyzer.probe(language, &file.bytes) {
-                let hit = self.any_hit(&probed, language.family(), &mut known);
-                if !hit.map_err(lookup_failed)? {
-                    return Ok(Vec::new());
-                }
-            }
+        if !language.fingerprinted() {
+            return Ok(Vec::new());
         }
-        let analyzed = analyzer
-            .analyze_as(language, &file.bytes, digests)
-            .map_err(|r| skipped(r.to_string()))?;
-        self.match_snippets(file, &analyzed, &known)
+        let tokens = analyzer.target_tokens(language, &file.bytes, self.probe);
+        if tokens.is_empty() {
+            return Err(skipped(engine::lang::SkipReason::Empty.to_string()));
+        }
+        let fingerprints = engine::winnow::fingerprint_file(&tokens, &file.bytes, analyzer.params);
+        let stream = SymbolStream::from_tokens(&tokens);
+        drop(tokens);
+        self.match_snippets(file, language, &stream, &fingerprints)
             .map_err(lookup_failed)
     }
 
-    /// Whether any of `grams` hits an origin of the family. Looked up in
-    /// batches, stopping at the first hit: a file that matches usually
-    /// does so early. What was looked up goes into `known`, for the
-    /// matcher not to look it up again.
-    fn any_hit(
+    fn match_snippets(
         &self,
-        grams: &[engine::Fingerprint],
-        family: &str,
-        known: &mut Known,
-    ) -> anyhow::Result<bool> {
-        for batch in grams.chunks(PROBE_BATCH) {
-            let hits = self.lookup(batch, family)?;
-            let mut first: HashMap<u64, usize> = HashMap::with_capacity(batch.len());
-            for (i, g) in batch.iter().enumerate() {
-                first.entry(g.hash).or_insert(i);
-                known.entry(g.hash).or_default();
-            }
-            for (i, posting) in &hits {
-                let hash = batch[*i].hash;
-                if first[&hash] == *i {
-                    known.entry(hash).or_default().push(*posting);
-                }
-            }
-            if !hits.is_empty() {
-                return Ok(true);
-            }
+        file: &InputFile,
+        language: engine::lang::Language,
+        target: &SymbolStream,
+        fingerprints: &[engine::Fingerprint],
+    ) -> anyhow::Result<Vec<Finding>> {
+        let postings = FamilyPostings {
+            scanner: self,
+            family: language.family(),
+        };
+        let matched = match_target(target, fingerprints, &postings, self, &self.params)?;
+        self.lookups
+            .fetch_add(matched.lookups as u64, std::sync::atomic::Ordering::Relaxed);
+        let squashed = SquashedText::new(&file.bytes);
+        let mut findings = Vec::with_capacity(matched.findings.len());
+        for f in matched.findings {
+            let span = f.best.span;
+            let info = self.info(f.best.origin)?;
+            let lines = [span.origin_lines.first, span.origin_lines.last];
+            let (origin, alternatives) = self.origins(&info, lines, &f.alternatives)?;
+            let (start, end) = target.byte_range(
+                span.target_tokens.first as usize,
+                span.target_tokens.last as usize,
+            );
+            findings.push(Finding {
+                path: file.rel.clone(),
+                kind: FindingKind::Snippet,
+                target_lines: [span.target_lines.first, span.target_lines.last],
+                target_bytes: [start as u64, end as u64],
+                notice_retained: notice_retained(&info.meta, &squashed),
+                origin,
+                matched_tokens: span.matched_tokens,
+                similarity: span.similarity,
+                edits: Some(span.edits),
+                alternatives,
+            });
         }
-        Ok(false)
-    }
-
-    /// [`Scanner::lookup`], taking what is already `known` from memory.
-    fn lookup_known(
-        &self,
-        grams: &[engine::Fingerprint],
-        family: &str,
-        known: &Known,
-    ) -> anyhow::Result<Vec<(usize, engine::matcher::Posting)>> {
-        let mut out = Vec::new();
-        let (mut unknown, mut unknown_at) = (Vec::new(), Vec::new());
-        for (i, g) in grams.iter().enumerate() {
-            match known.get(&g.hash) {
-                Some(postings) => out.extend(postings.iter().map(|p| (i, *p))),
-                None => {
-                    unknown.push(*g);
-                    unknown_at.push(i);
-                }
-            }
-        }
-        let looked_up = self.lookup(&unknown, family)?;
-        out.extend(looked_up.into_iter().map(|(j, p)| (unknown_at[j], p)));
-        Ok(out)
+        Ok(findings)
     }
 
     /// Postings of `grams` on origins of the target's language family.
@@ -432,11 +485,7 @@ impl Scanner<'_> {
         grams: &[engine::Fingerprint],
         family: &str,
     ) -> anyhow::Result<Vec<(usize, engine::matcher::Posting)>> {
-        if grams.is_empty() {
-            return Ok(Vec::new());
-        }
-        let hashes: Vec<u64> = grams.iter().map(|f| f.hash).collect();
-        let hits: Vec<_> = self.index.postings(&hashes)?.hits().collect();
+        let hits = Postings::lookup(self.index, grams)?;
         self.same_family(hits, family)
     }
 
@@ -466,49 +515,9 @@ impl Scanner<'_> {
             // line endings, which tokens do not see.
             matched_tokens: info.meta.tokens,
             similarity: 1.0,
+            edits: None,
             alternatives,
         }))
-    }
-
-    fn match_snippets(
-        &self,
-        file: &InputFile,
-        a: &Analyzed,
-        known: &Known,
-    ) -> anyhow::Result<Vec<Finding>> {
-        let squashed = SquashedText::new(&file.bytes);
-        let family = a.language.family();
-        let lookup = |grams: &[engine::Fingerprint]| self.lookup_known(grams, family, known);
-        let grams = self.index.engine_params();
-        let found = match_file(
-            &a.tokens.tokens,
-            &a.fingerprints,
-            grams,
-            &self.params,
-            lookup,
-        )?;
-        let mut findings = Vec::with_capacity(found.len());
-        for f in found {
-            let span = f.best.span;
-            let info = self.info(f.best.origin)?;
-            let lines = [span.origin_lines.first, span.origin_lines.last];
-            let (origin, alternatives) = self.origins(&info, lines, &f.alternatives)?;
-            let tokens = &a.tokens.tokens;
-            let first = tokens[span.target_tokens.first as usize];
-            let last = tokens[(span.target_tokens.last as usize).min(tokens.len() - 1)];
-            findings.push(Finding {
-                path: file.rel.clone(),
-                kind: FindingKind::Snippet,
-                target_lines: [span.target_lines.first, span.target_lines.last],
-                target_bytes: [first.start as u64, last.end as u64],
-                notice_retained: notice_retained(&info.meta, &squashed),
-                origin,
-                matched_tokens: span.matched_tokens,
-                similarity: span.similarity,
-                alternatives,
-            });
-        }
-        Ok(findings)
     }
 
     /// Keeps the hits on origins of the target's language family: collapsed

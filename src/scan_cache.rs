@@ -163,6 +163,7 @@ mod tests {
             },
             matched_tokens: 210,
             similarity: 0.93,
+            edits: None,
             notice_retained: Some(false),
             alternatives: Vec::new(),
         }

@@ -95,20 +95,40 @@ pub struct Span {
     /// Target tokens covered by matching grams.
     pub matched_tokens: u32,
     pub hits: u32,
-    /// Covered tokens over spanned tokens, both files together (0–1).
+    /// Covered tokens over spanned tokens, both files together (0–1); for
+    /// an aligned copy, matching columns over all columns.
     pub similarity: f64,
+    /// Substitutions, insertions and deletions of an aligned copy.
+    pub edits: u32,
 }
 
 /// Chain hits into spans, best first.
 pub fn align(hits: &[Hit], params: &AlignParams) -> Vec<Span> {
+    let mut spans: Vec<Span> = chains(hits, params.max_gap)
+        .into_iter()
+        .map(|chain| span_of(&chain, params.k))
+        // Both sides must span enough lines: a long prose or data line in the
+        // origin matching a few target lines is not a copied snippet.
+        .filter(|span| {
+            let lines = span.target_lines.count().min(span.origin_lines.count());
+            span.matched_tokens >= params.min_tokens && lines >= params.min_lines
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.matched_tokens));
+    spans
+}
+
+/// Splits hits into chains that advance in both files by at most `max_gap`
+/// tokens a step, the best-scoring chain first; each hit is in one chain.
+pub fn chains(hits: &[Hit], max_gap: u32) -> Vec<Vec<Hit>> {
     let mut hits = hits.to_vec();
     hits.sort_unstable();
     hits.dedup();
-    let (score, pred) = chain_scores(&hits, params.max_gap);
+    let (score, pred) = chain_scores(&hits, max_gap);
     let mut ends: Vec<usize> = (0..hits.len()).collect();
     ends.sort_unstable_by_key(|&i| std::cmp::Reverse(score[i]));
     let mut used = vec![false; hits.len()];
-    let mut spans = Vec::new();
+    let mut out = Vec::new();
     for end in ends {
         if used[end] {
             continue;
@@ -121,16 +141,9 @@ pub fn align(hits: &[Hit], params: &AlignParams) -> Vec<Span> {
             at = pred[i];
         }
         chain.reverse();
-        let span = span_of(&chain, params.k);
-        // Both sides must span enough lines: a long prose or data line in the
-        // origin matching a few target lines is not a copied snippet.
-        let lines = span.target_lines.count().min(span.origin_lines.count());
-        if span.matched_tokens >= params.min_tokens && lines >= params.min_lines {
-            spans.push(span);
-        }
+        out.push(chain);
     }
-    spans.sort_by_key(|s| std::cmp::Reverse(s.matched_tokens));
-    spans
+    out
 }
 
 /// Longest chain ending at each hit (hits sorted by target position), and its predecessor.
@@ -192,6 +205,7 @@ fn span_of(chain: &[Hit], k: u32) -> Span {
         matched_tokens: covered_t,
         hits: chain.len() as u32,
         similarity: (covered_t + covered_o) as f64 / spanned as f64,
+        edits: 0,
     }
 }
 

@@ -6,8 +6,8 @@ use std::path::Path;
 use crate::identity::FileDigests;
 use crate::lang::{classify, ClassifyOptions, Language, SkipReason};
 use crate::probe::Prober;
-use crate::token::{TokenStream, Tokenizer};
-use crate::winnow::{fingerprint, Fingerprint, Params};
+use crate::token::{Token, TokenStream, Tokenizer};
+use crate::winnow::{fingerprint, fingerprint_file, Fingerprint, Params};
 
 /// A file ready for lookup or indexing.
 #[derive(Clone, Debug)]
@@ -31,9 +31,16 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
+    /// Minified and bundled files are analyzed like any other (they are the
+    /// most vendored files of all); their findings carry byte ranges, as
+    /// their lines mean nothing.
     pub fn new(params: Params) -> Analyzer {
         Analyzer {
             params,
+            classify: ClassifyOptions {
+                max_avg_line: usize::MAX,
+                ..ClassifyOptions::default()
+            },
             ..Analyzer::default()
         }
     }
@@ -66,6 +73,18 @@ impl Analyzer {
         })
     }
 
+    /// The tokens a scan matches a target with: the probe lexer's where the
+    /// language has one (no parse on the scan path; the alignment absorbs
+    /// its rare differences from the parse), else the parse's.
+    pub fn target_tokens(&mut self, language: Language, bytes: &[u8], lexer: bool) -> Vec<Token> {
+        if lexer {
+            if let Some(tokens) = self.prober.tokens(language, bytes) {
+                return tokens;
+            }
+        }
+        self.tokenizer.tokenize(language, bytes).tokens
+    }
+
     /// [`Analyzer::analyze`] for a file already classified and hashed
     /// (a scan hashes every file first, for the whole-file lookup).
     pub fn analyze_as(
@@ -79,7 +98,7 @@ impl Analyzer {
             return Err(SkipReason::Empty);
         }
         let fingerprints = if language.fingerprinted() {
-            fingerprint(&tokens.tokens, self.params)
+            fingerprint_file(&tokens.tokens, bytes, self.params)
         } else {
             Vec::new()
         };

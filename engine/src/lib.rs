@@ -10,11 +10,14 @@
 
 pub mod align;
 pub mod analyze;
+pub mod extend;
 pub mod identity;
 pub mod lang;
 pub mod matcher;
 pub mod memory;
+pub mod pipeline;
 pub mod probe;
+pub mod stream;
 pub mod token;
 pub mod winnow;
 

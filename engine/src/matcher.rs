@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 
 use crate::align::{align, AlignParams, Anchor, Hit, Span};
+use crate::extend::{ExtendParams, VerifyParams};
+use crate::pipeline::{distinct_targets, drop_repetitive};
 use crate::token::Token;
 use crate::winnow::{grams_near, Fingerprint, Params};
 
@@ -42,6 +44,15 @@ pub struct MatchParams {
     /// Look densely only around hits at the edge of a run (see
     /// [`edge_centers`]) instead of around every hit.
     pub dense_edges_only: bool,
+    /// How seeds are extended into alignments ([`crate::pipeline`]).
+    pub extend: ExtendParams,
+    /// What an alignment needs to be reported.
+    pub verify: VerifyParams,
+    /// Fingerprints in the first lookup batch: small, so that a copy found
+    /// early spares the lookups of the rest of the file.
+    pub first_batch: usize,
+    /// Fingerprints in each later lookup batch.
+    pub batch: usize,
 }
 
 impl MatchParams {
@@ -54,6 +65,10 @@ impl MatchParams {
             alternative_share: 0.9,
             dense_radius: 2 * k as u32,
             dense_edges_only: true,
+            extend: ExtendParams::for_k(k),
+            verify: VerifyParams::for_k(k),
+            first_batch: 64,
+            batch: 256,
         }
     }
 }
@@ -191,24 +206,9 @@ fn group_hits(
     by_origin
 }
 
-/// Drops every hit of a target gram that recurs more than `max` times in the origin.
-fn drop_repetitive(hits: &mut Vec<Hit>, max: usize) {
-    let mut counts: HashMap<u32, usize> = HashMap::new();
-    for h in hits.iter() {
-        *counts.entry(h.target.pos).or_default() += 1;
-    }
-    hits.retain(|h| counts[&h.target.pos] <= max);
-}
-
-fn distinct_targets(hits: &[Hit]) -> usize {
-    let mut positions: Vec<u32> = hits.iter().map(|h| h.target.pos).collect();
-    positions.dedup();
-    positions.len()
-}
-
 /// Greedy, best first: a match over target lines already claimed becomes an
 /// alternative if nearly as good, and is dropped otherwise.
-fn settle(matches: Vec<SnippetMatch>, alternative_share: f64) -> Vec<Finding> {
+pub(crate) fn settle(matches: Vec<SnippetMatch>, alternative_share: f64) -> Vec<Finding> {
     let mut findings: Vec<Finding> = Vec::new();
     for m in matches {
         let claimed = findings

@@ -4,24 +4,36 @@
 //! with the index's common fingerprints.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
 
 use crate::align::Anchor;
 use crate::matcher::Posting;
+use crate::pipeline::{Postings, Streams};
+use crate::stream::SymbolStream;
 use crate::winnow::Fingerprint;
+use crate::Token;
 
 pub struct MemoryIndex {
     postings: HashMap<u64, Vec<Posting>>,
     /// Hashes in more origin files than this are common.
     common_above: usize,
+    /// Origin file `id`'s token stream.
+    streams: Vec<Arc<SymbolStream>>,
 }
 
 impl MemoryIndex {
-    /// Origin file `id` is the `id`-th item of `files`.
-    pub fn build<'a>(files: impl IntoIterator<Item = &'a [Fingerprint]>) -> MemoryIndex {
+    /// Origin file `id` is the `id`-th item of `files`: its tokens and
+    /// their fingerprints.
+    pub fn build<'a>(
+        files: impl IntoIterator<Item = (&'a [Token], &'a [Fingerprint])>,
+    ) -> MemoryIndex {
         let mut postings: HashMap<u64, Vec<Posting>> = HashMap::new();
+        let mut streams = Vec::new();
         let mut count = 0;
-        for (id, fps) in files.into_iter().enumerate() {
+        for (id, (tokens, fps)) in files.into_iter().enumerate() {
             count += 1;
+            streams.push(Arc::new(SymbolStream::from_tokens(tokens)));
             for fp in fps {
                 postings.entry(fp.hash).or_default().push(Posting {
                     origin: id as u64,
@@ -32,6 +44,7 @@ impl MemoryIndex {
         MemoryIndex {
             postings,
             common_above: (count / 100).max(10),
+            streams,
         }
     }
 
@@ -49,6 +62,22 @@ impl MemoryIndex {
             let usable = distinct_origins(list) <= self.common_above;
             list.iter().filter(move |_| usable).map(move |p| (i, *p))
         })
+    }
+}
+
+impl Postings for MemoryIndex {
+    type Error = Infallible;
+
+    fn lookup(&self, grams: &[Fingerprint]) -> Result<Vec<(usize, Posting)>, Infallible> {
+        Ok(self.hits(grams).collect())
+    }
+}
+
+impl Streams for MemoryIndex {
+    type Error = Infallible;
+
+    fn stream(&self, origin: u64) -> Result<Option<Arc<SymbolStream>>, Infallible> {
+        Ok(self.streams.get(origin as usize).cloned())
     }
 }
 
@@ -76,7 +105,7 @@ mod tests {
     fn common_hashes_give_no_hits() {
         let files: Vec<Vec<Fingerprint>> =
             (0..12).map(|i| vec![fp(7, 0), fp(100 + i, 1)]).collect();
-        let index = MemoryIndex::build(files.iter().map(Vec::as_slice));
+        let index = MemoryIndex::build(files.iter().map(|f| (&[][..], f.as_slice())));
         let target = [fp(7, 3), fp(105, 4)];
         let hits: Vec<(usize, Posting)> = index.hits(&target).collect();
         assert_eq!(hits.len(), 1);

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use crate::token::{Token, TokenKind};
+use crate::token::{class, Token, TokenKind};
 
 /// Winnowing parameters: `k` tokens per gram, `w` grams per window, and
 /// the fewest distinct tokens a gram needs to be fingerprinted.
@@ -51,7 +51,7 @@ impl Default for Params {
 
 /// Bump when the token normalization or hashing changes: stored fingerprints
 /// from another version would silently stop matching.
-pub const NORMALIZATION_VERSION: u32 = 3;
+pub const NORMALIZATION_VERSION: u32 = 4;
 
 /// One selected gram: its hash and where it sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -236,6 +236,88 @@ pub fn fingerprint(tokens: &[Token], params: Params) -> Vec<Fingerprint> {
         .collect()
 }
 
+/// Fingerprints of a whole file: [`fingerprint`]'s, and for data tables
+/// [`table_fingerprints`], in position order. What the index stores and
+/// what a scan looks up.
+pub fn fingerprint_file(tokens: &[Token], bytes: &[u8], params: Params) -> Vec<Fingerprint> {
+    let mut out = fingerprint(tokens, params);
+    let tables = table_fingerprints(tokens, bytes, params);
+    if !tables.is_empty() {
+        out.extend(tables);
+        out.sort_unstable_by_key(|f| (f.pos, f.hash));
+        out.dedup_by_key(|f| f.pos);
+    }
+    out
+}
+
+/// Fingerprints of the grams [`fingerprint`] leaves out as uninformative
+/// that are *data*: a third of their tokens literals, three distinct values
+/// at least. Their hash keeps the literals' values, so a table copied value
+/// for value matches and another table of the same shape does not. Winnowed
+/// among themselves with the same window.
+pub fn table_fingerprints(tokens: &[Token], bytes: &[u8], params: Params) -> Vec<Fingerprint> {
+    let k = params.k;
+    if tokens.len() < k {
+        return Vec::new();
+    }
+    let keep = informative(tokens, k, params.min_distinct);
+    if keep.iter().all(|&informative| informative) {
+        return Vec::new();
+    }
+    // Per token: the literal's value, or none.
+    let values: Vec<Option<u32>> = tokens
+        .iter()
+        .map(|t| {
+            let literal = t.kind == TokenKind::Fixed
+                && matches!(t.code, class::STRING | class::NUMBER | class::CHAR);
+            literal.then(|| {
+                let text = bytes.get(t.start as usize..t.end as usize).unwrap_or(&[]);
+                crate::token::text_code(text)
+            })
+        })
+        .collect();
+    let structure = gram_hashes(tokens, k);
+    let mut hashes = vec![u64::MAX; structure.len()];
+    let mut literals = 0usize;
+    let mut rolling = 0u64;
+    let mut pow = 1u64;
+    for _ in 1..k {
+        pow = pow.wrapping_mul(BASE);
+    }
+    let code = |v: Option<u32>| v.map_or(0, |v| mix(u64::from(v) | 1 << 41));
+    for (i, v) in values.iter().enumerate() {
+        if i >= k {
+            rolling = rolling.wrapping_sub(code(values[i - k]).wrapping_mul(pow));
+            literals -= usize::from(values[i - k].is_some());
+        }
+        rolling = rolling.wrapping_mul(BASE).wrapping_add(code(*v));
+        literals += usize::from(v.is_some());
+        if i + 1 < k {
+            continue;
+        }
+        let start = i + 1 - k;
+        if keep[start] || literals * 3 < k {
+            continue;
+        }
+        let mut distinct: Vec<u32> = values[start..=i].iter().flatten().copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() >= 3 {
+            hashes[start] = mix(structure[start] ^ rolling);
+        }
+    }
+    winnow_positions(&hashes, params.w)
+        .into_iter()
+        .filter(|&pos| hashes[pos] != u64::MAX)
+        .map(|pos| Fingerprint {
+            hash: hashes[pos],
+            pos: pos as u32,
+            first_line: tokens[pos].line,
+            last_line: tokens[pos + k - 1].end_line,
+        })
+        .collect()
+}
+
 /// Every gram (not only the winnowed ones) starting within `radius` tokens
 /// of one of `centers`, except those at `exclude` positions; in position
 /// order. The matcher looks these up around the hits of the winnowed
@@ -286,6 +368,40 @@ pub fn grams_near(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn tables_match_value_for_value_and_only_so() {
+        use crate::lang::Language;
+        use crate::token::Tokenizer;
+        let table = |seed: u32| -> String {
+            let mut s = String::from("TABLE = [\n");
+            for i in 0..200u32 {
+                let v = (i * 7919 + seed * 104_729) % 65_521;
+                s += &format!("    ({}, {}, {}),\n", v, v % 97, (v * 31) % 1000);
+            }
+            s + "]\n"
+        };
+        let params = Params::DEFAULT;
+        let fps = |src: &str| {
+            let tokens = Tokenizer::default()
+                .tokenize(Language::Python, src.as_bytes())
+                .tokens;
+            // Only the grams around `TABLE = [` are informative code.
+            assert!(fingerprint(&tokens, params).len() <= 3);
+            table_fingerprints(&tokens, src.as_bytes(), params)
+        };
+        let a = fps(&table(1));
+        assert!(a.len() > 50, "{}", a.len());
+        // The same table inside another file: most fingerprints shared.
+        let copy = fps(&format!("import os\n\n{}", table(1)));
+        let set: std::collections::HashSet<u64> = a.iter().map(|f| f.hash).collect();
+        let shared = copy.iter().filter(|f| set.contains(&f.hash)).count();
+        assert!(shared * 10 >= a.len() * 9, "{shared} of {}", a.len());
+        // Another table of the same shape: nothing shared.
+        assert!(fps(&table(2)).iter().all(|f| !set.contains(&f.hash)));
+        // Repeated values are not a table worth a fingerprint.
+        assert!(fps(&"X = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n".repeat(40)).is_empty());
+    }
 
     #[test]
     fn grams_near_covers_the_radius_and_skips_excluded() {

@@ -1,8 +1,9 @@
 //! Byte encodings of the index: varints, fixed-width keys and posting lists.
 //!
 //! A posting list is the value of one fingerprint key. It is either a list
-//! of entries sorted by (content, position), each entry four varints
-//! (content id delta, token position, first line, last line − first line),
+//! of entries sorted by (content, position), each entry two varints
+//! (content id delta, token position; lines come from the content's token
+//! stream in the forward store, when a match needs them),
 //! or, once more than [`SATURATION`] distinct contents share the
 //! fingerprint, a "saturated" marker holding only the document frequency:
 //! such a fingerprint is common whatever the configured threshold, and its
@@ -47,8 +48,6 @@ pub fn get_varint(buf: &[u8], at: &mut usize) -> Option<u64> {
 pub struct Entry {
     pub content: u64,
     pub pos: u32,
-    pub first_line: u32,
-    pub last_line: u32,
 }
 
 /// A decoded posting list.
@@ -97,11 +96,6 @@ pub fn encode_list(entries: &mut Vec<Entry>) -> Vec<u8> {
     for e in entries.iter() {
         put_varint(&mut out, e.content - prev);
         put_varint(&mut out, u64::from(e.pos));
-        put_varint(&mut out, u64::from(e.first_line));
-        put_varint(
-            &mut out,
-            u64::from(e.last_line.saturating_sub(e.first_line)),
-        );
         prev = e.content;
     }
     out
@@ -123,15 +117,8 @@ pub fn decode(buf: &[u8]) -> Option<PostingList> {
             let mut content = 0u64;
             while at < buf.len() {
                 content += get_varint(buf, &mut at)?;
-                let pos = get_varint(buf, &mut at)? as u32;
-                let first_line = get_varint(buf, &mut at)? as u32;
-                let delta = get_varint(buf, &mut at)? as u32;
-                entries.push(Entry {
-                    content,
-                    pos,
-                    first_line,
-                    last_line: first_line + delta,
-                });
+                let pos = u32::try_from(get_varint(buf, &mut at)?).ok()?;
+                entries.push(Entry { content, pos });
             }
             Some(PostingList::List(entries))
         }
@@ -195,13 +182,8 @@ pub fn read_u32(b: &[u8]) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn e(content: u64, pos: u32, first_line: u32, last_line: u32) -> Entry {
-        Entry {
-            content,
-            pos,
-            first_line,
-            last_line,
-        }
+    fn e(content: u64, pos: u32) -> Entry {
+        Entry { content, pos }
     }
 
     #[test]
@@ -218,33 +200,23 @@ mod tests {
 
     #[test]
     fn lists_round_trip_sorted() {
-        let mut entries = vec![
-            e(9, 4, 2, 3),
-            e(3, 100, 10, 14),
-            e(3, 7, 1, 1),
-            e(9, 4, 2, 3),
-        ];
+        let mut entries = vec![e(9, 4), e(3, 100), e(3, 7), e(9, 4)];
         let bytes = encode_list(&mut entries);
         assert_eq!(
             decode(&bytes),
-            Some(PostingList::List(vec![
-                e(3, 7, 1, 1),
-                e(3, 100, 10, 14),
-                e(9, 4, 2, 3)
-            ]))
+            Some(PostingList::List(vec![e(3, 7), e(3, 100), e(9, 4)]))
         );
-        // Small: 1 tag byte + 4 bytes per entry here.
-        assert_eq!(bytes.len(), 13);
+        // Small: 1 tag byte + 2 bytes per entry here.
+        assert_eq!(bytes.len(), 7);
     }
 
     #[test]
     fn merge_unions_and_saturates() {
-        let a = encode_list(&mut vec![e(1, 1, 1, 2)]);
-        let b = encode_list(&mut vec![e(2, 5, 3, 3), e(1, 1, 1, 2)]);
+        let a = encode_list(&mut vec![e(1, 1)]);
+        let b = encode_list(&mut vec![e(2, 5), e(1, 1)]);
         let merged = merge_lists([a.as_slice(), b.as_slice()]);
         assert_eq!(decode(&merged).unwrap().df(), 2);
-        let big: Vec<u8> =
-            encode_list(&mut (0..SATURATION as u64).map(|c| e(c + 10, 0, 1, 1)).collect());
+        let big: Vec<u8> = encode_list(&mut (0..SATURATION as u64).map(|c| e(c + 10, 0)).collect());
         let merged = merge_lists([merged.as_slice(), big.as_slice()]);
         assert_eq!(
             decode(&merged),

@@ -11,13 +11,18 @@
 //!   the version is either fully present or absent.
 //! * [`Index::postings`] answers the matcher: for a batch of fingerprint
 //!   hashes, the postings of each, with common fingerprints left out.
+//!   [`Index::stream`] gives a content's token stream (the forward store)
+//!   to align a match against. Both are the engine's pipeline traits
+//!   (`engine::pipeline::{Postings, Streams}`) for an index on disk.
 //!
 //! The on-disk layout is described in `docs/index.md` and [`schema`].
 
 pub mod codec;
 mod input;
+mod pipeline;
 pub mod schema;
 mod store;
+pub mod streams;
 
 pub use input::{FileInput, VersionInput};
 pub use schema::{

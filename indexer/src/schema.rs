@@ -8,7 +8,7 @@ use crate::codec::u64_key;
 
 /// Version of the on-disk layout. Bump on any incompatible change and add a
 /// fixture under `indexer/tests/fixtures/`.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 pub const CF_META: &str = "meta";
 pub const CF_POSTINGS: &str = "postings";
@@ -18,8 +18,10 @@ pub const CF_OCCURRENCES: &str = "occurrences";
 pub const CF_VERSIONS: &str = "versions";
 pub const CF_VERSION_FILES: &str = "version_files";
 pub const CF_DEAD: &str = "dead";
+/// The forward store: each content's token stream (`crate::streams`).
+pub const CF_STREAMS: &str = "streams";
 
-pub const ALL_CFS: [&str; 8] = [
+pub const ALL_CFS: [&str; 9] = [
     CF_META,
     CF_POSTINGS,
     CF_CONTENTS,
@@ -28,6 +30,7 @@ pub const ALL_CFS: [&str; 8] = [
     CF_VERSIONS,
     CF_VERSION_FILES,
     CF_DEAD,
+    CF_STREAMS,
 ];
 
 /// Keys of the `meta` column family.

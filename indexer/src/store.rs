@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use engine::identity::{Digest, FileDigests};
 use engine::matcher::Posting;
+use engine::stream::SymbolStream;
 use engine::Analyzer;
 use rayon::prelude::*;
 use rocksdb::{
@@ -336,6 +337,8 @@ static SECONDARY_SEQ: AtomicU64 = AtomicU64::new(0);
 struct Analyzed {
     meta: ContentMeta,
     fps: Vec<(u64, Entry)>,
+    /// The forward store's record ([`crate::streams`]).
+    stream: Vec<u8>,
 }
 
 impl Index {
@@ -773,6 +776,7 @@ impl Index {
 
         // 4. Analyze in chunks; on the ingest path each chunk becomes an SST.
         let mut metas: HashMap<u64, ContentMeta> = HashMap::new();
+        let mut streams: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut analysis_skips: HashMap<Digest, String> = HashMap::new();
         let mut batch_postings: Vec<(u64, Entry)> = Vec::new();
         let mut sst_files: Vec<PathBuf> = Vec::new();
@@ -831,6 +835,7 @@ impl Index {
                     Ok(a) => {
                         fingerprints += a.fps.len() as u64;
                         postings.extend(a.fps);
+                        streams.push((a.meta.id, a.stream));
                         metas.insert(a.meta.id, a.meta);
                     }
                     Err(reason) => {
@@ -913,6 +918,10 @@ impl Index {
                 version_file_key(vid, &f.path),
                 codec::u64_key(id),
             );
+        }
+        // Streams commit with their contents: a crashed add leaves none.
+        for (id, stream) in &streams {
+            b.put_cf(self.cf(CF_STREAMS), codec::u64_key(*id), stream);
         }
         for (id, m) in &metas {
             let d_exact = hex_digest(&m.exact);
@@ -1027,6 +1036,7 @@ impl Index {
             }
             if let Some(m) = self.content(id)? {
                 b.delete_cf(self.cf(CF_CONTENTS), codec::u64_key(id));
+                b.delete_cf(self.cf(CF_STREAMS), codec::u64_key(id));
                 b.delete_cf(self.cf(CF_DIGESTS), exact_key(&hex_digest(&m.exact)));
                 b.delete_cf(
                     self.cf(CF_DIGESTS),
@@ -1108,6 +1118,23 @@ impl Index {
             }
         }
         Ok(out)
+    }
+
+    /// The token stream of a content, for aligning a match against it;
+    /// `None` for an id that is not live.
+    pub fn stream(&self, id: u64) -> Result<Option<SymbolStream>> {
+        if !self.view.read().unwrap().live(id) {
+            return Ok(None);
+        }
+        match self
+            .db
+            .get_pinned_cf(self.cf(CF_STREAMS), codec::u64_key(id))?
+        {
+            None => Ok(None),
+            Some(b) => crate::streams::decode(&b)
+                .map(Some)
+                .ok_or_else(|| corrupt(CF_STREAMS, format!("token stream of content {id}"))),
+        }
     }
 
     /// The content that is byte-identical to `digest`.
@@ -1416,12 +1443,11 @@ fn analyze_one(
                 Entry {
                     content: id,
                     pos: fp.pos,
-                    first_line: fp.first_line,
-                    last_line: fp.last_line,
                 },
             )
         })
         .collect();
+    let stream = crate::streams::encode(&SymbolStream::from_tokens(&a.tokens.tokens));
     Ok(Analyzed {
         meta: ContentMeta {
             id,
@@ -1437,6 +1463,7 @@ fn analyze_one(
             copyrights: f.copyrights.clone(),
         },
         fps,
+        stream,
     })
 }
 
@@ -1474,10 +1501,11 @@ fn group_postings(mut postings: Vec<(u64, Entry)>) -> Vec<(u64, Vec<u8>)> {
 fn to_posting(e: Entry) -> Posting {
     Posting {
         origin: e.content,
+        // Lines come from the origin's stream once a match is aligned.
         anchor: engine::align::Anchor {
             pos: e.pos,
-            first_line: e.first_line,
-            last_line: e.last_line,
+            first_line: 0,
+            last_line: 0,
         },
     }
 }

@@ -66,20 +66,25 @@ fn every_format_has_a_fixture() {
 }
 
 #[test]
-fn format_1_fixture_still_reads() {
+fn format_1_fixture_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("idx");
     copy_dir(&fixture(1), &dir);
-    if FORMAT_VERSION != 1 {
-        let err = Index::open_reader(&dir, &OpenOptions::default())
-            .err()
-            .unwrap();
-        assert!(
-            matches!(err, IndexError::FormatMismatch { found: 1, .. }),
-            "{err}"
-        );
-        return;
-    }
+    let err = Index::open_reader(&dir, &OpenOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, IndexError::FormatMismatch { found: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("rebuild the index"), "{err}");
+}
+
+#[test]
+fn current_format_fixture_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("idx");
+    copy_dir(&fixture(FORMAT_VERSION), &dir);
     let check = |index: &Index| {
         let versions = index.all_versions().unwrap();
         let names: Vec<&str> = versions.iter().map(|v| v.version.as_str()).collect();
@@ -99,6 +104,11 @@ fn format_1_fixture_still_reads() {
             .postings
             .iter()
             .all(|p| p.iter().any(|x| x.origin == id)));
+        let stream = index.stream(id).unwrap().expect("a stream per content");
+        assert_eq!(
+            stream,
+            engine::stream::SymbolStream::from_tokens(&a.tokens.tokens)
+        );
         let occ = index.occurrences(id).unwrap();
         assert_eq!(occ.len(), 1);
         assert_eq!(occ[0].path, "src/f3.c");

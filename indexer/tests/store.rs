@@ -89,9 +89,19 @@ fn add_then_look_up_everything() {
         .collect();
     occ.sort();
     assert_eq!(occ, vec!["copy/main.c", "src/main.c"]);
-    // The matcher gets anchors with both lines.
+    // Postings hold positions; lines and names come from the content's
+    // token stream (the forward store), which matches a fresh analysis.
     let p = lookup.postings[1][0];
-    assert!(p.anchor.first_line >= 1 && p.anchor.last_line >= p.anchor.first_line);
+    let stream = index.stream(origin).unwrap().expect("stream stored");
+    let analyzed = engine::Analyzer::new(index.engine_params())
+        .analyze(std::path::Path::new("x.c"), text.as_bytes())
+        .unwrap();
+    assert_eq!(
+        stream,
+        engine::stream::SymbolStream::from_tokens(&analyzed.tokens.tokens)
+    );
+    assert!((p.anchor.pos as usize) < stream.len());
+    assert_eq!(index.stream(u64::MAX).unwrap(), None);
     assert_eq!(
         lookup.hits().count(),
         lookup.postings.iter().map(Vec::len).sum::<usize>()

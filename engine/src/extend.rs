@@ -1,0 +1,632 @@
+//! Seed, extend, verify: from a chain of shared grams to the exact extent of
+//! a copy, aligned token by token against the origin's own stream.
+//!
+//! Winnowed fingerprints only find a copy. Up to `w - 1` tokens at each end
+//! of it carry no origin fingerprint, and an edit every few lines breaks the
+//! grams in between. So the chain of gram hits is only the seed: the gaps
+//! between its grams are aligned in full (substitutions, insertions and
+//! deletions allowed), and from each end the alignment is extended outward
+//! until its score falls `x_drop` below the best seen (BLAST's X-drop rule).
+//! The ends of the best-scoring alignment are the reported ranges, to the
+//! token, on both sides.
+//!
+//! Any two names may align (a renamed copy); whether they do so *as a
+//! renaming* is decided over the whole alignment by [`NameMap`]: a copy maps
+//! its names one to one onto the origin's, code that merely has the same
+//! shape does not.
+
+use std::collections::HashMap;
+
+use crate::align::{Hit, Range};
+use crate::stream::{compatible, is_name};
+
+/// Scores and limits of the alignment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExtendParams {
+    /// Tokens per gram of the seeds.
+    pub k: u32,
+    /// Half-width of the band followed by an extension, in tokens: the
+    /// largest insertion or deletion bridged in one place.
+    pub band: usize,
+    /// An extension stops once its score is this far below its best.
+    pub x_drop: i32,
+}
+
+impl ExtendParams {
+    pub fn for_k(k: usize) -> ExtendParams {
+        ExtendParams {
+            k: k as u32,
+            band: 24,
+            x_drop: 20,
+        }
+    }
+}
+
+/// Which aligned tokens are names, as (target name, origin name) ordinals.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NameMap {
+    pairs: HashMap<(u32, u32), u32>,
+}
+
+impl NameMap {
+    fn add(&mut self, t: u32, o: u32) {
+        if is_name(t) && is_name(o) {
+            *self.pairs.entry((t, o)).or_default() += 1;
+        }
+    }
+
+    fn merge(&mut self, other: NameMap) {
+        for (k, v) in other.pairs {
+            *self.pairs.entry(k).or_default() += v;
+        }
+    }
+
+    /// Aligned name pairs in all.
+    pub fn total(&self) -> u32 {
+        self.pairs.values().sum()
+    }
+
+    /// Share of aligned name pairs that agree with the best one-to-one map
+    /// between the two files' names (greedy, most frequent pair first).
+    /// 1.0 for a verbatim or consistently renamed copy.
+    pub fn consistency(&self) -> f64 {
+        let total = self.total();
+        if total == 0 {
+            return 1.0;
+        }
+        let mut pairs: Vec<(&(u32, u32), &u32)> = self.pairs.iter().collect();
+        pairs.sort_unstable_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut used_t = std::collections::HashSet::new();
+        let mut used_o = std::collections::HashSet::new();
+        let mut agree = 0u32;
+        for (&(t, o), &n) in pairs {
+            if used_t.contains(&t) || used_o.contains(&o) {
+                continue;
+            }
+            used_t.insert(t);
+            used_o.insert(o);
+            agree += n;
+        }
+        agree as f64 / total as f64
+    }
+}
+
+/// Counts of one stretch of alignment.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Tally {
+    matches: u32,
+    subs: u32,
+    indels: u32,
+    names: NameMap,
+    /// Positions of the matching pairs, relative to where the tally began.
+    path: Vec<(u32, u32)>,
+}
+
+impl Tally {
+    fn pair(&mut self, i: usize, j: usize, t: u32, o: u32) {
+        if compatible(t, o) {
+            self.matches += 1;
+            self.names.add(t, o);
+            self.path.push((i as u32, j as u32));
+        } else {
+            self.subs += 1;
+        }
+    }
+
+    /// Adds `other`, whose positions `at` turns into this tally's.
+    fn merge(&mut self, other: Tally, at: impl Fn(u32, u32) -> (u32, u32)) {
+        self.matches += other.matches;
+        self.subs += other.subs;
+        self.indels += other.indels;
+        self.names.merge(other.names);
+        self.path
+            .extend(other.path.into_iter().map(|(i, j)| at(i, j)));
+    }
+}
+
+/// A copy found by alignment: token ranges on both sides and what it took
+/// to align them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alignment {
+    pub target: Range,
+    pub origin: Range,
+    /// Aligned pairs of compatible tokens.
+    pub matches: u32,
+    /// Aligned pairs of different tokens.
+    pub substitutions: u32,
+    /// Tokens on either side aligned to nothing.
+    pub indels: u32,
+    pub names: NameMap,
+    /// Positions of the aligned matching tokens, (target, origin), in order.
+    pub path: Vec<(u32, u32)>,
+}
+
+impl Alignment {
+    /// Matches over all columns of the alignment.
+    pub fn identity(&self) -> f64 {
+        let cols = self.matches + self.substitutions + self.indels;
+        if cols == 0 {
+            0.0
+        } else {
+            self.matches as f64 / cols as f64
+        }
+    }
+
+    pub fn edits(&self) -> u32 {
+        self.substitutions + self.indels
+    }
+
+    /// Shorter side over longer side, in tokens: a copy keeps its length
+    /// give or take its edits; a long target range against a short origin
+    /// range (or the reverse) is a chain that lies.
+    pub fn proportion(&self) -> f64 {
+        let (a, b) = (self.target.count(), self.origin.count());
+        a.min(b) as f64 / a.max(b) as f64
+    }
+}
+
+const DIAG: u8 = 0;
+const UP: u8 = 1; // a target token aligned to nothing
+const LEFT: u8 = 2; // an origin token aligned to nothing
+const NEG: i32 = i32::MIN / 4;
+/// Cost of a token aligned to nothing: twice a substitution's, so that an
+/// edited token is not explained as a deletion plus an insertion.
+const GAP: i32 = 2;
+
+#[inline]
+fn score(t: u32, o: u32) -> i32 {
+    if compatible(t, o) {
+        1
+    } else {
+        -1
+    }
+}
+
+/// Global alignment of two short stretches (the gaps between seeds).
+fn global(t: &[u32], o: &[u32]) -> Tally {
+    let (n, m) = (t.len(), o.len());
+    if n == 0 || m == 0 {
+        return Tally {
+            indels: (n + m) as u32,
+            ..Tally::default()
+        };
+    }
+    if n * m > 1 << 20 {
+        // Seeds are at most a chain gap apart, so this does not happen;
+        // if it did, counting without aligning keeps the bound on work.
+        return Tally {
+            subs: n.min(m) as u32,
+            indels: n.abs_diff(m) as u32,
+            ..Tally::default()
+        };
+    }
+    let w = m + 1;
+    let mut h = vec![0i32; (n + 1) * w];
+    let mut dir = vec![DIAG; (n + 1) * w];
+    for j in 1..=m {
+        h[j] = -GAP * j as i32;
+        dir[j] = LEFT;
+    }
+    for i in 1..=n {
+        h[i * w] = -GAP * i as i32;
+        dir[i * w] = UP;
+        for j in 1..=m {
+            let d = h[(i - 1) * w + j - 1] + score(t[i - 1], o[j - 1]);
+            let u = h[(i - 1) * w + j] - GAP;
+            let l = h[i * w + j - 1] - GAP;
+            let (best, how) = if d >= u && d >= l {
+                (d, DIAG)
+            } else if u >= l {
+                (u, UP)
+            } else {
+                (l, LEFT)
+            };
+            h[i * w + j] = best;
+            dir[i * w + j] = how;
+        }
+    }
+    let mut tally = Tally::default();
+    let (mut i, mut j) = (n, m);
+    while i > 0 || j > 0 {
+        match dir[i * w + j] {
+            DIAG => {
+                tally.pair(i - 1, j - 1, t[i - 1], o[j - 1]);
+                i -= 1;
+                j -= 1;
+            }
+            UP => {
+                tally.indels += 1;
+                i -= 1;
+            }
+            _ => {
+                tally.indels += 1;
+                j -= 1;
+            }
+        }
+    }
+    tally
+}
+
+/// One row of a banded extension: columns `lo..lo + h.len()`.
+struct Row {
+    lo: usize,
+    h: Vec<i32>,
+    dir: Vec<u8>,
+}
+
+impl Row {
+    fn get(&self, j: usize) -> i32 {
+        if j < self.lo || j >= self.lo + self.h.len() {
+            NEG
+        } else {
+            self.h[j - self.lo]
+        }
+    }
+}
+
+/// Extends an alignment anchored at the start of both slices as far as it
+/// pays: returns how many tokens of each side it takes, and its tally.
+/// The band follows the best cell of each row, so insertions and deletions
+/// spread over a long copy add up without leaving it.
+fn extend_forward<T: AsRef<[u32]>>(t: T, o: T, p: &ExtendParams) -> (usize, usize, Tally) {
+    let (t, o) = (t.as_ref(), o.as_ref());
+    let (n, m) = (t.len(), o.len());
+    let b = p.band;
+    let mut rows: Vec<Row> = Vec::new();
+    let first_hi = b.min(m);
+    rows.push(Row {
+        lo: 0,
+        h: (0..=first_hi).map(|j| -GAP * j as i32).collect(),
+        dir: (0..=first_hi)
+            .map(|j| if j == 0 { DIAG } else { LEFT })
+            .collect(),
+    });
+    let (mut best, mut best_i, mut best_j) = (0i32, 0usize, 0usize);
+    let mut center = 0usize;
+    for i in 1..=n {
+        let lo = center.saturating_sub(b);
+        let hi = (center + b + 1).min(m);
+        if lo > hi {
+            break;
+        }
+        let prev = &rows[i - 1];
+        let mut row = Row {
+            lo,
+            h: Vec::with_capacity(hi - lo + 1),
+            dir: Vec::with_capacity(hi - lo + 1),
+        };
+        let (mut row_best, mut row_best_j) = (NEG, lo);
+        for j in lo..=hi {
+            let d = if j > 0 {
+                prev.get(j - 1).saturating_add(score(t[i - 1], o[j - 1]))
+            } else {
+                NEG
+            };
+            let u = prev.get(j).saturating_sub(GAP);
+            let l = if j > lo {
+                row.h[j - 1 - lo].saturating_sub(GAP)
+            } else {
+                NEG
+            };
+            let (v, how) = if d >= u && d >= l {
+                (d, DIAG)
+            } else if u >= l {
+                (u, UP)
+            } else {
+                (l, LEFT)
+            };
+            row.h.push(v);
+            row.dir.push(how);
+            if v > row_best {
+                row_best = v;
+                row_best_j = j;
+            }
+        }
+        rows.push(row);
+        if row_best > best {
+            (best, best_i, best_j) = (row_best, i, row_best_j);
+        }
+        if row_best < best - p.x_drop {
+            break;
+        }
+        center = row_best_j + 1;
+    }
+    // Trace back from the best cell.
+    let mut tally = Tally::default();
+    let (mut i, mut j) = (best_i, best_j);
+    while i > 0 || j > 0 {
+        let row = &rows[i];
+        match row.dir[j - row.lo] {
+            DIAG => {
+                tally.pair(i - 1, j - 1, t[i - 1], o[j - 1]);
+                i -= 1;
+                j -= 1;
+            }
+            UP => {
+                tally.indels += 1;
+                i -= 1;
+            }
+            _ => {
+                tally.indels += 1;
+                j -= 1;
+            }
+        }
+    }
+    (best_i, best_j, tally)
+}
+
+/// Aligns one chain of seed hits (sorted, advancing in both files) between
+/// `target` and `origin` symbol streams and extends it at both ends.
+pub fn extend_chain(
+    target: &[u32],
+    origin: &[u32],
+    chain: &[Hit],
+    p: &ExtendParams,
+) -> Option<Alignment> {
+    let k = p.k as usize;
+    let first = chain.first()?;
+    let (t0, o0) = (first.target.pos as usize, first.origin.pos as usize);
+    if t0 + k > target.len() || o0 + k > origin.len() {
+        return None;
+    }
+    let mut tally = Tally::default();
+    for x in 0..k {
+        tally.pair(t0 + x, o0 + x, target[t0 + x], origin[o0 + x]);
+    }
+    let (mut te, mut oe) = (t0 + k, o0 + k);
+    for h in &chain[1..] {
+        let (tn, on) = (h.target.pos as usize, h.origin.pos as usize);
+        if tn + k > target.len() || on + k > origin.len() {
+            continue;
+        }
+        if tn >= te && on >= oe {
+            let (dt, dof) = (te as u32, oe as u32);
+            tally.merge(global(&target[te..tn], &origin[oe..on]), |i, j| {
+                (i + dt, j + dof)
+            });
+            for x in 0..k {
+                tally.pair(tn + x, on + x, target[tn + x], origin[on + x]);
+            }
+            (te, oe) = (tn + k, on + k);
+        } else if tn + oe == on + te && tn + k > te {
+            // Overlapping grams on the same diagonal: one longer run.
+            let add = tn + k - te;
+            for x in 0..add {
+                tally.pair(te + x, oe + x, target[te + x], origin[oe + x]);
+            }
+            (te, oe) = (te + add, oe + add);
+        }
+        // Otherwise the seed overlaps the run on another diagonal: the gap
+        // alignment before the next seed accounts for its tokens.
+    }
+    // Backwards from the first seed, then forwards from the last.
+    let rev_t: Vec<u32> = target[..t0].iter().rev().copied().collect();
+    let rev_o: Vec<u32> = origin[..o0].iter().rev().copied().collect();
+    let (bt, bo, back) = extend_forward(&rev_t, &rev_o, p);
+    let (ft, fo, fwd) = extend_forward(&target[te..], &origin[oe..], p);
+    let (t0u, o0u, teu, oeu) = (t0 as u32, o0 as u32, te as u32, oe as u32);
+    tally.merge(back, |i, j| (t0u - 1 - i, o0u - 1 - j));
+    tally.merge(fwd, |i, j| (teu + i, oeu + j));
+    tally.path.sort_unstable();
+    let t_last = te + ft;
+    let o_last = oe + fo;
+    Some(Alignment {
+        target: Range {
+            first: (t0 - bt) as u32,
+            last: (t_last - 1) as u32,
+        },
+        origin: Range {
+            first: (o0 - bo) as u32,
+            last: (o_last - 1) as u32,
+        },
+        matches: tally.matches,
+        substitutions: tally.subs,
+        indels: tally.indels,
+        names: tally.names,
+        path: tally.path,
+    })
+}
+
+/// What an alignment needs to be reported as a copy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VerifyParams {
+    /// Fewest aligned matching tokens.
+    pub min_matches: u32,
+    /// Lowest share of matching columns.
+    pub min_identity: f64,
+    /// Lowest share of aligned names that follow one consistent renaming.
+    pub min_name_consistency: f64,
+    /// Lowest ratio of the shorter side's tokens to the longer side's.
+    pub min_proportion: f64,
+}
+
+impl VerifyParams {
+    pub fn for_k(k: usize) -> VerifyParams {
+        VerifyParams {
+            min_matches: (4 * k / 3) as u32,
+            min_identity: 0.6,
+            min_name_consistency: 0.7,
+            min_proportion: 0.6,
+        }
+    }
+
+    /// Why an alignment is not a copy worth reporting, if it is not.
+    pub fn reject(&self, a: &Alignment) -> Option<&'static str> {
+        if a.matches < self.min_matches {
+            Some("too few aligned tokens")
+        } else if a.identity() < self.min_identity {
+            Some("identity too low")
+        } else if a.proportion() < self.min_proportion {
+            Some("target and origin ranges out of proportion")
+        } else if a.names.consistency() < self.min_name_consistency {
+            Some("names do not map one to one")
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::align::Anchor;
+    use crate::stream::NAME_BIT;
+
+    fn hit(t: u32, o: u32) -> Hit {
+        let a = |pos| Anchor {
+            pos,
+            first_line: 0,
+            last_line: 0,
+        };
+        Hit {
+            target: a(t),
+            origin: a(o),
+        }
+    }
+
+    /// A pseudo-random stream of fixed tokens and names.
+    fn stream(seed: u64, n: usize) -> Vec<u32> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if x % 3 == 0 {
+                    NAME_BIT | (x % 17) as u32
+                } else {
+                    (x % 40) as u32 + 1
+                }
+            })
+            .collect()
+    }
+
+    fn params() -> ExtendParams {
+        ExtendParams {
+            k: 8,
+            band: 8,
+            x_drop: 10,
+        }
+    }
+
+    #[test]
+    fn extension_finds_both_ends_of_a_copy() {
+        let copy = stream(1, 200);
+        let mut origin = stream(2, 300);
+        origin.extend(&copy);
+        origin.extend(stream(3, 300));
+        let mut target = stream(4, 100);
+        target.extend(&copy);
+        target.extend(stream(5, 100));
+        // One seed in the middle of the copy.
+        let a = extend_chain(&target, &origin, &[hit(200, 400)], &params()).unwrap();
+        // Exact but for a token that happens to agree on either side.
+        let near = |got: u32, want: u32| got.abs_diff(want) <= 2;
+        assert!(
+            near(a.target.first, 100) && near(a.target.last, 299),
+            "{a:?}"
+        );
+        assert!(
+            near(a.origin.first, 300) && near(a.origin.last, 499),
+            "{a:?}"
+        );
+        assert_eq!(a.target.first + 200, a.origin.first);
+        assert!(a.identity() > 0.99, "{a:?}");
+        assert!(a.names.consistency() > 0.9);
+    }
+
+    #[test]
+    fn edits_inside_and_near_the_ends_are_bridged() {
+        let copy = stream(7, 300);
+        let mut edited = copy.clone();
+        edited.splice(250..250, [3, 4, 5, 6, 7]); // inserted near the end
+        edited.drain(30..34); // deleted near the start
+        edited[150] = 39; // substituted
+        let mut origin = stream(8, 50);
+        origin.extend(&copy);
+        origin.extend(stream(9, 50));
+        let mut target = stream(10, 60);
+        target.extend(&edited);
+        target.extend(stream(11, 60));
+        let a = extend_chain(&target, &origin, &[hit(160, 150)], &params()).unwrap();
+        let near = |got: u32, want: usize| (got as usize).abs_diff(want) <= 2;
+        assert!(near(a.target.first, 60), "{a:?}");
+        assert!(near(a.target.last, 60 + edited.len() - 1), "{a:?}");
+        assert!(
+            near(a.origin.first, 50) && near(a.origin.last, 349),
+            "{a:?}"
+        );
+        assert!(a.edits() >= 10 && a.edits() <= 30, "{a:?}");
+        assert!(VerifyParams::for_k(8).reject(&a).is_none());
+    }
+
+    #[test]
+    fn gaps_between_seeds_are_aligned() {
+        let copy = stream(12, 120);
+        let mut edited = copy.clone();
+        edited.splice(60..60, [1, 2, 3]);
+        let a = extend_chain(
+            &edited,
+            &copy,
+            &[hit(10, 10), hit(80, 77)],
+            &ExtendParams {
+                x_drop: 5,
+                ..params()
+            },
+        )
+        .unwrap();
+        assert_eq!((a.target.first, a.target.last), (0, 122));
+        assert_eq!((a.origin.first, a.origin.last), (0, 119));
+        assert_eq!(a.indels, 3);
+        assert_eq!(a.substitutions, 0);
+    }
+
+    #[test]
+    fn renamed_copies_are_consistent_and_reshuffled_names_are_not() {
+        let origin = stream(20, 200);
+        let renamed: Vec<u32> = origin
+            .iter()
+            .map(|&s| {
+                if is_name(s) {
+                    NAME_BIT | (s & 0xff) + 100
+                } else {
+                    s
+                }
+            })
+            .collect();
+        let a = extend_chain(&renamed, &origin, &[hit(50, 50)], &params()).unwrap();
+        assert_eq!(a.names.consistency(), 1.0);
+        // The same shape with names drawn independently.
+        let mut x = 99u32;
+        let shuffled: Vec<u32> = origin
+            .iter()
+            .map(|&s| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                if is_name(s) {
+                    NAME_BIT | (x >> 16) % 17
+                } else {
+                    s
+                }
+            })
+            .collect();
+        let b = extend_chain(&shuffled, &origin, &[hit(50, 50)], &params()).unwrap();
+        assert!(b.names.consistency() < 0.5, "{}", b.names.consistency());
+        assert_eq!(
+            VerifyParams::for_k(8).reject(&b),
+            Some("names do not map one to one")
+        );
+    }
+
+    #[test]
+    fn unrelated_neighbours_are_not_absorbed() {
+        let copy = stream(30, 100);
+        let mut target = stream(31, 500);
+        target.splice(200..200, copy.iter().copied());
+        let mut origin = stream(32, 500);
+        origin.splice(250..250, copy.iter().copied());
+        let a = extend_chain(&target, &origin, &[hit(240, 290)], &params()).unwrap();
+        // A few lucky tokens at most on either end.
+        assert!(a.target.first >= 195 && a.target.first <= 200, "{a:?}");
+        assert!(a.target.last >= 299 && a.target.last <= 304, "{a:?}");
+    }
+}

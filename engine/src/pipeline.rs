@@ -1,0 +1,369 @@
+//! The matching pipeline: seed, chain, extend, verify, settle.
+//!
+//! Where postings and origin streams come from is behind two small traits,
+//! [`Postings`] and [`Streams`]: the RocksDB index implements them for
+//! `scan`, [`crate::memory::MemoryIndex`] for `compare`, the accuracy
+//! harness and tests. All of them run this one function.
+//!
+//! Seeds are the target's winnowed fingerprints, looked up in batches in
+//! the order they occur. Hits are chained per origin ([`crate::align::chains`]),
+//! and each chain is aligned against the origin's stored token stream and
+//! extended to the ends of the copy ([`crate::extend`]). A stretch of the
+//! target that a verified alignment explains needs no more lookups: a
+//! vendored file identical or close to an indexed one costs one batch, not
+//! one lookup per fingerprint.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::align::{chains, Anchor, Hit, Range, Span};
+use crate::extend::{extend_chain, Alignment};
+use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
+use crate::stream::SymbolStream;
+use crate::winnow::Fingerprint;
+
+/// Postings by gram hash: the seeds' side of an index.
+pub trait Postings {
+    type Error;
+    /// `(index in grams, posting)` for every usable posting of `grams`;
+    /// grams common to too many origins are left out (the index's policy).
+    fn lookup(&self, grams: &[Fingerprint]) -> Result<Vec<(usize, Posting)>, Self::Error>;
+}
+
+/// Origins' token streams: the extension's side of an index.
+pub trait Streams {
+    type Error;
+    /// The stream of origin `origin`, `None` if the index has none for it
+    /// (a content indexed without its stream cannot be extended).
+    fn stream(&self, origin: u64) -> Result<Option<Arc<SymbolStream>>, Self::Error>;
+}
+
+/// What matching one target gave.
+#[derive(Clone, Debug, Default)]
+pub struct Matched {
+    pub findings: Vec<Finding>,
+    /// Fingerprints looked up.
+    pub lookups: usize,
+    /// Chains aligned against an origin stream.
+    pub extended: usize,
+}
+
+/// Target token ranges already explained by a verified alignment.
+#[derive(Default)]
+struct Explained(Vec<Range>);
+
+impl Explained {
+    fn add(&mut self, r: Range) {
+        self.0.push(r);
+    }
+
+    fn covers(&self, first: u32, last: u32) -> bool {
+        self.0.iter().any(|r| r.first <= first && last <= r.last)
+    }
+}
+
+/// Matches one target against an index. `target` is the target's symbol
+/// stream and `fingerprints` its winnowed fingerprints, in position order.
+pub fn match_target<E, P, S>(
+    target: &SymbolStream,
+    fingerprints: &[Fingerprint],
+    postings: &P,
+    streams: &S,
+    params: &MatchParams,
+) -> Result<Matched, E>
+where
+    P: Postings<Error = E>,
+    S: Streams<Error = E>,
+{
+    let k = params.extend.k;
+    let mut out = Matched::default();
+    let mut hits_by_origin: HashMap<u64, Vec<Hit>> = HashMap::new();
+    let mut aligned: Vec<(u64, Alignment, u32)> = Vec::new();
+    let mut explained = Explained::default();
+    let mut fetched: HashMap<u64, Option<Arc<SymbolStream>>> = HashMap::new();
+    let mut next = 0;
+    let mut batch_size = params.first_batch.max(1);
+    while next < fingerprints.len() {
+        let mut batch: Vec<Fingerprint> = Vec::with_capacity(batch_size);
+        while next < fingerprints.len() && batch.len() < batch_size {
+            let f = fingerprints[next];
+            next += 1;
+            if !explained.covers(f.pos, f.pos + k - 1) {
+                batch.push(f);
+            }
+        }
+        batch_size = params.batch.max(1);
+        if batch.is_empty() {
+            continue;
+        }
+        out.lookups += batch.len();
+        let hits = postings.lookup(&batch)?;
+        let mut touched: HashSet<u64> = HashSet::new();
+        for (i, p) in hits {
+            touched.insert(p.origin);
+            hits_by_origin.entry(p.origin).or_default().push(Hit {
+                target: Anchor::from(&batch[i]),
+                origin: p.anchor,
+            });
+        }
+        // The best-seeded origins of this batch, by distinct target hits.
+        let mut ranked: Vec<(u64, usize)> = touched
+            .into_iter()
+            .map(|o| {
+                let hits = hits_by_origin.get_mut(&o).expect("touched");
+                hits.sort_unstable();
+                hits.dedup();
+                drop_repetitive(hits, params.max_repeats_in_origin);
+                (o, distinct_targets(hits))
+            })
+            .filter(|&(_, n)| n >= params.min_distinct_hits)
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(params.max_candidates);
+        for (origin, _) in ranked {
+            let stream = match fetched.get(&origin) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = streams.stream(origin)?;
+                    fetched.insert(origin, s.clone());
+                    s
+                }
+            };
+            let Some(stream) = stream else { continue };
+            for chain in chains(&hits_by_origin[&origin], params.align.max_gap) {
+                let (first, last) = (chain[0], chain[chain.len() - 1]);
+                let done = aligned.iter().any(|(o, a, _)| {
+                    *o == origin
+                        && a.target.first <= first.target.pos
+                        && last.target.pos + k - 1 <= a.target.last
+                        && a.origin.first <= first.origin.pos
+                        && last.origin.pos + k - 1 <= a.origin.last
+                });
+                if done {
+                    continue;
+                }
+                out.extended += 1;
+                let Some(mut a) = extend_chain(&target.syms, &stream.syms, &chain, &params.extend)
+                else {
+                    continue;
+                };
+                trim_to_lines(&mut a, target, &stream);
+                if params.verify.reject(&a).is_some() || !enough_lines(&a, target, &stream, params)
+                {
+                    continue;
+                }
+                explained.add(a.target);
+                aligned.push((origin, a, chain.len() as u32));
+            }
+        }
+    }
+    let mut matches: Vec<SnippetMatch> = aligned
+        .into_iter()
+        .map(|(origin, a, hits)| SnippetMatch {
+            origin,
+            span: span_of(
+                &a,
+                hits,
+                target,
+                fetched[&origin].as_deref().expect("aligned"),
+            ),
+        })
+        .collect();
+    // Most aligned tokens first, then fewest edits: the origin the target
+    // is closest to wins, its near-equals become alternatives.
+    matches.sort_by(|a, b| {
+        b.span
+            .matched_tokens
+            .cmp(&a.span.matched_tokens)
+            .then(a.span.edits.cmp(&b.span.edits))
+            .then(a.origin.cmp(&b.origin))
+    });
+    out.findings = settle(matches, params.alternative_share);
+    Ok(out)
+}
+
+/// Moves the ends of an alignment off lines it barely enters. An extension
+/// takes every token that happens to agree past the end of a copy (`return
+/// 0; }` ends many a function on both sides), which would report a line the
+/// copy does not hold. A first or last line, on either side, of which less
+/// than half the tokens are inside the range is given up, and the other
+/// side's end follows along the alignment's path (a range never loses its
+/// last line this way: only a line it goes on past).
+fn trim_to_lines(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
+    for _ in 0..2 {
+        let ct = partial_first_line(t, a.target);
+        let co = partial_first_line(o, a.origin);
+        if ct > 0 || co > 0 {
+            let (tf, of) = (a.target.first + ct, a.origin.first + co);
+            a.path.retain(|&(i, j)| i >= tf && j >= of);
+        }
+        let ct = partial_last_line(t, a.target);
+        let co = partial_last_line(o, a.origin);
+        if ct > 0 || co > 0 {
+            let (tl, ol) = (a.target.last - ct, a.origin.last - co);
+            a.path.retain(|&(i, j)| i <= tl && j <= ol);
+        }
+        let (Some(&(tf, of)), Some(&(tl, ol))) = (a.path.first(), a.path.last()) else {
+            a.matches = 0;
+            return;
+        };
+        a.target = Range {
+            first: tf,
+            last: tl,
+        };
+        a.origin = Range {
+            first: of,
+            last: ol,
+        };
+        a.matches = a.path.len() as u32;
+    }
+}
+
+/// Tokens of `r` on its first line, if that line is less than half inside
+/// `r` and `r` goes on past it; else 0.
+fn partial_first_line(s: &SymbolStream, r: Range) -> u32 {
+    let (first, last) = (r.first as usize, r.last as usize);
+    let line = s.lines[first];
+    let mut start = first;
+    while start > 0 && s.lines[start - 1] == line {
+        start -= 1;
+    }
+    let mut end = first;
+    while end + 1 < s.len() && s.lines[end + 1] == line {
+        end += 1;
+    }
+    let inside = end.min(last) + 1 - first;
+    if end < last && inside * 2 < end + 1 - start {
+        inside as u32
+    } else {
+        0
+    }
+}
+
+/// [`partial_first_line`] for the last line of `r`.
+fn partial_last_line(s: &SymbolStream, r: Range) -> u32 {
+    let (first, last) = (r.first as usize, r.last as usize);
+    let line = s.lines[last];
+    let mut start = last;
+    while start > 0 && s.lines[start - 1] == line {
+        start -= 1;
+    }
+    let mut end = last;
+    while end + 1 < s.len() && s.lines[end + 1] == line {
+        end += 1;
+    }
+    let inside = last + 1 - start.max(first);
+    if start > first && inside * 2 < end + 1 - start {
+        inside as u32
+    } else {
+        0
+    }
+}
+
+/// Aligned tokens per line above which a range is minified or bundled code.
+const LONG_LINE_TOKENS: u32 = 50;
+
+/// Both sides must span enough lines, unless the side with fewer lines is
+/// minified: there lines mean nothing and the aligned tokens tell.
+fn enough_lines(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &MatchParams) -> bool {
+    let (tf, tl) = t.line_range(a.target.first as usize, a.target.last as usize);
+    let (of, ol) = o.line_range(a.origin.first as usize, a.origin.last as usize);
+    let (t_lines, o_lines) = (tl + 1 - tf, ol + 1 - of);
+    let (lines, tokens) = if t_lines <= o_lines {
+        (t_lines, a.target.count())
+    } else {
+        (o_lines, a.origin.count())
+    };
+    lines >= params.align.min_lines || tokens >= LONG_LINE_TOKENS * lines
+}
+
+fn span_of(a: &Alignment, hits: u32, t: &SymbolStream, o: &SymbolStream) -> Span {
+    let (tf, tl) = t.line_range(a.target.first as usize, a.target.last as usize);
+    let (of, ol) = o.line_range(a.origin.first as usize, a.origin.last as usize);
+    Span {
+        target_lines: Range {
+            first: tf,
+            last: tl,
+        },
+        origin_lines: Range {
+            first: of,
+            last: ol,
+        },
+        target_tokens: a.target,
+        origin_tokens: a.origin,
+        matched_tokens: a.matches,
+        hits,
+        similarity: a.identity(),
+        edits: a.edits(),
+    }
+}
+
+/// Drops every hit of a target gram that recurs more than `max` times in the origin.
+pub(crate) fn drop_repetitive(hits: &mut Vec<Hit>, max: usize) {
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    for h in hits.iter() {
+        *counts.entry(h.target.pos).or_default() += 1;
+    }
+    hits.retain(|h| counts[&h.target.pos] <= max);
+}
+
+pub(crate) fn distinct_targets(hits: &[Hit]) -> usize {
+    let mut positions: Vec<u32> = hits.iter().map(|h| h.target.pos).collect();
+    positions.sort_unstable();
+    positions.dedup();
+    positions.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryIndex;
+    use crate::token::Tokenizer;
+    use crate::winnow::{fingerprint, Params};
+    use crate::Token;
+
+    fn tokens(src: &str) -> Vec<Token> {
+        Tokenizer::default()
+            .tokenize(crate::lang::Language::C, src.as_bytes())
+            .tokens
+    }
+
+    fn function(name: &str, n: usize) -> String {
+        let mut s = format!("static int {name}(struct ctx *c, const char *buf, size_t len) {{\n");
+        for i in 0..n {
+            s += &format!(
+                "    if (c->state_{i} > len) {{ c->total += buf[{i}] * {i}; return do_{name}_{i}(c, buf + {i}); }}\n"
+            );
+        }
+        s + "    return 0;\n}\n"
+    }
+
+    #[test]
+    fn a_copy_is_found_to_its_ends_with_few_lookups() {
+        let params = Params::DEFAULT;
+        let origin_src = format!(
+            "{}{}{}",
+            function("alpha", 6),
+            function("beta", 40),
+            function("gamma", 6)
+        );
+        let origin = tokens(&origin_src);
+        let origin_fps = fingerprint(&origin, params);
+        let index = MemoryIndex::build([(&origin[..], &origin_fps[..])]);
+        // The target has beta alone, reindented, between code of its own.
+        let copied = function("beta", 40).replace("    ", "\t");
+        let target_src =
+            format!("int own(void) {{ return 1; }}\n{copied}int more(int x) {{ return x; }}\n");
+        let target = tokens(&target_src);
+        let fps = fingerprint(&target, params);
+        let stream = SymbolStream::from_tokens(&target);
+        let m = match_target(&stream, &fps, &index, &index, &MatchParams::for_k(params.k)).unwrap();
+        assert_eq!(m.findings.len(), 1, "{:?}", m.findings);
+        let span = m.findings[0].best.span;
+        assert_eq!((span.target_lines.first, span.target_lines.last), (2, 44));
+        assert_eq!((span.origin_lines.first, span.origin_lines.last), (10, 52));
+        assert!(span.edits <= 2, "{span:?}");
+        // The first batch explained the copy: the rest was not looked up.
+        assert!(m.lookups < fps.len(), "{} of {}", m.lookups, fps.len());
+    }
+}

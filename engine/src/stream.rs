@@ -1,0 +1,144 @@
+//! A file's normalized token stream in the form alignment needs: one
+//! symbol per token, and where each token sits.
+//!
+//! Fingerprints only *find* a copy; deciding where it starts and ends, and
+//! whether it is a copy at all, takes the two token streams side by side
+//! ([`crate::extend`]). The index keeps this form of every origin (the
+//! forward store), and a target is put in the same form before matching.
+//!
+//! Names do not keep their text: each distinct name of a file gets a small
+//! ordinal, in order of first use. That is all a renaming check needs (is
+//! the map between the two files' names one to one?) and it compresses
+//! far better than hashes.
+
+use crate::token::{Token, TokenKind};
+
+/// Symbols with this bit set are names; the rest is the name's ordinal.
+pub const NAME_BIT: u32 = 1 << 31;
+
+/// One file's tokens as symbols, with lines and bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SymbolStream {
+    /// Fixed tokens: their normalized code with [`NAME_BIT`] cleared;
+    /// names: `NAME_BIT | ordinal`.
+    pub syms: Vec<u32>,
+    /// 1-based line of each token's first byte.
+    pub lines: Vec<u32>,
+    /// 1-based line of each token's last byte.
+    pub end_lines: Vec<u32>,
+    /// Byte offset of each token's start, and of its end (exclusive).
+    pub starts: Vec<u32>,
+    pub ends: Vec<u32>,
+}
+
+impl SymbolStream {
+    pub fn from_tokens(tokens: &[Token]) -> SymbolStream {
+        let mut names: std::collections::HashMap<u32, u32> = Default::default();
+        let mut s = SymbolStream {
+            syms: Vec::with_capacity(tokens.len()),
+            lines: Vec::with_capacity(tokens.len()),
+            end_lines: Vec::with_capacity(tokens.len()),
+            starts: Vec::with_capacity(tokens.len()),
+            ends: Vec::with_capacity(tokens.len()),
+        };
+        for t in tokens {
+            let sym = match t.kind {
+                TokenKind::Fixed => t.code & !NAME_BIT,
+                TokenKind::Ident => {
+                    let next = names.len() as u32;
+                    NAME_BIT | *names.entry(t.code).or_insert(next)
+                }
+            };
+            s.syms.push(sym);
+            s.lines.push(t.line);
+            s.end_lines.push(t.end_line.max(t.line));
+            s.starts.push(t.start);
+            s.ends.push(t.end.max(t.start));
+        }
+        s
+    }
+
+    pub fn len(&self) -> usize {
+        self.syms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.syms.is_empty()
+    }
+
+    /// Lines from token `first` to token `last`, inclusive.
+    pub fn line_range(&self, first: usize, last: usize) -> (u32, u32) {
+        let last = last.min(self.len().saturating_sub(1));
+        (self.lines[first], self.end_lines[last])
+    }
+
+    /// Bytes from token `first` to token `last`, end exclusive.
+    pub fn byte_range(&self, first: usize, last: usize) -> (u32, u32) {
+        let last = last.min(self.len().saturating_sub(1));
+        (self.starts[first], self.ends[last])
+    }
+
+    /// Whether the stream is internally sound: equal column lengths, lines
+    /// and offsets that never go backwards. A decoded stream that is not
+    /// would make the aligner index out of bounds or report nonsense.
+    pub fn is_consistent(&self) -> bool {
+        let n = self.syms.len();
+        [
+            self.lines.len(),
+            self.end_lines.len(),
+            self.starts.len(),
+            self.ends.len(),
+        ]
+        .iter()
+        .all(|&l| l == n)
+            && self.lines.windows(2).all(|w| w[0] <= w[1])
+            && self.starts.windows(2).all(|w| w[0] <= w[1])
+            && (0..n).all(|i| self.end_lines[i] >= self.lines[i] && self.ends[i] >= self.starts[i])
+    }
+}
+
+/// Whether two symbols can stand for each other in an alignment: equal
+/// fixed tokens, or any two names (whether the names correspond is checked
+/// over the whole alignment, see [`crate::extend::NameMap`]).
+#[inline]
+pub fn compatible(a: u32, b: u32) -> bool {
+    a == b || (a & b & NAME_BIT) != 0
+}
+
+#[inline]
+pub fn is_name(sym: u32) -> bool {
+    sym & NAME_BIT != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok(kind: TokenKind, code: u32, line: u32, start: u32) -> Token {
+        Token {
+            kind,
+            code,
+            start,
+            end: start + 1,
+            line,
+            end_line: line,
+        }
+    }
+
+    #[test]
+    fn names_become_ordinals_of_first_use() {
+        let t = [
+            tok(TokenKind::Ident, 77, 1, 0),
+            tok(TokenKind::Fixed, 5, 1, 2),
+            tok(TokenKind::Ident, 99, 2, 4),
+            tok(TokenKind::Ident, 77, 2, 6),
+        ];
+        let s = SymbolStream::from_tokens(&t);
+        assert_eq!(s.syms, vec![NAME_BIT, 5, NAME_BIT | 1, NAME_BIT]);
+        assert_eq!(s.line_range(1, 3), (1, 2));
+        assert_eq!(s.byte_range(0, 9), (0, 7));
+        assert!(s.is_consistent());
+        assert!(compatible(s.syms[0], s.syms[2]));
+        assert!(!compatible(s.syms[0], s.syms[1]));
+    }
+}

@@ -1,0 +1,138 @@
+//! The forward store's record: one content's [`SymbolStream`], compressed.
+//!
+//! Columns, each a run of varints, then zstd over the whole:
+//! a dictionary of the fixed symbols in order of first use; per token a
+//! symbol reference (`2 × dictionary index`, or `2 × name ordinal + 1`);
+//! line deltas; lines spanned by each token; byte-offset deltas; token
+//! lengths. Keywords and punctuation then take one byte before compression
+//! and layout columns are nearly all zeros and ones, which zstd shrinks to
+//! little (see `docs/index.md` for the measured cost per source byte).
+
+use engine::stream::{SymbolStream, NAME_BIT};
+
+use crate::codec::{get_varint, put_varint};
+
+/// zstd level: the stream is written once and read per candidate, so a
+/// level that decompresses fast and compresses well enough.
+const LEVEL: i32 = 3;
+
+/// Largest stream decoded: more tokens than any file the analyzer accepts
+/// (16 MiB) could hold, so a damaged length never allocates without bound.
+const MAX_TOKENS: u64 = 1 << 25;
+
+pub fn encode(s: &SymbolStream) -> Vec<u8> {
+    let mut dict: Vec<u32> = Vec::new();
+    let mut dict_at: std::collections::HashMap<u32, u64> = Default::default();
+    let mut refs = Vec::with_capacity(s.len() * 2);
+    for &sym in &s.syms {
+        let r = if sym & NAME_BIT != 0 {
+            2 * u64::from(sym & !NAME_BIT) + 1
+        } else {
+            let next = dict.len() as u64;
+            let at = *dict_at.entry(sym).or_insert_with(|| {
+                dict.push(sym);
+                next
+            });
+            2 * at
+        };
+        put_varint(&mut refs, r);
+    }
+    let mut raw = Vec::with_capacity(refs.len() * 3 + dict.len() * 5 + 16);
+    put_varint(&mut raw, s.len() as u64);
+    put_varint(&mut raw, dict.len() as u64);
+    for d in &dict {
+        put_varint(&mut raw, u64::from(*d));
+    }
+    raw.extend_from_slice(&refs);
+    let mut prev = 0u32;
+    for &l in &s.lines {
+        put_varint(&mut raw, u64::from(l - prev));
+        prev = l;
+    }
+    for (l, e) in s.lines.iter().zip(&s.end_lines) {
+        put_varint(&mut raw, u64::from(e - l));
+    }
+    let mut prev = 0u32;
+    for &b in &s.starts {
+        put_varint(&mut raw, u64::from(b - prev));
+        prev = b;
+    }
+    for (b, e) in s.starts.iter().zip(&s.ends) {
+        put_varint(&mut raw, u64::from(e - b));
+    }
+    zstd::bulk::compress(&raw, LEVEL).expect("zstd compresses any input")
+}
+
+/// `None` when the bytes are not a stream record (damage, or another format).
+pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
+    let raw = zstd::stream::decode_all(bytes).ok()?;
+    let mut at = 0;
+    let mut next = || get_varint(&raw, &mut at);
+    let n = next()?;
+    if n > MAX_TOKENS {
+        return None;
+    }
+    let n = n as usize;
+    let dict_len = next()?;
+    if dict_len > n as u64 {
+        return None;
+    }
+    let dict: Vec<u32> = (0..dict_len)
+        .map(|_| next().and_then(|d| u32::try_from(d).ok()))
+        .collect::<Option<_>>()?;
+    let mut s = SymbolStream {
+        syms: Vec::with_capacity(n),
+        lines: Vec::with_capacity(n),
+        end_lines: Vec::with_capacity(n),
+        starts: Vec::with_capacity(n),
+        ends: Vec::with_capacity(n),
+    };
+    for _ in 0..n {
+        let r = next()?;
+        let sym = if r & 1 == 1 {
+            NAME_BIT | u32::try_from(r >> 1).ok().filter(|o| o & NAME_BIT == 0)?
+        } else {
+            *dict.get((r >> 1) as usize)?
+        };
+        s.syms.push(sym);
+    }
+    let mut acc = 0u32;
+    for _ in 0..n {
+        acc = acc.checked_add(u32::try_from(next()?).ok()?)?;
+        s.lines.push(acc);
+    }
+    for i in 0..n {
+        s.end_lines
+            .push(s.lines[i].checked_add(u32::try_from(next()?).ok()?)?);
+    }
+    let mut acc = 0u32;
+    for _ in 0..n {
+        acc = acc.checked_add(u32::try_from(next()?).ok()?)?;
+        s.starts.push(acc);
+    }
+    for i in 0..n {
+        s.ends
+            .push(s.starts[i].checked_add(u32::try_from(next()?).ok()?)?);
+    }
+    s.is_consistent().then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::lang::Language;
+    use engine::token::Tokenizer;
+
+    #[test]
+    fn streams_round_trip_and_damage_is_refused() {
+        let src = b"int main(int argc, char **argv) {\n  /* hi */\n  return argc > 1 ? atoi(argv[1]) : \"x\\\ny\"[0];\n}\n";
+        let tokens = Tokenizer::default().tokenize(Language::C, src).tokens;
+        let s = SymbolStream::from_tokens(&tokens);
+        let bytes = encode(&s);
+        assert_eq!(decode(&bytes), Some(s.clone()));
+        assert_eq!(decode(&bytes[..bytes.len() / 2]), None);
+        assert_eq!(decode(b"not a stream"), None);
+        let empty = SymbolStream::default();
+        assert_eq!(decode(&encode(&empty)), Some(empty));
+    }
+}
