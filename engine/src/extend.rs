@@ -247,6 +247,30 @@ fn global(t: &[u32], o: &[u32]) -> Tally {
     tally
 }
 
+/// The tokens an extension walks through, in the order it walks them.
+#[derive(Clone, Copy)]
+enum Side<'a> {
+    Forward(&'a [u32]),
+    /// The slice read from its end: extending before the first seed.
+    Backward(&'a [u32]),
+}
+
+impl Side<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Side::Forward(s) | Side::Backward(s) => s.len(),
+        }
+    }
+
+    #[inline]
+    fn at(&self, i: usize) -> u32 {
+        match self {
+            Side::Forward(s) => s[i],
+            Side::Backward(s) => s[s.len() - 1 - i],
+        }
+    }
+}
+
 /// One row of a banded extension: columns `lo..lo + h.len()`.
 struct Row {
     lo: usize,
@@ -268,8 +292,7 @@ impl Row {
 /// pays: returns how many tokens of each side it takes, and its tally.
 /// The band follows the best cell of each row, so insertions and deletions
 /// spread over a long copy add up without leaving it.
-fn extend_forward<T: AsRef<[u32]>>(t: T, o: T, p: &ExtendParams) -> (usize, usize, Tally) {
-    let (t, o) = (t.as_ref(), o.as_ref());
+fn extend_forward(t: Side, o: Side, p: &ExtendParams) -> (usize, usize, Tally) {
     let (n, m) = (t.len(), o.len());
     let b = p.band;
     let mut rows: Vec<Row> = Vec::new();
@@ -298,7 +321,7 @@ fn extend_forward<T: AsRef<[u32]>>(t: T, o: T, p: &ExtendParams) -> (usize, usiz
         let (mut row_best, mut row_best_j) = (NEG, lo);
         for j in lo..=hi {
             let d = if j > 0 {
-                prev.get(j - 1).saturating_add(score(t[i - 1], o[j - 1]))
+                prev.get(j - 1).saturating_add(score(t.at(i - 1), o.at(j - 1)))
             } else {
                 NEG
             };
@@ -338,7 +361,7 @@ fn extend_forward<T: AsRef<[u32]>>(t: T, o: T, p: &ExtendParams) -> (usize, usiz
         let row = &rows[i];
         match row.dir[j - row.lo] {
             DIAG => {
-                tally.pair(i - 1, j - 1, t[i - 1], o[j - 1]);
+                tally.pair(i - 1, j - 1, t.at(i - 1), o.at(j - 1));
                 i -= 1;
                 j -= 1;
             }
@@ -400,10 +423,16 @@ pub fn extend_chain(
         // alignment before the next seed accounts for its tokens.
     }
     // Backwards from the first seed, then forwards from the last.
-    let rev_t: Vec<u32> = target[..t0].iter().rev().copied().collect();
-    let rev_o: Vec<u32> = origin[..o0].iter().rev().copied().collect();
-    let (bt, bo, back) = extend_forward(&rev_t, &rev_o, p);
-    let (ft, fo, fwd) = extend_forward(&target[te..], &origin[oe..], p);
+    let (bt, bo, back) = extend_forward(
+        Side::Backward(&target[..t0]),
+        Side::Backward(&origin[..o0]),
+        p,
+    );
+    let (ft, fo, fwd) = extend_forward(
+        Side::Forward(&target[te..]),
+        Side::Forward(&origin[oe..]),
+        p,
+    );
     let (t0u, o0u, teu, oeu) = (t0 as u32, o0 as u32, te as u32, oe as u32);
     tally.merge(back, |i, j| (t0u - 1 - i, o0u - 1 - j));
     tally.merge(fwd, |i, j| (teu + i, oeu + j));

@@ -80,6 +80,7 @@ where
     let mut hits_by_origin: HashMap<u64, Vec<Hit>> = HashMap::new();
     let mut aligned: Vec<(u64, Alignment, u32)> = Vec::new();
     let mut explained = Explained::default();
+    let mut tried: Vec<(u64, Range, Range)> = Vec::new();
     let mut fetched: HashMap<u64, Option<Arc<SymbolStream>>> = HashMap::new();
     let mut next = 0;
     let mut batch_size = params.first_batch.max(1);
@@ -132,12 +133,14 @@ where
             let Some(stream) = stream else { continue };
             for chain in chains(&hits_by_origin[&origin], params.align.max_gap) {
                 let (first, last) = (chain[0], chain[chain.len() - 1]);
-                let done = aligned.iter().any(|(o, a, _)| {
+                // A chain inside a stretch already aligned with this origin
+                // (kept or rejected) would only give the same alignment.
+                let done = tried.iter().any(|(o, t, r)| {
                     *o == origin
-                        && a.target.first <= first.target.pos
-                        && last.target.pos + k - 1 <= a.target.last
-                        && a.origin.first <= first.origin.pos
-                        && last.origin.pos + k - 1 <= a.origin.last
+                        && t.first <= first.target.pos
+                        && last.target.pos + k - 1 <= t.last
+                        && r.first <= first.origin.pos
+                        && last.origin.pos + k - 1 <= r.last
                 });
                 if done {
                     continue;
@@ -147,6 +150,7 @@ where
                 else {
                     continue;
                 };
+                tried.push((origin, a.target, a.origin));
                 trim_to_lines(&mut a, target, &stream);
                 if params.verify.reject(&a).is_some() || !enough_lines(&a, target, &stream, params)
                 {
