@@ -345,8 +345,10 @@ pub fn license_file_expression(bytes: &[u8]) -> Option<String> {
         }
         return Some(id.to_string());
     }
-    if !d.found.is_empty() {
-        // Several texts in one file: how they combine is not written.
+    if !d.found.is_empty() || trimmed.len() > 4000 {
+        // Several texts in one file: how they combine is not written. A
+        // long file that is no known text is not read as a notice either:
+        // compilations mention many licenses.
         return None;
     }
     short_notice(&notice::collapse(&text))

@@ -35,8 +35,6 @@ use similar::{Algorithm, DiffOp};
 const MIN_FIDELITY: f64 = 0.9;
 /// Minimum share of the reference text that must be aligned.
 const MIN_COVERAGE: f64 = 0.7;
-/// Weight of reference words missing at the ends of the alignment.
-const END_WEIGHT: f64 = 0.1;
 /// Weight of inner changes in the ranking.
 const INNER_WEIGHT: f64 = 2.0;
 /// Candidates diffed per round.
@@ -99,7 +97,11 @@ fn is_copyright_line(line: &str) -> bool {
     let l = line
         .trim_start_matches(|c: char| c.is_whitespace() || "*#/;-!%".contains(c))
         .to_lowercase();
-    if l.starts_with("(c)") || l.starts_with('©') {
+    // "(c)" alone is also a list marker ("(c) You must retain…").
+    if l.starts_with('©')
+        || l.strip_prefix("(c)")
+            .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+    {
         return true;
     }
     let Some(rest) = l.strip_prefix("copyright") else {
@@ -208,6 +210,10 @@ impl Catalog {
             .filter(|(s, _)| *s >= 0.5)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Near-variants share nearly all bigrams: those far behind the
+        // best are not worth a diff.
+        let best = scored.first().map_or(0.0, |s| s.0);
+        scored.retain(|s| s.0 >= best - 0.25);
         scored.truncate(SHORTLIST);
         scored.into_iter().map(|(_, r)| r).collect()
     }
@@ -218,7 +224,7 @@ impl Catalog {
 struct Alignment {
     matched: usize,
     inner: usize,
-    /// Reference words outside the aligned stretch.
+    /// Cost of reference words outside the aligned stretch.
     ends: usize,
     /// The aligned stretch of the input.
     input: Range<usize>,
@@ -234,15 +240,53 @@ impl Alignment {
     }
     /// Net aligned words: the ranking among candidates.
     fn rank(&self) -> f64 {
-        self.matched as f64 - INNER_WEIGHT * self.inner as f64 - END_WEIGHT * self.ends as f64
+        self.matched as f64 - INNER_WEIGHT * (self.inner + self.ends) as f64
     }
 }
 
 /// Diffs the input against one reference and keeps the best-scoring
 /// stretch of the diff (maximum-sum run: unchanged words count +1, changed
 /// ones −1), so text around the license is not charged to it.
-fn align(input: &[u32], reference: &[u32]) -> Alignment {
-    let deadline = Instant::now() + Duration::from_millis(200);
+fn align(vocab: &HashMap<String, u32>, input: &[u32], reference: &[u32]) -> Alignment {
+    // A long input (a file of many licenses) is diffed only around the
+    // stretch richest in the reference's bigrams: faster, and the diff is
+    // not tempted by scattered common words.
+    let width = reference.len() + reference.len() / 4 + 20;
+    let offset = if input.len() > width + width / 2 {
+        densest_window(input, reference, width)
+    } else {
+        0
+    };
+    let window = &input[offset..input.len().min(offset + width)];
+    let mut a = align_window(vocab, window, reference);
+    a.input = a.input.start + offset..a.input.end + offset;
+    a
+}
+
+/// Start of the `width`-word stretch of `input` holding most bigrams of
+/// `reference`, less a margin for a title the bigrams missed.
+fn densest_window(input: &[u32], reference: &[u32], width: usize) -> usize {
+    let grams: std::collections::HashSet<u64> =
+        reference.windows(2).map(|p| bigram(p[0], p[1])).collect();
+    let hits: Vec<u32> = input
+        .windows(2)
+        .map(|p| u32::from(grams.contains(&bigram(p[0], p[1]))))
+        .collect();
+    let w = width.min(hits.len());
+    let mut sum: u32 = hits[..w].iter().sum();
+    let (mut best, mut best_at) = (sum, 0);
+    for i in w..hits.len() {
+        sum = sum + hits[i] - hits[i - w];
+        if sum > best {
+            best = sum;
+            best_at = i + 1 - w;
+        }
+    }
+    best_at.saturating_sub(width / 8)
+}
+
+fn align_window(vocab: &HashMap<String, u32>, input: &[u32], reference: &[u32]) -> Alignment {
+    let deadline = Instant::now() + Duration::from_millis(300);
     let ops =
         similar::capture_diff_slices_deadline(Algorithm::Myers, input, reference, Some(deadline));
     let value = |op: &DiffOp| -> i64 {
@@ -285,13 +329,41 @@ fn align(input: &[u32], reference: &[u32]) -> Alignment {
         ),
         _ => (0..0, 0..0),
     };
+    // Reference text missing at the ends is cheap only where real copies
+    // drop it: a short title before, the "how to apply" appendix after.
+    // Anything else (the extra clause of a variant) costs like an inner
+    // change.
+    let head = ref_range.start;
+    let tail = &reference[ref_range.end..];
+    let head_cost = if head <= 20 { head / 10 } else { head };
+    let tail_cost = if optional_tail(vocab, tail) {
+        tail.len() / 10
+    } else {
+        tail.len()
+    };
     Alignment {
         matched,
         inner,
-        ends: reference.len() - ref_range.len(),
+        ends: head_cost + tail_cost,
         input: input_range,
         reference_len: reference.len(),
     }
+}
+
+/// Whether missing reference text opens with the words of an optional end
+/// ("END OF TERMS AND CONDITIONS", "How to apply", an appendix/exhibit).
+fn optional_tail(vocab: &HashMap<String, u32>, tail: &[u32]) -> bool {
+    let starts: [&[&str]; 4] = [
+        &["end", "of", "terms", "and", "conditions"],
+        &["how", "to", "apply"],
+        &["appendix"],
+        &["exhibit", "a"],
+    ];
+    let head = &tail[..tail.len().min(8)];
+    starts.iter().any(|s| {
+        let ids: Option<Vec<u32>> = s.iter().map(|w| vocab.get(*w).copied()).collect();
+        ids.is_some_and(|ids| head.windows(ids.len()).any(|h| h == ids.as_slice()))
+    })
 }
 
 /// The best reference for `input`, if one is faithful, covers its
@@ -300,7 +372,7 @@ fn best_match(cat: &Catalog, input: &[u32]) -> Option<(Found, Range<usize>)> {
     let mut scored: Vec<(usize, Alignment)> = cat
         .shortlist(input)
         .into_iter()
-        .map(|r| (r, align(input, &cat.refs[r].words)))
+        .map(|r| (r, align(&cat.vocab, input, &cat.refs[r].words)))
         .filter(|(_, a)| a.matched >= MIN_WORDS)
         .collect();
     scored.sort_by(|a, b| b.1.rank().total_cmp(&a.1.rank()).then(a.0.cmp(&b.0)));
