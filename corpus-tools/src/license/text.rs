@@ -336,7 +336,7 @@ fn align_window(vocab: &HashMap<String, u32>, input: &[u32], reference: &[u32]) 
     let head = ref_range.start;
     let tail = &reference[ref_range.end..];
     let head_cost = if head <= 20 { head / 10 } else { head };
-    let tail_cost = if optional_tail(vocab, tail) {
+    let tail_cost = if ref_range.end + 8 >= optional_start(vocab, reference) {
         tail.len() / 10
     } else {
         tail.len()
@@ -350,20 +350,31 @@ fn align_window(vocab: &HashMap<String, u32>, input: &[u32], reference: &[u32]) 
     }
 }
 
-/// Whether missing reference text opens with the words of an optional end
-/// ("END OF TERMS AND CONDITIONS", "How to apply", an appendix/exhibit).
-fn optional_tail(vocab: &HashMap<String, u32>, tail: &[u32]) -> bool {
-    let starts: [&[&str]; 4] = [
+/// Where the optional end of a reference begins ("END OF TERMS AND
+/// CONDITIONS", "How to apply…", an appendix or exhibit in its second
+/// half), or its length when it has none.
+fn optional_start(vocab: &HashMap<String, u32>, reference: &[u32]) -> usize {
+    let markers: [&[&str]; 4] = [
         &["end", "of", "terms", "and", "conditions"],
         &["how", "to", "apply"],
         &["appendix"],
         &["exhibit", "a"],
     ];
-    let head = &tail[..tail.len().min(8)];
-    starts.iter().any(|s| {
-        let ids: Option<Vec<u32>> = s.iter().map(|w| vocab.get(*w).copied()).collect();
-        ids.is_some_and(|ids| head.windows(ids.len()).any(|h| h == ids.as_slice()))
-    })
+    let half = reference.len() / 2;
+    markers
+        .iter()
+        .filter_map(|m| {
+            let ids: Vec<u32> = m
+                .iter()
+                .map(|w| vocab.get(*w).copied())
+                .collect::<Option<_>>()?;
+            reference[half..]
+                .windows(ids.len())
+                .position(|w| w == ids.as_slice())
+                .map(|p| p + half)
+        })
+        .min()
+        .unwrap_or(reference.len())
 }
 
 /// The best reference for `input`, if one is faithful, covers its
