@@ -351,7 +351,24 @@ pub fn license_file_expression(bytes: &[u8]) -> Option<String> {
         // compilations mention many licenses.
         return None;
     }
-    short_notice(&notice::collapse(&text))
+    // A notice grants: "licensed under", "under the terms of". A file that
+    // only describes a project's licensing ("files in lib use a BSD
+    // 2-Clause license, all others GPLv2") names licenses without granting
+    // one to this directory.
+    let t = notice::collapse(&text);
+    let grants = [
+        "licensed under",
+        "under the terms of",
+        "released under",
+        "distributed under",
+        "available under",
+        "is free software",
+        "subject to the terms",
+    ];
+    if !grants.iter().any(|g| t.contains(g)) {
+        return None;
+    }
+    short_notice(&t)
 }
 
 #[cfg(test)]
