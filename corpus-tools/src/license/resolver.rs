@@ -125,10 +125,13 @@ impl LicenseResolver {
             let Some(info) = metadata::parse_manifest(path, bytes) else {
                 continue;
             };
-            if info.license_is_list || info.licenses.len() != 1 {
-                continue;
-            }
-            if let Some(e) = normalize(&info.licenses[0]) {
+            let single = |ls: &[String], list: bool| match ls {
+                [one] if !list => normalize(one),
+                _ => None,
+            };
+            let declared = single(&info.licenses, info.license_is_list)
+                .or_else(|| single(&info.fallback, false));
+            if let Some(e) = declared {
                 let d = r.dirs.entry(dir_of(path).to_string()).or_default();
                 d.package.get_or_insert((e, path.to_string()));
             }
@@ -434,6 +437,20 @@ mod tests {
         assert_eq!(
             (a.expression.as_str(), a.evidence),
             ("MIT OR Apache-2.0", Evidence::PackageMetadata)
+        );
+
+        // PKG-INFO: a License field that names nothing falls back to the
+        // classifier.
+        let files: Vec<(&str, &[u8])> = vec![(
+            "PKG-INFO",
+            b"Name: x\nLicense: BSD\nClassifier: License :: OSI Approved :: MIT License\n",
+        )];
+        let a = LicenseResolver::new(&files, None)
+            .for_file("x.py", b"")
+            .unwrap();
+        assert_eq!(
+            (a.expression.as_str(), a.evidence),
+            ("MIT", Evidence::PackageMetadata)
         );
 
         let r = LicenseResolver::new(&[], Some("MIT"));
