@@ -12,9 +12,10 @@
 //!
 //! - words changed *inside* the aligned stretch (replaced, inserted or
 //!   removed clauses) are what tells variants apart and cost in full;
-//! - reference text missing at either end costs little: SPDX marks titles
-//!   and appendices ("How to apply these terms…") optional, and real copies
-//!   often drop them;
+//! - reference text missing at the ends costs little only where SPDX marks
+//!   it optional and real copies drop it: a short title, and the end from
+//!   "END OF TERMS AND CONDITIONS", "How to apply…", an appendix or exhibit.
+//!   Any other missing end (the extra clause of X11 over MIT) costs in full;
 //! - input outside the aligned stretch (copyright lines, a second license,
 //!   a preamble) is not charged to the candidate: it is matched separately.
 //!
@@ -24,7 +25,7 @@
 //! only: a bare GPL text is reported as `-only`, as ScanCode does; "or
 //! later" can only come from a notice (see `notice`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -266,8 +267,7 @@ fn align(vocab: &HashMap<String, u32>, input: &[u32], reference: &[u32]) -> Alig
 /// Start of the `width`-word stretch of `input` holding most bigrams of
 /// `reference`, less a margin for a title the bigrams missed.
 fn densest_window(input: &[u32], reference: &[u32], width: usize) -> usize {
-    let grams: std::collections::HashSet<u64> =
-        reference.windows(2).map(|p| bigram(p[0], p[1])).collect();
+    let grams: HashSet<u64> = reference.windows(2).map(|p| bigram(p[0], p[1])).collect();
     let hits: Vec<u32> = input
         .windows(2)
         .map(|p| u32::from(grams.contains(&bigram(p[0], p[1]))))
@@ -436,7 +436,7 @@ fn licenses() -> &'static Catalog {
     CAT.get_or_init(|| {
         // One reference per distinct text: GNU `-only`/`-or-later` share
         // theirs, deprecated ids are skipped.
-        let mut seen: HashMap<&'static str, ()> = HashMap::new();
+        let mut seen: HashSet<&'static str> = HashSet::new();
         let mut list: Vec<(&'static str, &'static str)> = Vec::new();
         for &(name, text) in spdx::text::LICENSE_TEXTS {
             let Some(id) = spdx::license_id(name) else {
@@ -445,7 +445,7 @@ fn licenses() -> &'static Catalog {
             if id.is_deprecated() || name.ends_with("-or-later") {
                 continue;
             }
-            if seen.insert(text, ()).is_none() {
+            if seen.insert(text) {
                 list.push((name, text));
             }
         }
