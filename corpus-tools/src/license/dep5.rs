@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::{expr, notice, text};
+use super::{expr, text};
 
 /// One `Files:` stanza of a machine-readable debian/copyright.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,14 +76,7 @@ struct Names<'a> {
 impl Names<'_> {
     /// The license a defining text states: a full text, else a notice.
     fn from_text(text: &str) -> Option<String> {
-        let d = text::detect_licenses(text);
-        if let Some(id) = d.single() {
-            return Some(id.to_string());
-        }
-        if !d.found.is_empty() {
-            return None;
-        }
-        notice::short_notice(&notice::collapse(text))
+        super::resolver::text_license(text)
     }
 
     /// One operand: `short [with words]`.

@@ -273,6 +273,15 @@ fn mention_id(m: &Mention) -> Option<String> {
         .map(|i| i.name.to_string())
 }
 
+/// Every license a text names with a version (or names outright), as SPDX
+/// ids, whatever the wording around it.
+pub(crate) fn named_licenses(t: &str) -> Vec<String> {
+    let mut out: Vec<String> = mentions(t).iter().filter_map(mention_id).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Reads the licenses a notice names (in collapsed, lower-cased text) and
 /// how they combine. Several licenses combine by `OR` when the notice
 /// offers a choice ("alternatively", "at your option", "dual licensed",

@@ -339,10 +339,28 @@ pub fn license_file_expression(bytes: &[u8]) -> Option<String> {
     if trimmed.len() < 40 {
         return None;
     }
-    let d = text::detect_licenses(&text);
+    text_license(&text)
+}
+
+/// The license a text states: one full license text (with a GNU exception
+/// text beside it), else a granting notice. Used for license files and for
+/// the stand-alone paragraphs of debian/copyright.
+pub(crate) fn text_license(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    let d = text::detect_licenses(text);
     if let Some(id) = d.single() {
+        // Words beyond the matched text that name other licenses ("dual
+        // licensed under Apache 2.0 and MIT; this part is BSD") make the
+        // file a description of several licenses, not one.
+        if d.unexplained >= 15 {
+            let named = notice::named_licenses(&notice::collapse(text));
+            let own = expr::license_ids(id);
+            if named.iter().any(|n| expr::license_ids(n) != own) {
+                return None;
+            }
+        }
         if id.contains("GPL") {
-            if let Some(x) = notice::notice_exception(&text) {
+            if let Some(x) = notice::notice_exception(text) {
                 return expr::with_exception(id, x);
             }
         }
@@ -358,7 +376,7 @@ pub fn license_file_expression(bytes: &[u8]) -> Option<String> {
     // only describes a project's licensing ("files in lib use a BSD
     // 2-Clause license, all others GPLv2") names licenses without granting
     // one to this directory.
-    let t = notice::collapse(&text);
+    let t = notice::collapse(text);
     let grants = [
         "licensed under",
         "under the terms of",
@@ -500,6 +518,17 @@ mod tests {
         assert_eq!(
             a.competing.iter().map(|c| c.evidence).collect::<Vec<_>>(),
             [Evidence::Dep5, Evidence::Declared]
+        );
+    }
+
+    #[test]
+    fn a_file_describing_several_licenses_names_none() {
+        let bsd3 = spdx::license_id("BSD-3-Clause").unwrap().text();
+        let text = format!("This crate is dual licensed under the Apache 2.0 license as well as the MIT license.\n\n---\n\nsrc/parse.rs is based on code under a 3-clause BSD license:\n\n{bsd3}");
+        assert_eq!(license_file_expression(text.as_bytes()), None);
+        assert_eq!(
+            license_file_expression(bsd3.as_bytes()).as_deref(),
+            Some("BSD-3-Clause")
         );
     }
 
