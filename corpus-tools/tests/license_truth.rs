@@ -196,6 +196,30 @@ fn readline_copying_is_gpl3_and_notices_say_or_later() {
     );
 }
 
+#[test]
+fn hunspell_tri_license_headers_stay_whole() {
+    if !have("apt-get") {
+        return;
+    }
+    let v = load_one("deb:hunspell");
+    let tri = "MPL-1.1 OR GPL-2.0-or-later OR LGPL-2.1-or-later";
+    let a = file(&v, "src/parsers/textparser.cxx")
+        .license
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        (a.expression.as_str(), a.evidence),
+        (tri, Evidence::HeaderText)
+    );
+    // affixmgr.cxx adds MySpell's own BSD-style terms, which are on no
+    // list: the notice alone would drop their conditions.
+    let a = file(&v, "src/hunspell/affixmgr.cxx").license.as_ref();
+    assert!(
+        a.is_none_or(|a| a.evidence != Evidence::HeaderText),
+        "{a:?}"
+    );
+}
+
 /// One license file of a crate with the license its declaration gives it.
 struct Truth {
     path: PathBuf,

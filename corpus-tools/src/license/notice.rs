@@ -352,6 +352,40 @@ pub(crate) fn notice_exception(comment: &str) -> Option<&'static str> {
     }
 }
 
+/// A notice may sit beside a whole license text (hunspell's files: the
+/// Mozilla tri-license block, then MySpell's BSD-style terms). The text
+/// binds too: a known one is added with `AND`; an unknown one makes the
+/// header unknown, since the notice alone would drop its conditions.
+fn with_texts_beside(comment: &str, t: &str, notice: String) -> Option<String> {
+    let grants = [
+        "redistribution and use in source and binary forms",
+        "permission is hereby granted",
+        "permission to use, copy, modify",
+    ];
+    let mut result = notice;
+    if grants.iter().any(|g| t.contains(g)) {
+        let d = text::detect_licenses(comment);
+        if d.found.is_empty() {
+            return None;
+        }
+        let named = super::expr::license_ids(&result);
+        let mut parts = vec![result.clone()];
+        for f in &d.found {
+            let ids = super::expr::license_ids(f.id);
+            if !ids.iter().all(|i| named.contains(i)) {
+                parts.push(f.id.to_string());
+            }
+        }
+        result = super::expr::join(&parts, "AND")?;
+    }
+    if !result.contains(' ') && result.contains("GPL") {
+        if let Some(e) = notice_exception(comment) {
+            return super::expr::with_exception(&result, e);
+        }
+    }
+    Some(result)
+}
+
 /// The license named by a header comment: notice rules first, then text
 /// matching for comments that hold a license text.
 pub fn header_license(comment: &str) -> Option<String> {
@@ -359,15 +393,15 @@ pub fn header_license(comment: &str) -> Option<String> {
         return None;
     }
     let t = collapse(comment);
-    let found = short_notice(&t).or_else(|| {
-        let keywords = ["licen", "permission", "redistribut", "warrant"];
-        if t.len() >= 150 && keywords.iter().any(|k| t.contains(k)) {
-            text::detect_text(comment)
-        } else {
-            None
-        }
-    })?;
-    if !found.contains(' ') && found.contains("GPL") {
+    if let Some(n) = short_notice(&t) {
+        return with_texts_beside(comment, &t, n);
+    }
+    let keywords = ["licen", "permission", "redistribut", "warrant"];
+    if t.len() < 150 || !keywords.iter().any(|k| t.contains(k)) {
+        return None;
+    }
+    let found = text::detect_text(comment)?;
+    if found.contains("GPL") {
         if let Some(e) = notice_exception(comment) {
             return super::expr::with_exception(&found, e);
         }
@@ -436,6 +470,18 @@ mod tests {
         assert_eq!(
             header_license(&c).as_deref(),
             Some("MPL-1.1 OR GPL-2.0-or-later OR LGPL-2.1-or-later")
+        );
+    }
+
+    #[test]
+    fn a_notice_beside_an_unknown_license_text_is_unknown() {
+        let tri = "Version: MPL 1.1/GPL 2.0/LGPL 2.1\nThe contents of this file are subject to the Mozilla Public License Version 1.1. Alternatively, the contents of this file may be used under the terms of either the GNU General Public License Version 2 or later (the \"GPL\"), or the GNU Lesser General Public License Version 2.1 or later (the \"LGPL\").";
+        let bespoke = "Redistribution and use in source and binary forms, with or without modification, are permitted provided that the following conditions are met: 1. Redistributions of source code must retain the above copyright notice. 2. All modifications to the source code must be clearly marked as such, and the moon must be full when you compile it, which no known license asks.";
+        assert_eq!(header_license(&format!("{tri}\n\n{bespoke}")), None);
+        let bsd2 = spdx::license_id("BSD-2-Clause").unwrap().text();
+        assert_eq!(
+            header_license(&format!("{tri}\n\n{bsd2}")).as_deref(),
+            Some("(MPL-1.1 OR GPL-2.0-or-later OR LGPL-2.1-or-later) AND BSD-2-Clause")
         );
     }
 
