@@ -27,7 +27,7 @@ pub use archive::{ArchiveError, Limits};
 pub use fetch::{FetchError, Tools};
 pub use file::{SkipReason, Skipped, SourceFile};
 pub use git::{BlobId, GitError};
-pub use license::{Attribution, Evidence, LicenseResolver};
+pub use license::{Attribution, Competing, Evidence, LicenseResolver};
 pub use manifest::{BuildReport, Manifest, ManifestError, SourceReport};
 pub use source::{ArchiveKind, SourceError, SourceSpec};
 pub use walk::{WalkError, WalkOptions};

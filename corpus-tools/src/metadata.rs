@@ -19,6 +19,11 @@ pub struct PackageInfo {
     /// list (npm `licenses`, gemspec `licenses`, trove classifiers), whose
     /// relation (OR/AND) the format does not state.
     pub license_is_list: bool,
+    /// Declarations of a weaker field of the same manifest (PKG-INFO's
+    /// trove classifiers beside a one-line `License:`), for the resolver
+    /// to use when `licenses` names nothing it can normalize. Metadata
+    /// only reads; deciding what a name means is `license`'s job.
+    pub fallback: Vec<String>,
 }
 
 /// File names (last path component) that are package manifests.
@@ -53,7 +58,7 @@ fn parse_cargo_toml(text: &str) -> Option<PackageInfo> {
         name: s("name"),
         version: s("version"),
         licenses: s("license").into_iter().collect(),
-        license_is_list: false,
+        ..PackageInfo::default()
     })
 }
 
@@ -86,8 +91,9 @@ fn parse_pkg_info(text: &str) -> PackageInfo {
             _ => {}
         }
     }
-    // License-Expression (PEP 639) is authoritative; a one-line License
-    // field counts when it is a recognizable name; classifiers come last.
+    // License-Expression (PEP 639) is authoritative; then a one-line
+    // License field, with the classifiers as its fallback (the resolver
+    // takes them when the field is no recognizable name).
     let mut mapped: Vec<String> = classifiers
         .iter()
         .filter_map(|c| classifier_license(c))
@@ -96,8 +102,9 @@ fn parse_pkg_info(text: &str) -> PackageInfo {
     mapped.dedup();
     if let Some(e) = expression {
         info.licenses = vec![e];
-    } else if let Some(l) = license.filter(|l| crate::license::normalize(l).is_some()) {
+    } else if let Some(l) = license {
         info.licenses = vec![l];
+        info.fallback = mapped;
     } else {
         info.license_is_list = mapped.len() > 1;
         info.licenses = mapped;
@@ -374,6 +381,15 @@ mod tests {
             (Some("six"), Some("1.16.0"))
         );
         assert_eq!(p.licenses[0], "MIT");
+        let p = parse_manifest(
+            "PKG-INFO",
+            b"Name: x\nLicense: BSD\nClassifier: License :: OSI Approved :: MIT License\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (p.licenses, p.fallback),
+            (vec!["BSD".to_string()], vec!["MIT".to_string()])
+        );
         let p = parse_manifest(
             "PKG-INFO",
             b"Name: x\nLicense-Expression: MIT OR Apache-2.0\nLicense: whatever\n",

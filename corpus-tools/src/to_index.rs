@@ -24,6 +24,15 @@ impl From<Version> for indexer::VersionInput {
                         expression: a.expression,
                         evidence: a.evidence.to_string(),
                         source_path: a.source_path,
+                        competing: a
+                            .competing
+                            .into_iter()
+                            .map(|c| indexer::CompetingLicense {
+                                expression: c.expression,
+                                evidence: c.evidence.to_string(),
+                                source_path: c.source_path,
+                            })
+                            .collect(),
                     }),
                     copyrights: f.copyrights,
                 })
@@ -58,6 +67,11 @@ mod tests {
                     expression: "GPL-2.0-only".into(),
                     evidence: Evidence::SpdxTag,
                     source_path: None,
+                    competing: vec![crate::license::Competing {
+                        expression: "MIT".into(),
+                        evidence: Evidence::Declared,
+                        source_path: None,
+                    }],
                 }),
                 copyrights: vec!["Copyright 2020 A".into()],
                 blob_id: None,
@@ -71,6 +85,14 @@ mod tests {
         assert_eq!(
             input.files[0].license.as_ref().unwrap().expression,
             "GPL-2.0-only"
+        );
+        let competing = &input.files[0].license.as_ref().unwrap().competing;
+        assert_eq!(
+            (
+                competing[0].expression.as_str(),
+                competing[0].evidence.as_str()
+            ),
+            ("MIT", "declared")
         );
         assert_eq!(input.files[0].copyrights, ["Copyright 2020 A"]);
         assert_eq!(input.skipped[0].path, "b.bin");

@@ -140,8 +140,13 @@ fn debian_source_with_dep5() {
         lic(file(&v, "lib/lz4.c")).map(|l| l.0),
         Some("BSD-2-Clause")
     );
+    // lib/ has its own LICENSE (the 2-clause text): the nearest license
+    // file outranks the stanza, which agrees.
     assert_eq!(
         lic(file(&v, "lib/README.md")),
-        Some(("BSD-2-Clause", Evidence::Dep5, Some("debian/copyright")))
+        Some(("BSD-2-Clause", Evidence::LicenseFile, Some("lib/LICENSE")))
     );
+    // The root LICENSE only describes which directories use which license:
+    // it attributes nothing, so the stanza decides.
+    assert_eq!(lic(file(&v, "LICENSE")).map(|l| l.1), Some(Evidence::Dep5));
 }

@@ -26,8 +26,8 @@ pub mod streams;
 
 pub use input::{FileInput, VersionInput};
 pub use schema::{
-    CommonPolicy, ContentMeta, EngineParams, License, Occurrence, SkippedFile, VersionInfo,
-    FORMAT_VERSION,
+    CommonPolicy, CompetingLicense, ContentMeta, EngineParams, License, Occurrence, SkippedFile,
+    VersionInfo, FORMAT_VERSION,
 };
 pub use store::{
     AddOptions, AddReport, FileMatch, Index, OpenOptions, PostingLookup, Progress, RemoveReport,

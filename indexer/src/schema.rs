@@ -143,6 +143,22 @@ pub struct License {
     /// File the evidence came from, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_path: Option<String>,
+    /// Weaker evidence for the same file naming another license (absent
+    /// in indexes written before it existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub competing: Vec<CompetingLicense>,
+}
+
+/// One piece of evidence that disagrees with the attributed license.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompetingLicense {
+    /// SPDX expression.
+    pub expression: String,
+    /// Kind of evidence, as in [`License::evidence`].
+    pub evidence: String,
+    /// File the evidence came from, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_path: Option<String>,
 }
 
 /// What is known about one distinct file content.

@@ -151,6 +151,7 @@ pub fn file(path: &str, text: &str) -> FileInput {
             expression: "MIT".into(),
             evidence: "declared".into(),
             source_path: None,
+            competing: Vec::new(),
         }),
         copyrights: vec!["Copyright 2024 Example".into()],
     }
