@@ -103,10 +103,7 @@ impl<'a> Naive<'a> {
                 *shared.entry(*fid).or_default() += 1;
             }
         }
-        let Some((&best, _)) = shared
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        else {
+        let Some((&best, _)) = shared.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else {
             return Vec::new();
         };
         let of = &self.files[best as usize];
@@ -136,10 +133,7 @@ impl<'a> Naive<'a> {
             out.push(Found {
                 target: path.to_string(),
                 target_lines: (t_first, t_last),
-                origin: (
-                    self.origins[of.origin].project.clone(),
-                    of.path.clone(),
-                ),
+                origin: (self.origins[of.origin].project.clone(), of.path.clone()),
                 origin_lines: (of.at[o_first], of.at[o_last.min(of.at.len() - 1)]),
                 license: self.licenses[best as usize].clone(),
             });

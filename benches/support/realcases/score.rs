@@ -116,9 +116,6 @@ impl Counts {
     pub fn range(&self) -> Option<f64> {
         ratio(self.range_inter, self.range_union)
     }
-    pub fn minified_recall(&self) -> Option<f64> {
-        ratio(self.minified_found, self.minified)
-    }
 }
 
 /// Scores `found` (findings in `target`'s files) against `truth`;

@@ -20,7 +20,6 @@ const MAX_TEXT_BYTES: u64 = 16 << 20;
 pub struct Tree {
     pub spec: String,
     pub project: String,
-    pub version: String,
     pub root: PathBuf,
     /// Text files, sorted by path (`/`-separated, relative to `root`).
     pub files: Vec<TextFile>,
@@ -88,8 +87,8 @@ pub fn materialize(spec: &str, testdata: &Path, only: &[&str]) -> anyhow::Result
     }
     let m = fs::read_to_string(&meta).with_context(|| format!("reading {}", meta.display()))?;
     let mut lines = m.lines();
-    let (Some(project), Some(version)) = (lines.next(), lines.next()) else {
-        bail!("{}: expected project and version lines", meta.display());
+    let Some(project) = lines.next() else {
+        bail!("{}: expected the project name", meta.display());
     };
     let mut files = Vec::new();
     read_dir(&root, "", only, &mut files)?;
@@ -97,7 +96,6 @@ pub fn materialize(spec: &str, testdata: &Path, only: &[&str]) -> anyhow::Result
     Ok(Tree {
         spec: spec.to_string(),
         project: project.to_string(),
-        version: version.to_string(),
         root,
         files,
     })

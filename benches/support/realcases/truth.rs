@@ -23,7 +23,6 @@ pub type OriginKey = (String, String);
 
 /// One copied target file.
 pub struct Copy {
-    pub target: String,
     pub origin: OriginKey,
     /// Index of the origin in the case's origins.
     pub origin_ix: usize,
@@ -89,7 +88,6 @@ pub fn derive(case: &Case, target: &Tree, origins: &[Tree]) -> anyhow::Result<Tr
         copies.insert(
             f.path.clone(),
             Copy {
-                target: f.path.clone(),
                 origin: (origin.project.clone(), opath.clone()),
                 origin_ix: scope.origin,
                 lines: pairs,
@@ -236,8 +234,9 @@ fn scopes(case: &Case, target: &Tree, origins: &[Tree]) -> anyhow::Result<Vec<Sc
         Manifest::BuildRs => {
             let build = read("build.rs")?;
             for (ix, origin) in origins.iter().enumerate() {
-                let dir = locate(target, origin, "")
-                    .with_context(|| format!("{}: no directory holds {}", case.name, origin.spec))?;
+                let dir = locate(target, origin, "").with_context(|| {
+                    format!("{}: no directory holds {}", case.name, origin.spec)
+                })?;
                 let last = dir.rsplit('/').next().unwrap_or(&dir);
                 if !build.contains(&format!("\"{last}")) && !build.contains(&format!("{last}/")) {
                     bail!("{}: build.rs does not name {dir}", case.name);
@@ -259,7 +258,10 @@ fn scopes(case: &Case, target: &Tree, origins: &[Tree]) -> anyhow::Result<Vec<Sc
                 let Some(ix) = by_name(name) else { continue };
                 let want = case.origins[ix].spec.rsplit("==").next().unwrap_or("");
                 if want != version {
-                    bail!("{}: {path} pins {name} {version}, the case indexes {want}", case.name);
+                    bail!(
+                        "{}: {path} pins {name} {version}, the case indexes {want}",
+                        case.name
+                    );
                 }
                 let module = format!("{dir}/{name}.py");
                 let target_path = if target.file(&module).is_some() {
@@ -303,7 +305,10 @@ fn scopes(case: &Case, target: &Tree, origins: &[Tree]) -> anyhow::Result<Vec<Sc
                 };
                 let Some(ix) = by_name(sub) else { continue };
                 let dir = locate(target, &origins[ix], sub).with_context(|| {
-                    format!("{}: no directory holds {sub} of {}", case.name, origins[ix].spec)
+                    format!(
+                        "{}: no directory holds {sub} of {}",
+                        case.name, origins[ix].spec
+                    )
                 })?;
                 out.push(Scope {
                     origin: ix,
@@ -585,7 +590,10 @@ fn declared(origin: &Tree) -> Option<String> {
         return json["license"].as_str().and_then(spdx_expression);
     }
     if let Some(f) = origin.file("Cargo.toml") {
-        let line = f.text.lines().find(|l| l.trim_start().starts_with("license ="))?;
+        let line = f
+            .text
+            .lines()
+            .find(|l| l.trim_start().starts_with("license ="))?;
         let v = line.split_once('=')?.1.trim().trim_matches('"');
         return spdx_expression(&v.replace('/', " OR "));
     }
