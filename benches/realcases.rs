@@ -266,20 +266,35 @@ fn cell(v: Option<f64>) -> String {
     v.map_or("–".into(), |x| format!("{x:.3}"))
 }
 
-fn row(label: &str, tool: &str, c: &Counts) -> String {
+/// The ratio metrics of a table row, in column order.
+fn ratios(c: &Counts) -> [Option<f64>; 5] {
+    [c.recall(), c.precision(), c.f1(), c.license(), c.range()]
+}
+
+fn row(label: &str, tool: &str, r: [Option<f64>; 5], c: &Counts) -> String {
     format!(
         "| {label} | {tool} | {} | {} | {} | {} | {} | {} | {} |",
-        cell(c.recall()),
-        cell(c.precision()),
-        cell(c.f1()),
-        cell(c.license()),
-        cell(c.range()),
+        cell(r[0]),
+        cell(r[1]),
+        cell(r[2]),
+        cell(r[3]),
+        cell(r[4]),
         match c.minified {
             0 => "–".to_string(),
             n => format!("{}/{n}", c.minified_found),
         },
         c.own_findings
     )
+}
+
+/// Mean over cases of each ratio (cases where it is undefined left out):
+/// every case weighs the same, however many lines it has (bzip2's test
+/// data alone has more lines than several cases together).
+fn macro_mean(rows: &[[Option<f64>; 5]]) -> [Option<f64>; 5] {
+    std::array::from_fn(|i| {
+        let v: Vec<f64> = rows.iter().filter_map(|r| r[i]).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -354,13 +369,43 @@ fn main() -> anyhow::Result<()> {
     let mut total_p = Counts::default();
     let mut total_n = Counts::default();
     for o in &outcomes {
-        println!("{}", row(o.case.name, "provscan", &o.provscan));
-        println!("{}", row(o.case.name, "naive", &o.naive));
+        println!(
+            "{}",
+            row(o.case.name, "provscan", ratios(&o.provscan), &o.provscan)
+        );
+        println!("{}", row(o.case.name, "naive", ratios(&o.naive), &o.naive));
         total_p += o.provscan;
         total_n += o.naive;
     }
-    println!("{}", row("**overall**", "provscan", &total_p));
-    println!("{}", row("**overall**", "naive", &total_n));
+    let per_case = |f: fn(&Outcome) -> &Counts| -> Vec<[Option<f64>; 5]> {
+        outcomes.iter().map(|o| ratios(f(o))).collect()
+    };
+    println!(
+        "{}",
+        row(
+            "**mean of cases**",
+            "provscan",
+            macro_mean(&per_case(|o| &o.provscan)),
+            &total_p
+        )
+    );
+    println!(
+        "{}",
+        row(
+            "**mean of cases**",
+            "naive",
+            macro_mean(&per_case(|o| &o.naive)),
+            &total_n
+        )
+    );
+    println!(
+        "{}",
+        row("all lines pooled", "provscan", ratios(&total_p), &total_p)
+    );
+    println!(
+        "{}",
+        row("all lines pooled", "naive", ratios(&total_n), &total_n)
+    );
     println!();
     for f in &failed {
         println!("FAILED (not in the table): {f}");

@@ -8,8 +8,9 @@
 #[derive(Clone, Copy, Debug)]
 pub enum Manifest {
     /// A `-sys` crate: the directory holding the origin's files is found by
-    /// path correspondence and must be named in the crate's `build.rs`.
-    BuildRs,
+    /// path correspondence and must be named in the crate's build code
+    /// (`build.rs`, or `src/lib.rs` of a build helper such as lua-src).
+    BuildRs(&'static str),
     /// pip's `vendor.txt` (`name==version` lines): `DIR/NAME/` or
     /// `DIR/NAME.py`, DIR being the file's directory.
     VendorTxt(&'static str),
@@ -31,8 +32,8 @@ impl Manifest {
     /// The target file the manifest is read from, if it is one file.
     pub fn file(self) -> Option<&'static str> {
         match self {
-            Manifest::BuildRs => Some("build.rs"),
-            Manifest::VendorTxt(p)
+            Manifest::BuildRs(p)
+            | Manifest::VendorTxt(p)
             | Manifest::GoModules(p)
             | Manifest::MergeTxt(p)
             | Manifest::Composer(p) => Some(p),
@@ -74,7 +75,7 @@ pub const CASES: &[Case] = &[
         target: "crate:bzip2-sys@0.1.13+1.0.8",
         scan: &[],
         origins: &[o("deb:bzip2=1.0.8-5", "")],
-        manifest: Manifest::BuildRs,
+        manifest: Manifest::BuildRs("build.rs"),
     },
     Case {
         name: "lz4-sys",
@@ -82,15 +83,19 @@ pub const CASES: &[Case] = &[
         target: "crate:lz4-sys@1.11.1+lz4-1.10.0",
         scan: &[],
         origins: &[o("deb:lz4=1.9.4-1", "")],
-        manifest: Manifest::BuildRs,
+        manifest: Manifest::BuildRs("build.rs"),
     },
     Case {
         name: "lua-src",
         language: "C",
         target: "crate:lua-src@547.0.0",
-        scan: &[],
-        origins: &[o("deb:lua5.4=5.4.4-3+deb12u1", "")],
-        manifest: Manifest::BuildRs,
+        // Lua 5.2 and 5.3, also bundled, are releases not in the index.
+        scan: &["lua-5.4.7/", "lua-5.1.5/", "src/", "Cargo.toml"],
+        origins: &[
+            o("deb:lua5.4=5.4.4-3+deb12u1", ""),
+            o("deb:lua5.1=5.1.5-9", ""),
+        ],
+        manifest: Manifest::BuildRs("src/lib.rs"),
     },
     Case {
         name: "redis",
@@ -109,7 +114,7 @@ pub const CASES: &[Case] = &[
         target: "crate:librocksdb-sys@0.19.0+11.8.1",
         scan: &["snappy/", "src/", "build.rs", "rocksdb/cache/"],
         origins: &[o("deb:snappy=1.1.9-3", "")],
-        manifest: Manifest::BuildRs,
+        manifest: Manifest::BuildRs("build.rs"),
     },
     Case {
         name: "pip",

@@ -231,15 +231,15 @@ fn scopes(case: &Case, target: &Tree, origins: &[Tree]) -> anyhow::Result<Vec<Sc
     let by_name = |name: &str| case.origins.iter().position(|o| o.name == name);
     let mut out = Vec::new();
     match case.manifest {
-        Manifest::BuildRs => {
-            let build = read("build.rs")?;
+        Manifest::BuildRs(path) => {
+            let build = read(path)?;
             for (ix, origin) in origins.iter().enumerate() {
                 let dir = locate(target, origin, "").with_context(|| {
                     format!("{}: no directory holds {}", case.name, origin.spec)
                 })?;
                 let last = dir.rsplit('/').next().unwrap_or(&dir);
                 if !build.contains(&format!("\"{last}")) && !build.contains(&format!("{last}/")) {
-                    bail!("{}: build.rs does not name {dir}", case.name);
+                    bail!("{}: {path} does not name {dir}", case.name);
                 }
                 out.push(Scope {
                     origin: ix,
