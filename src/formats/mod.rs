@@ -16,11 +16,12 @@ use crate::report::{self, Origin, Report};
 pub mod cyclonedx;
 pub mod sarif;
 pub mod spdx;
+pub mod table;
 
 /// Every output format of `provscan scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// One finding per line, for people.
+    /// For people: a summary, then one block per origin project (docs/config.md).
     Table,
     /// The provscan report (docs/report-schema.md).
     Json,
@@ -54,6 +55,10 @@ pub struct Context {
     /// filled by the scan while it holds the bytes. Needed for archive
     /// entries and several roots; other files are read again from `root`.
     pub file_sha1: HashMap<String, String>,
+    /// ANSI colours in the table (a terminal, and `NO_COLOR` unset).
+    pub color: bool,
+    /// The table lists every snippet and skipped file too (`--details`).
+    pub details: bool,
 }
 
 impl Context {
@@ -75,6 +80,8 @@ impl Context {
             created,
             sources: HashMap::new(),
             file_sha1: HashMap::new(),
+            color: false,
+            details: false,
         }
     }
 
@@ -130,7 +137,7 @@ pub fn write(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     match format {
-        OutputFormat::Table => report::write_table(report, out),
+        OutputFormat::Table => table::write_table(report, verdict, ctx, out),
         OutputFormat::Json => report::write_json(report, out),
         OutputFormat::Sarif => sarif::write_sarif(report, verdict, ctx, out),
         OutputFormat::Spdx => spdx::write_spdx(report, ctx, out),
