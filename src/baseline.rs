@@ -17,7 +17,14 @@ use crate::report::{AbsentFinding, BaselineState, Finding, FindingReview, Origin
 /// Ids and line counts for the findings of one target file, whose bytes are
 /// `bytes`. Two findings with the same text (a function pasted twice) get
 /// `-2`, `-3`… after the first.
-pub fn identify(path: &str, bytes: &[u8], findings: &[Finding]) -> Vec<FindingReview> {
+/// With `keep_text`, the copied lines themselves are kept too (for the
+/// HTML report).
+pub fn identify(
+    path: &str,
+    bytes: &[u8],
+    findings: &[Finding],
+    keep_text: bool,
+) -> Vec<FindingReview> {
     let lines = engine::analyze::line_count(bytes).max(1);
     let mut seen: HashMap<String, usize> = HashMap::new();
     findings
@@ -33,10 +40,23 @@ pub fn identify(path: &str, bytes: &[u8], findings: &[Finding]) -> Vec<FindingRe
             FindingReview {
                 id,
                 target_file_lines: Some(lines),
+                target_text: keep_text.then(|| line_text(bytes, f.target_lines)),
                 ..FindingReview::default()
             }
         })
         .collect()
+}
+
+/// Lines `range` (1-based, inclusive) of `bytes`, at most 5,000 of them.
+fn line_text(bytes: &[u8], range: [u32; 2]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let first = range[0].max(1) as usize - 1;
+    let count = (range[1].max(range[0]) as usize + 1 - range[0].max(1) as usize).min(5_000);
+    let mut out = String::new();
+    for line in text.split_inclusive('\n').skip(first).take(count) {
+        out.push_str(line);
+    }
+    out
 }
 
 /// 16 hex digits of SHA-1 over the path, origin project and path, and the
@@ -139,15 +159,17 @@ mod tests {
         let mut g = finding("src/a.c", [3, 5], o.clone());
         let at = shifted.windows(3).position(|w| w == b"int").unwrap() as u64;
         g.target_bytes = [at, shifted.len() as u64];
-        let id_a = identify("src/a.c", a, std::slice::from_ref(&f));
-        let id_b = identify("src/a.c", shifted, std::slice::from_ref(&g));
+        let id_a = identify("src/a.c", a, std::slice::from_ref(&f), true);
+        let id_b = identify("src/a.c", shifted, std::slice::from_ref(&g), false);
         assert_eq!(id_a[0].id, id_b[0].id);
         assert_eq!(id_b[0].target_file_lines, Some(5));
+        assert_eq!(id_a[0].target_text.as_deref(), Some(std::str::from_utf8(a).unwrap()));
+        assert_eq!(id_b[0].target_text, None);
         let changed = b"int f(void) {\n  return 2;\n}\n";
-        assert_ne!(identify("src/a.c", changed, &[f.clone()])[0].id, id_a[0].id);
-        assert_ne!(identify("src/b.c", a, &[f.clone()])[0].id, id_a[0].id);
+        assert_ne!(identify("src/a.c", changed, &[f.clone()], false)[0].id, id_a[0].id);
+        assert_ne!(identify("src/b.c", a, &[f.clone()], false)[0].id, id_a[0].id);
         // The same text twice in one file: two ids.
-        let twice = identify("src/a.c", a, &[f.clone(), f]);
+        let twice = identify("src/a.c", a, &[f.clone(), f], false);
         assert_eq!(twice[1].id, format!("{}-2", twice[0].id));
     }
 }

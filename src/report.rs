@@ -109,6 +109,9 @@ pub struct FindingReview {
     /// With `--baseline`: whether the old report had this finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<BaselineState>,
+    /// The target's copied lines, kept only for the HTML report.
+    #[serde(skip)]
+    pub target_text: Option<String>,
 }
 
 /// Why a finding needs no more attention.

@@ -126,6 +126,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
             .as_deref()
             .map(|path| ScanCache::open(path, cache_key(&index, &dir, &args))),
         progress: crate::progress::ScanProgress::start(targets.iter().map(|t| t.size_on_disk()).sum()),
+        keep_text: args.format == Some(OutputFormat::Html),
     };
     // Each worker reads, checks and drops one target at a time: memory
     // holds the files in flight, not the tree.
@@ -288,6 +289,8 @@ struct Scanner<'a> {
     probe: bool,
     cache: Option<ScanCache>,
     progress: Option<crate::progress::ScanProgress>,
+    /// Keep the copied target text (for the HTML report).
+    keep_text: bool,
 }
 
 impl Scanner<'_> {
@@ -327,7 +330,7 @@ impl Scanner<'_> {
                     out.sha1
                         .push((f.rel.clone(), formats::sha1_hex_bytes(&f.bytes)));
                     out.review
-                        .extend(crate::baseline::identify(&f.rel, &f.bytes, &found));
+                        .extend(crate::baseline::identify(&f.rel, &f.bytes, &found, self.keep_text));
                     out.findings.extend(found);
                 }
                 Ok(_) => {}

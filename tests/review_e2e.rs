@@ -281,3 +281,59 @@ fn baseline_fails_only_on_a_newly_pasted_file() {
     let absent = report["absent"].as_array().unwrap();
     assert!(absent.iter().any(|a| a["path"] == "third_party/rl/vi_keymap.c"), "{absent:?}");
 }
+
+/// The HTML report of the README's example, well-formed, and rendered by a
+/// real headless Chromium (installed from Debian when missing). The
+/// screenshot is left in the test output directory for people to look at.
+#[test]
+#[ignore = "needs Chromium (apt-get install chromium); slow"]
+fn html_report_renders_in_headless_chromium() {
+    let sdist = sdist();
+    let dir = sdist.parent().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let html = work.path().join("report.html");
+    let out = provscan(
+        &["scan", "--format", "html", "-o", html.to_str().unwrap(), "gnureadline-8.3.3.tar.gz"],
+        dir,
+    );
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", shared::describe("scan", &out));
+    let text = std::fs::read_to_string(&html).unwrap();
+    let body = text.trim_start_matches("<!DOCTYPE html>\n");
+    roxmltree::Document::parse(body).expect("well-formed");
+    assert!(text.contains(&format!("{NESTED}tilde.c")));
+    assert!(text.contains("GPL-3.0-or-later"));
+
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| Command::new("which").arg(c).output().is_ok_and(|o| o.status.success()));
+    let chromium = chromium.unwrap_or_else(|| {
+        shared::run_ok(
+            "apt-get install chromium",
+            Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]),
+        );
+        "chromium"
+    });
+    let shot = std::env::temp_dir().join("provscan-report-screenshot.png");
+    let _ = std::fs::remove_file(&shot);
+    let profile = tempfile::tempdir().unwrap();
+    shared::run_ok(
+        "chromium --screenshot",
+        Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+                "--window-size=1280,2000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(format!("file://{}", html.display())),
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // A blank page compresses to a few kB; the report's text and charts do not.
+    assert!(png.len() > 30_000, "screenshot of {} bytes", png.len());
+    println!("screenshot: {}", shot.display());
+}

@@ -14,6 +14,7 @@ use crate::policy::Verdict;
 use crate::report::{self, Origin, Report};
 
 pub mod cyclonedx;
+pub mod html;
 pub mod sarif;
 pub mod spdx;
 pub mod table;
@@ -31,6 +32,8 @@ pub enum OutputFormat {
     Spdx,
     /// CycloneDX 1.6 JSON: origin components with occurrence evidence.
     Cyclonedx,
+    /// One self-contained HTML file: charts, sortable files, each finding.
+    Html,
 }
 
 /// What the formats need besides the report.
@@ -142,6 +145,7 @@ pub fn write(
         OutputFormat::Sarif => sarif::write_sarif(report, verdict, ctx, out),
         OutputFormat::Spdx => spdx::write_spdx(report, ctx, out),
         OutputFormat::Cyclonedx => cyclonedx::write_cyclonedx(report, ctx, out),
+        OutputFormat::Html => html::write_html(report, verdict, ctx, out),
     }
 }
 

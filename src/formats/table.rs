@@ -270,7 +270,7 @@ pub fn write_table(
             let names: BTreeSet<String> =
                 which.iter().map(|&i| project_label(&report.findings[i])).collect();
             let names: Vec<String> = names.into_iter().collect();
-            let names = truncate(&names.join(", "), WIDTH - 46);
+            let names = truncate(&names.join(", "), WIDTH - 48);
             writeln!(
                 out,
                 "  {}{:>8}{:>8}{:>10}  {names}",
@@ -320,7 +320,10 @@ pub fn write_table(
         let head = format!(
             "{}  {}",
             b.label,
-            truncate(&licenses.join(" | "), WIDTH - b.label.len() - 22)
+            truncate(
+                &licenses.join(" | "),
+                WIDTH.saturating_sub(b.label.chars().count() + 22).max(12)
+            )
         );
         writeln!(
             out,
@@ -450,6 +453,7 @@ fn write_row(
     } else {
         format!("{:<NOTICE_W$}", "-")
     };
+    // At most "fails,new": the column is 9 wide.
     let mut status = Vec::new();
     let open: Vec<usize> = row
         .findings
@@ -469,13 +473,13 @@ fn write_row(
     }
     if open.is_empty() {
         status.push(st.paint("32", "accepted"));
-    } else if open.len() < row.findings.len() {
+    } else if status.is_empty() && open.len() < row.findings.len() {
         status.push("part-acc".into());
     }
     let line = format!(
         "  {:<PATH_W$}  {share:>SHARE_W$}  {lines:<LINES_W$}  {notice}  {}",
         shorten(row.path, PATH_W),
-        status.join(" ")
+        status.join(",")
     );
     writeln!(out, "{}", line.trim_end())?;
     Ok(())
