@@ -58,9 +58,7 @@ pub fn run(args: AcceptArgs) -> anyhow::Result<ExitCode> {
         .reviewer
         .clone()
         .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()));
-    let date = crate::formats::rfc3339(
-        crate::formats::Context::new("accept", None).created,
-    )[..10]
+    let date = crate::formats::rfc3339(crate::formats::Context::new("accept", None).created)[..10]
         .to_string();
     let base = Decision {
         origin: None,

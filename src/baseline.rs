@@ -163,11 +163,20 @@ mod tests {
         let id_b = identify("src/a.c", shifted, std::slice::from_ref(&g), false);
         assert_eq!(id_a[0].id, id_b[0].id);
         assert_eq!(id_b[0].target_file_lines, Some(5));
-        assert_eq!(id_a[0].target_text.as_deref(), Some(std::str::from_utf8(a).unwrap()));
+        assert_eq!(
+            id_a[0].target_text.as_deref(),
+            Some(std::str::from_utf8(a).unwrap())
+        );
         assert_eq!(id_b[0].target_text, None);
         let changed = b"int f(void) {\n  return 2;\n}\n";
-        assert_ne!(identify("src/a.c", changed, &[f.clone()], false)[0].id, id_a[0].id);
-        assert_ne!(identify("src/b.c", a, &[f.clone()], false)[0].id, id_a[0].id);
+        assert_ne!(
+            identify("src/a.c", changed, &[f.clone()], false)[0].id,
+            id_a[0].id
+        );
+        assert_ne!(
+            identify("src/b.c", a, &[f.clone()], false)[0].id,
+            id_a[0].id
+        );
         // The same text twice in one file: two ids.
         let twice = identify("src/a.c", a, &[f.clone(), f], false);
         assert_eq!(twice[1].id, format!("{}-2", twice[0].id));

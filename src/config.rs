@@ -94,8 +94,13 @@ impl Matcher<'_> {
         let o = &f.origin;
         self.project.is_none_or(|(p, v)| {
             o.project.as_deref() == Some(p)
-                && v.is_none_or(|v| o.version.as_deref() == Some(v) || o.versions.iter().any(|x| x == v))
-        }) && self.origin_path.as_ref().is_none_or(|g| g.is_match(&o.path))
+                && v.is_none_or(|v| {
+                    o.version.as_deref() == Some(v) || o.versions.iter().any(|x| x == v)
+                })
+        }) && self
+            .origin_path
+            .as_ref()
+            .is_none_or(|g| g.is_match(&o.path))
             && self.target.as_ref().is_none_or(|g| g.is_match(&f.path))
     }
 }
@@ -253,7 +258,10 @@ reason = "gone"
         let e = parse("[[decision]]\ntarget = \"a/[\"\nreason = \"x\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("target glob"), "{e:#}");
         assert!(parse("exclde = []\n").is_err());
-        assert_eq!(split_origin("@types/node@20.1"), ("@types/node", Some("20.1")));
+        assert_eq!(
+            split_origin("@types/node@20.1"),
+            ("@types/node", Some("20.1"))
+        );
         assert_eq!(split_origin("zlib"), ("zlib", None));
     }
 }
@@ -319,7 +327,11 @@ pub fn review(
         for d in &report.stale_decisions {
             eprintln!(
                 "warning: stale decision in {} (matches no finding): {}",
-                config.path.as_deref().unwrap_or(Path::new(FILE_NAME)).display(),
+                config
+                    .path
+                    .as_deref()
+                    .unwrap_or(Path::new(FILE_NAME))
+                    .display(),
                 d.reason
             );
         }
@@ -329,8 +341,9 @@ pub fn review(
     }
     let mut verdict = crate::policy::evaluate(report, policy);
     if args.fail_on_new {
-        let no_rules =
-            policy.fail_on.is_empty() && policy.declared.is_none() && !policy.fail_on_stripped_notice;
+        let no_rules = policy.fail_on.is_empty()
+            && policy.declared.is_none()
+            && !policy.fail_on_stripped_notice;
         if no_rules {
             verdict.violations = (0..report.findings.len())
                 .map(|i| (i, "new since the baseline (--fail-on-new)".to_string()))

@@ -125,7 +125,9 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
             .cache
             .as_deref()
             .map(|path| ScanCache::open(path, cache_key(&index, &dir, &args))),
-        progress: crate::progress::ScanProgress::start(targets.iter().map(|t| t.size_on_disk()).sum()),
+        progress: crate::progress::ScanProgress::start(
+            targets.iter().map(|t| t.size_on_disk()).sum(),
+        ),
         keep_text: args.format == Some(OutputFormat::Html),
     };
     // Each worker reads, checks and drops one target at a time: memory
@@ -329,8 +331,12 @@ impl Scanner<'_> {
                 Ok(found) if !found.is_empty() => {
                     out.sha1
                         .push((f.rel.clone(), formats::sha1_hex_bytes(&f.bytes)));
-                    out.review
-                        .extend(crate::baseline::identify(&f.rel, &f.bytes, &found, self.keep_text));
+                    out.review.extend(crate::baseline::identify(
+                        &f.rel,
+                        &f.bytes,
+                        &found,
+                        self.keep_text,
+                    ));
                     out.findings.extend(found);
                 }
                 Ok(_) => {}

@@ -115,23 +115,47 @@ fn table_groups_the_bundled_readline_by_origin() {
         ],
         dir,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", shared::describe("scan", &out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        shared::describe("scan", &out)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     for line in text.lines() {
         assert!(line.chars().count() <= 100, "wider than 100: {line}");
     }
     assert!(!text.contains('\x1b'), "NO_COLOR: no escapes");
-    assert!(text.contains("readline@8.2  GPL-3.0-or-later  [strong-copyleft]"), "{text}");
+    assert!(
+        text.contains("readline@8.2-1.3  GPL-3.0-or-later  [strong-copyleft]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  under gnureadline-8.3.3.tar.gz!/"),
+        "{text}"
+    );
     // The last line carries the elapsed time: the one machine-specific part.
     let stable: Vec<&str> = text
         .lines()
-        .map(|l| if l.contains(" scanned in ") { "[timing line]" } else { l })
+        .map(|l| {
+            if l.contains(" scanned in ") {
+                "[timing line]"
+            } else {
+                l
+            }
+        })
         .collect();
     insta::assert_snapshot!("readline_table", stable.join("\n"));
 
     // --details adds one row per snippet, with its id.
     let out = provscan(
-        &["scan", "--format", "table", "--details", "gnureadline-8.3.3.tar.gz"],
+        &[
+            "scan",
+            "--format",
+            "table",
+            "--details",
+            "gnureadline-8.3.3.tar.gz",
+        ],
         dir,
     );
     let detailed = String::from_utf8(out.stdout).unwrap();
@@ -153,7 +177,12 @@ fn accepted_findings_stay_quiet_and_stale_decisions_are_listed() {
     .unwrap();
 
     let first = provscan(&["scan", "--format", "json", "."], &root);
-    assert_eq!(first.status.code(), Some(1), "{}", shared::describe("scan", &first));
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}",
+        shared::describe("scan", &first)
+    );
     let report = json(&first);
     let findings = report["findings"].as_array().unwrap();
     assert!(findings.len() >= 3, "{findings:?}");
@@ -176,11 +205,19 @@ fn accepted_findings_stay_quiet_and_stale_decisions_are_listed() {
             .env("SOURCE_DATE_EPOCH", "1764720000")
             .args(["accept", id, "--report"])
             .arg(&report_path)
-            .args(["--reason", "history.c is our fork, GPL accepted", "--reviewer", "jo"]),
+            .args([
+                "--reason",
+                "history.c is our fork, GPL accepted",
+                "--reviewer",
+                "jo",
+            ]),
     );
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.starts_with("# provscan settings for CI\n"), "{text}");
-    assert!(text.contains("# no GPL") && text.contains("[[decision]]"), "{text}");
+    assert!(
+        text.contains("# no GPL") && text.contains("[[decision]]"),
+        "{text}"
+    );
     assert!(text.contains("date = \"2025-12-03\""), "{text}");
     let second = provscan(&["scan", "--format", "json", "."], &root);
     assert_eq!(second.status.code(), Some(1));
@@ -201,10 +238,21 @@ fn accepted_findings_stay_quiet_and_stale_decisions_are_listed() {
         "accept origin",
         Command::new(cargo_bin("provscan"))
             .current_dir(&root)
-            .args(["accept", "--origin", "readline@8.2", "--reason", "vendored readline"]),
+            .args([
+                "accept",
+                "--origin",
+                "readline@8.2-1.3",
+                "--reason",
+                "vendored readline",
+            ]),
     );
     let third = provscan(&["scan", "--format", "sarif", "."], &root);
-    assert_eq!(third.status.code(), Some(0), "{}", shared::describe("scan", &third));
+    assert_eq!(
+        third.status.code(),
+        Some(0),
+        "{}",
+        shared::describe("scan", &third)
+    );
     let sarif = json(&third);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), findings.len());
@@ -240,11 +288,28 @@ fn baseline_fails_only_on_a_newly_pasted_file() {
     // Unrelated edits above the copy shift its lines: still unchanged.
     let tilde = root.join("third_party/rl/tilde.c");
     let text = std::fs::read_to_string(&tilde).unwrap();
-    std::fs::write(&tilde, format!("/* local note */\n\n#define OUR_BUILD 1\n{text}")).unwrap();
+    std::fs::write(
+        &tilde,
+        format!("/* local note */\n\n#define OUR_BUILD 1\n{text}"),
+    )
+    .unwrap();
     let baseline = old_path.to_str().unwrap();
-    let args = ["scan", "--format", "json", "--fail-on-new", "--baseline", baseline, "."];
+    let args = [
+        "scan",
+        "--format",
+        "json",
+        "--fail-on-new",
+        "--baseline",
+        baseline,
+        ".",
+    ];
     let shifted = provscan(&args, &root);
-    assert_eq!(shifted.status.code(), Some(0), "{}", shared::describe("scan", &shifted));
+    assert_eq!(
+        shifted.status.code(),
+        Some(0),
+        "{}",
+        shared::describe("scan", &shifted)
+    );
     let report = json(&shifted);
     for f in report["findings"].as_array().unwrap() {
         assert_eq!(f["baseline_state"], "unchanged", "{f}");
@@ -254,10 +319,19 @@ fn baseline_fails_only_on_a_newly_pasted_file() {
     // A pasted file is new, and fails; SARIF says so too.
     readline_files(&root.join("src"), &["history.c"]);
     let pasted = provscan(&args, &root);
-    assert_eq!(pasted.status.code(), Some(1), "{}", shared::describe("scan", &pasted));
+    assert_eq!(
+        pasted.status.code(),
+        Some(1),
+        "{}",
+        shared::describe("scan", &pasted)
+    );
     let report = json(&pasted);
     for f in report["findings"].as_array().unwrap() {
-        let want = if f["path"] == "src/history.c" { "new" } else { "unchanged" };
+        let want = if f["path"] == "src/history.c" {
+            "new"
+        } else {
+            "unchanged"
+        };
         assert_eq!(f["baseline_state"], want, "{f}");
     }
     assert!(String::from_utf8_lossy(&pasted.stderr).contains("src/history.c"));
@@ -272,14 +346,22 @@ fn baseline_fails_only_on_a_newly_pasted_file() {
         .iter()
         .map(|r| r["baselineState"].as_str().unwrap())
         .collect();
-    assert!(states.contains(&"new") && states.contains(&"unchanged"), "{states:?}");
+    assert!(
+        states.contains(&"new") && states.contains(&"unchanged"),
+        "{states:?}"
+    );
 
     // A file removed since the baseline is listed as absent.
     std::fs::remove_file(root.join("third_party/rl/vi_keymap.c")).unwrap();
     let gone = provscan(&args, &root);
     let report = json(&gone);
     let absent = report["absent"].as_array().unwrap();
-    assert!(absent.iter().any(|a| a["path"] == "third_party/rl/vi_keymap.c"), "{absent:?}");
+    assert!(
+        absent
+            .iter()
+            .any(|a| a["path"] == "third_party/rl/vi_keymap.c"),
+        "{absent:?}"
+    );
 }
 
 /// The HTML report of the README's example, well-formed, and rendered by a
@@ -293,19 +375,33 @@ fn html_report_renders_in_headless_chromium() {
     let work = tempfile::tempdir().unwrap();
     let html = work.path().join("report.html");
     let out = provscan(
-        &["scan", "--format", "html", "-o", html.to_str().unwrap(), "gnureadline-8.3.3.tar.gz"],
+        &[
+            "scan",
+            "--format",
+            "html",
+            "-o",
+            html.to_str().unwrap(),
+            "gnureadline-8.3.3.tar.gz",
+        ],
         dir,
     );
-    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", shared::describe("scan", &out));
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        shared::describe("scan", &out)
+    );
     let text = std::fs::read_to_string(&html).unwrap();
     let body = text.trim_start_matches("<!DOCTYPE html>\n");
     roxmltree::Document::parse(body).expect("well-formed");
     assert!(text.contains(&format!("{NESTED}tilde.c")));
     assert!(text.contains("GPL-3.0-or-later"));
 
-    let chromium = ["chromium", "chromium-browser"]
-        .into_iter()
-        .find(|c| Command::new("which").arg(c).output().is_ok_and(|o| o.status.success()));
+    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new("which")
+            .arg(c)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     let chromium = chromium.unwrap_or_else(|| {
         shared::run_ok(
             "apt-get install chromium",

@@ -211,7 +211,12 @@ pub fn write_html(
     );
     for (path, which) in &files {
         let first = &report.findings[which[0]];
-        let lines = merged_lines(which.iter().map(|&i| report.findings[i].target_lines).collect());
+        let lines = merged_lines(
+            which
+                .iter()
+                .map(|&i| report.findings[i].target_lines)
+                .collect(),
+        );
         let file_lines = which
             .iter()
             .filter_map(|&i| report.review_of(i).and_then(|r| r.target_file_lines))

@@ -155,7 +155,12 @@ fn project_label(f: &Finding) -> String {
 
 /// Lines of `path` covered by findings `which`.
 fn file_lines(report: &Report, which: &[usize]) -> Vec<[u32; 2]> {
-    merge(which.iter().map(|&i| report.findings[i].target_lines).collect())
+    merge(
+        which
+            .iter()
+            .map(|&i| report.findings[i].target_lines)
+            .collect(),
+    )
 }
 
 pub fn write_table(
@@ -172,10 +177,13 @@ pub fn write_table(
         .collect();
 
     // Blocks by origin project@version.
-    let mut blocks: BTreeMap<String, Block> = BTreeMap::new();
+    let mut blocks: BTreeMap<(String, Option<String>), Block> = BTreeMap::new();
     for (i, f) in report.findings.iter().enumerate() {
+        // One block per origin and license: files of one project can carry
+        // different licenses, and each deserves its own line of obligations.
         let label = project_label(f);
-        let b = blocks.entry(label.clone()).or_insert_with(|| Block {
+        let key = (label.clone(), f.origin.license.clone());
+        let b = blocks.entry(key).or_insert_with(|| Block {
             label,
             class: classes[i],
             licenses: BTreeSet::new(),
@@ -185,7 +193,8 @@ pub fn write_table(
             lines: 0,
         });
         b.class = b.class.and(classes[i]);
-        b.licenses.insert(f.origin.license.as_deref().unwrap_or("no license found"));
+        b.licenses
+            .insert(f.origin.license.as_deref().unwrap_or("no license found"));
         if let Some(e) = &f.origin.license_evidence {
             b.evidence.insert(e);
         }
@@ -224,7 +233,10 @@ pub fn write_table(
     for (i, f) in report.findings.iter().enumerate() {
         by_file.entry(&f.path).or_default().push(i);
     }
-    let total_lines: u64 = by_file.values().map(|w| covered(&file_lines(report, w))).sum();
+    let total_lines: u64 = by_file
+        .values()
+        .map(|w| covered(&file_lines(report, w)))
+        .sum();
     let projects: BTreeSet<String> = report.findings.iter().map(project_label).collect();
     let s = &report.summary;
     if report.findings.is_empty() {
@@ -266,9 +278,14 @@ pub fn write_table(
             for &i in &which {
                 files.entry(&report.findings[i].path).or_default().push(i);
             }
-            let lines: u64 = files.values().map(|w| covered(&file_lines(report, w))).sum();
-            let names: BTreeSet<String> =
-                which.iter().map(|&i| project_label(&report.findings[i])).collect();
+            let lines: u64 = files
+                .values()
+                .map(|w| covered(&file_lines(report, w)))
+                .sum();
+            let names: BTreeSet<String> = which
+                .iter()
+                .map(|&i| project_label(&report.findings[i]))
+                .collect();
             let names: Vec<String> = names.into_iter().collect();
             let names = truncate(&names.join(", "), WIDTH - 48);
             writeln!(
@@ -333,13 +350,23 @@ pub fn write_table(
         )?;
         if !b.evidence.is_empty() {
             let ev: Vec<&str> = b.evidence.iter().copied().collect();
-            writeln!(out, "  license from: {}", truncate(&ev.join(", "), WIDTH - 16))?;
+            writeln!(
+                out,
+                "  license from: {}",
+                truncate(&ev.join(", "), WIDTH - 16)
+            )?;
         }
         for c in b.copyright.iter().take(2) {
             writeln!(out, "  {}", truncate(c, WIDTH - 2))?;
         }
         if b.copyright.len() > 2 {
             writeln!(out, "  (+{} more copyright notices)", b.copyright.len() - 2)?;
+        }
+        let mut under = common_dir(b.files.keys().copied());
+        if b.files.len() > 1 && under.chars().count() >= 12 {
+            writeln!(out, "  under {}", shorten(under, WIDTH - 8))?;
+        } else {
+            under = "";
         }
         writeln!(
             out,
@@ -354,7 +381,7 @@ pub fn write_table(
             "NOTICE"
         )?;
         for row in b.files.values() {
-            write_row(report, verdict, &st, row, out)?;
+            write_row(report, verdict, &st, row, under, out)?;
         }
     }
 
@@ -419,6 +446,7 @@ fn write_row(
     verdict: &Verdict,
     st: &Style,
     row: &FileRow,
+    under: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let fs: Vec<&Finding> = row.findings.iter().map(|&i| &report.findings[i]).collect();
@@ -478,11 +506,31 @@ fn write_row(
     }
     let line = format!(
         "  {:<PATH_W$}  {share:>SHARE_W$}  {lines:<LINES_W$}  {notice}  {}",
-        shorten(row.path, PATH_W),
+        shorten(&row.path[under.len()..], PATH_W),
         status.join(",")
     );
     writeln!(out, "{}", line.trim_end())?;
     Ok(())
+}
+
+/// The longest directory prefix (ending in `/`) shared by all paths.
+fn common_dir<'a>(mut paths: impl Iterator<Item = &'a str>) -> &'a str {
+    let Some(first) = paths.next() else {
+        return "";
+    };
+    let mut len = first.len();
+    for p in paths {
+        len = first
+            .bytes()
+            .zip(p.bytes())
+            .take(len)
+            .take_while(|(a, b)| a == b)
+            .count();
+    }
+    match first[..len].rfind('/') {
+        Some(i) => &first[..=i],
+        None => "",
+    }
 }
 
 fn truncate(s: &str, width: usize) -> String {
@@ -575,7 +623,10 @@ mod tests {
         let p = "gnureadline-8.3.3.tar.gz!/gnureadline-8.3.3/rl/readline-8.3.tar.gz!/readline-8.3/examples/rlfe/rlfe.c";
         let s = shorten(p, 46);
         assert_eq!(s.chars().count(), 46, "{s}");
-        assert!(s.ends_with("/rlfe.c") && s.starts_with("gnureadline"), "{s}");
+        assert!(
+            s.ends_with("/rlfe.c") && s.starts_with("gnureadline"),
+            "{s}"
+        );
         assert_eq!(shorten("a/b.c", 46), "a/b.c");
         let long_name = format!("dir/{}.c", "x".repeat(60));
         assert!(shorten(&long_name, 46).ends_with(&format!("{}.c", "x".repeat(60))));
@@ -583,12 +634,19 @@ mod tests {
 
     #[test]
     fn ranges_merge_and_fit() {
-        assert_eq!(merge(vec![[5, 9], [1, 3], [4, 4], [20, 30]]), [[1, 9], [20, 30]]);
+        assert_eq!(
+            merge(vec![[5, 9], [1, 3], [4, 4], [20, 30]]),
+            [[1, 9], [20, 30]]
+        );
         let many: Vec<[u32; 2]> = (0..20).map(|i| [i * 100 + 1, i * 100 + 50]).collect();
         let t = ranges_text(&many, LINES_W);
         assert!(t.chars().count() <= LINES_W, "{t}");
         assert!(t.contains(" +"), "{t}");
         assert_eq!(thousands(1234567), "1,234,567");
+        let paths = ["a/b/x.c", "a/b/c/y.c", "a/bb.c"];
+        assert_eq!(common_dir(paths.into_iter()), "a/");
+        assert_eq!(common_dir(["a/b/x.c", "a/b/y.c"].into_iter()), "a/b/");
+        assert_eq!(common_dir(["x.c"].into_iter()), "");
     }
 
     #[test]
@@ -603,7 +661,11 @@ mod tests {
         write_table(&report, &Verdict::default(), &ctx, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         for line in text.lines() {
-            assert!(line.chars().count() <= WIDTH, "{} chars: {line}", line.chars().count());
+            assert!(
+                line.chars().count() <= WIDTH,
+                "{} chars: {line}",
+                line.chars().count()
+            );
         }
         assert!(!text.contains('\x1b'));
     }
