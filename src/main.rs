@@ -4,11 +4,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod accept;
+mod baseline;
 mod compare;
+mod config;
 mod declared;
 mod formats;
 mod index_cmd;
 mod policy;
+mod progress;
 mod report;
 mod scan;
 mod scan_cache;
@@ -30,6 +34,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Build and maintain the fingerprint index.
     Index(index_cmd::IndexArgs),
+    /// Record review decisions (accepted findings) in .provscan.toml.
+    Accept(accept::AcceptArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +44,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Index(args) => index_cmd::run(args),
+        Command::Accept(args) => accept::run(args),
     };
     match result {
         Ok(code) => code,

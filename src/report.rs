@@ -83,13 +83,128 @@ impl Summary {
     }
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub struct Report {
     pub schema: &'static str,
     pub tool_version: &'static str,
     pub findings: Vec<Finding>,
+    /// Review state of each finding, parallel to `findings` (empty when the
+    /// report was not reviewed, e.g. `compare`). Serialized into each
+    /// finding's JSON object.
+    pub review: Vec<FindingReview>,
     pub skipped: Vec<Skipped>,
     pub summary: Summary,
+    /// Decisions of the project configuration that matched no finding.
+    pub stale_decisions: Vec<crate::config::Decision>,
+    /// With `--baseline`: findings of the old report not found again.
+    pub absent: Option<Vec<AbsentFinding>>,
+}
+
+/// What review adds to a finding: a stable id, the decision accepting it,
+/// and its state against a baseline.
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+pub struct FindingReview {
+    /// Stable across scans: target path, origin project and path, and a
+    /// hash of the copied target text with whitespace folded, so that lines
+    /// added elsewhere in the file do not change it (see `baseline::identify`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// Lines in the target file, for the share of the file copied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_file_lines: Option<u32>,
+    /// The decision of `.provscan.toml` that accepts this finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+    /// With `--baseline`: whether the old report had this finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<BaselineState>,
+    /// The target's copied lines, kept only for the HTML report.
+    #[serde(skip)]
+    pub target_text: Option<String>,
+}
+
+/// Why a finding needs no more attention.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Accepted {
+    pub reason: String,
+    pub reviewer: Option<String>,
+    pub date: Option<String>,
+    /// Position of the decision among the configuration's decisions, 0-based.
+    pub decision: usize,
+}
+
+/// A finding's state against a baseline report (the SARIF names).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Unchanged,
+    Absent,
+}
+
+impl BaselineState {
+    pub fn name(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Absent => "absent",
+        }
+    }
+}
+
+/// A finding of the baseline report that the new scan did not find.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AbsentFinding {
+    pub id: String,
+    pub path: String,
+    pub target_lines: [u32; 2],
+    pub origin: Origin,
+}
+
+impl Report {
+    /// The review of finding `i`, if the report was reviewed.
+    pub fn review_of(&self, i: usize) -> Option<&FindingReview> {
+        self.review.get(i)
+    }
+
+    pub fn is_accepted(&self, i: usize) -> bool {
+        self.review_of(i).is_some_and(|r| r.accepted.is_some())
+    }
+}
+
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        #[derive(Serialize)]
+        struct Reviewed<'a> {
+            #[serde(flatten)]
+            review: Option<&'a FindingReview>,
+            #[serde(flatten)]
+            finding: &'a Finding,
+        }
+        let findings: Vec<Reviewed> = self
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(i, finding)| Reviewed {
+                review: self.review.get(i),
+                finding,
+            })
+            .collect();
+        let mut st = s.serialize_struct("Report", 7)?;
+        st.serialize_field("schema", self.schema)?;
+        st.serialize_field("tool_version", self.tool_version)?;
+        st.serialize_field("findings", &findings)?;
+        st.serialize_field("skipped", &self.skipped)?;
+        st.serialize_field("summary", &self.summary)?;
+        if !self.stale_decisions.is_empty() {
+            st.serialize_field("stale_decisions", &self.stale_decisions)?;
+        }
+        if let Some(absent) = &self.absent {
+            st.serialize_field("absent", absent)?;
+        }
+        st.end()
+    }
 }
 
 impl Report {
@@ -100,8 +215,11 @@ impl Report {
             schema: SCHEMA,
             tool_version: env!("CARGO_PKG_VERSION"),
             findings,
+            review: Vec::new(),
             skipped,
             summary,
+            stale_decisions: Vec::new(),
+            absent: None,
         }
     }
 }

@@ -90,10 +90,16 @@ pub struct ScanArgs {
     pub probe: Probe,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub review: crate::config::ReviewArgs,
 }
 
-pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let config = crate::config::merge_into(&mut args)?;
+    let baseline = (args.review.baseline.as_deref())
+        .map(crate::baseline::Baseline::load)
+        .transpose()?;
     let policy = Policy::from_args(&args.policy)?;
     let dir = crate::index_cmd::index_dir(args.index.as_deref())?;
     let index = open_index(&dir)?;
@@ -136,6 +142,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             .map(|path| ScanCache::open(path, cache_key(&index, &dir, &args))),
         streams: Mutex::new((HashMap::new(), 0)),
         lookups: Default::default(),
+        progress: crate::progress::ScanProgress::start(
+            targets.iter().map(|t| t.size_on_disk()).sum(),
+        ),
+        keep_text: args.format == Some(OutputFormat::Html),
     };
     // Each worker reads, checks and drops one target at a time: memory
     // holds the files in flight, not the tree.
@@ -149,8 +159,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut findings = Vec::new();
     let (mut file_count, mut bytes) = (0usize, 0u64);
     let mut file_sha1 = Vec::new();
+    let mut review = Vec::new();
+    if let Some(p) = &scanner.progress {
+        p.finish();
+    }
     for c in checked {
         findings.extend(c.findings);
+        review.extend(c.review);
         skipped.extend(c.skipped);
         file_count += c.files;
         bytes += c.bytes;
@@ -171,9 +186,20 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     summary.lookups = Some(lookups);
     let mut report = Report::new(findings, skipped, summary);
     policy::fill_license_classes(&mut report);
-    let verdict = policy::evaluate(&report, &policy);
+    report.review = review;
+    let verdict = crate::config::review(
+        &mut report,
+        config.as_ref(),
+        baseline.as_ref(),
+        &args.review,
+        &policy,
+    )?;
     let mut ctx = format_context(&args.paths, &index)?;
     ctx.file_sha1.extend(file_sha1);
+    ctx.details = args.review.details;
+    ctx.color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     write_report(&args, &report, &verdict, &ctx)?;
     for (i, reason) in &verdict.violations {
         let f = &report.findings[*i];
@@ -270,6 +296,8 @@ struct Checked {
     /// SHA-1 of each file with findings, for SPDX: archive entries cannot
     /// be read again from disk later, so it is taken from the bytes in hand.
     sha1: Vec<(String, String)>,
+    /// Id and line count of each finding, parallel to `findings`.
+    review: Vec<crate::report::FindingReview>,
 }
 
 struct Scanner<'a> {
@@ -286,6 +314,9 @@ struct Scanner<'a> {
     streams: Mutex<(HashMap<u64, Arc<SymbolStream>>, usize)>,
     /// Fingerprints looked up, for the report's summary.
     lookups: std::sync::atomic::AtomicU64,
+    progress: Option<crate::progress::ScanProgress>,
+    /// Keep the copied target text (for the HTML report).
+    keep_text: bool,
 }
 
 /// The index's postings as one target sees them: origins of its language
@@ -347,13 +378,13 @@ impl Scanner<'_> {
                 .par_iter()
                 .map_init(
                     || Analyzer::new(self.index.engine_params()),
-                    |a, f| (f, self.scan_file(a, f)),
+                    |a, f| (f, self.scanned(f, self.scan_file(a, f))),
                 )
                 .collect()
         } else {
             files
                 .iter()
-                .map(|f| (f, self.scan_file(analyzer, f)))
+                .map(|f| (f, self.scanned(f, self.scan_file(analyzer, f))))
                 .collect()
         };
         for (f, r) in results {
@@ -363,6 +394,12 @@ impl Scanner<'_> {
                 Ok(found) if !found.is_empty() => {
                     out.sha1
                         .push((f.rel.clone(), formats::sha1_hex_bytes(&f.bytes)));
+                    out.review.extend(crate::baseline::identify(
+                        &f.rel,
+                        &f.bytes,
+                        &found,
+                        self.keep_text,
+                    ));
                     out.findings.extend(found);
                 }
                 Ok(_) => {}
@@ -370,6 +407,18 @@ impl Scanner<'_> {
             }
         }
         out
+    }
+
+    /// Counts a checked file in the progress bar.
+    fn scanned(
+        &self,
+        file: &InputFile,
+        result: Result<Vec<Finding>, Skipped>,
+    ) -> Result<Vec<Finding>, Skipped> {
+        if let Some(p) = &self.progress {
+            p.file_done(file.bytes.len() as u64, result.as_ref().map_or(0, Vec::len));
+        }
+        result
     }
 
     /// One file's findings: from the cache when the file is unchanged since

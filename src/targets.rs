@@ -120,6 +120,11 @@ impl Target {
         Target { rel, ..self }
     }
 
+    /// Size on disk when listed (an archive's packed size).
+    pub fn size_on_disk(&self) -> u64 {
+        self.file.len
+    }
+
     /// Reads the target: one file, or the selected entries of an archive.
     /// Failures become skips naming the file and the problem.
     pub fn load(&self, sel: &Selection, mode: ReadMode) -> (Vec<InputFile>, Vec<Skipped>) {

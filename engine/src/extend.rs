@@ -321,7 +321,8 @@ fn extend_forward(t: Side, o: Side, p: &ExtendParams) -> (usize, usize, Tally) {
         let (mut row_best, mut row_best_j) = (NEG, lo);
         for j in lo..=hi {
             let d = if j > 0 {
-                prev.get(j - 1).saturating_add(score(t.at(i - 1), o.at(j - 1)))
+                prev.get(j - 1)
+                    .saturating_add(score(t.at(i - 1), o.at(j - 1)))
             } else {
                 NEG
             };

@@ -14,13 +14,15 @@ use crate::policy::Verdict;
 use crate::report::{self, Origin, Report};
 
 pub mod cyclonedx;
+pub mod html;
 pub mod sarif;
 pub mod spdx;
+pub mod table;
 
 /// Every output format of `provscan scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// One finding per line, for people.
+    /// For people: a summary, then one block per origin project (docs/config.md).
     Table,
     /// The provscan report (docs/report-schema.md).
     Json,
@@ -30,6 +32,8 @@ pub enum OutputFormat {
     Spdx,
     /// CycloneDX 1.6 JSON: origin components with occurrence evidence.
     Cyclonedx,
+    /// One self-contained HTML file: charts, sortable files, each finding.
+    Html,
 }
 
 /// What the formats need besides the report.
@@ -54,6 +58,10 @@ pub struct Context {
     /// filled by the scan while it holds the bytes. Needed for archive
     /// entries and several roots; other files are read again from `root`.
     pub file_sha1: HashMap<String, String>,
+    /// ANSI colours in the table (a terminal, and `NO_COLOR` unset).
+    pub color: bool,
+    /// The table lists every snippet and skipped file too (`--details`).
+    pub details: bool,
 }
 
 impl Context {
@@ -75,6 +83,8 @@ impl Context {
             created,
             sources: HashMap::new(),
             file_sha1: HashMap::new(),
+            color: false,
+            details: false,
         }
     }
 
@@ -130,11 +140,12 @@ pub fn write(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     match format {
-        OutputFormat::Table => report::write_table(report, out),
+        OutputFormat::Table => table::write_table(report, verdict, ctx, out),
         OutputFormat::Json => report::write_json(report, out),
         OutputFormat::Sarif => sarif::write_sarif(report, verdict, ctx, out),
         OutputFormat::Spdx => spdx::write_spdx(report, ctx, out),
         OutputFormat::Cyclonedx => cyclonedx::write_cyclonedx(report, ctx, out),
+        OutputFormat::Html => html::write_html(report, verdict, ctx, out),
     }
 }
 

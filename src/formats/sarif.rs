@@ -102,7 +102,21 @@ struct SarifResult {
     message: Text,
     locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// With `--baseline`: `new` or `unchanged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
+    /// An accepting decision of `.provscan.toml`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
     properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -151,6 +165,9 @@ struct ResultProperties {
     notice_retained: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_violation: Option<String>,
+    /// The report's stable finding id (for `provscan accept`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finding_id: Option<String>,
 }
 
 const RULES: [(&str, &str, &str, &str); 3] = [
@@ -308,6 +325,23 @@ pub fn write_sarif(
                     },
                 }],
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, prints[i].clone())]),
+                baseline_state: report
+                    .review_of(i)
+                    .and_then(|r| r.baseline_state)
+                    .map(|b| b.name()),
+                suppressions: report
+                    .review_of(i)
+                    .and_then(|r| r.accepted.as_ref())
+                    .map(|a| Suppression {
+                        kind: "external",
+                        status: "accepted",
+                        justification: match &a.reviewer {
+                            Some(who) => format!("{} ({who})", a.reason),
+                            None => a.reason.clone(),
+                        },
+                    })
+                    .into_iter()
+                    .collect(),
                 properties: ResultProperties {
                     tags,
                     license: o.license.clone(),
@@ -321,6 +355,10 @@ pub fn write_sarif(
                     matched_tokens: f.matched_tokens,
                     notice_retained: f.notice_retained,
                     policy_violation: violation.map(String::from),
+                    finding_id: report
+                        .review_of(i)
+                        .map(|r| r.id.clone())
+                        .filter(|id| !id.is_empty()),
                 },
             }
         })

@@ -1,0 +1,184 @@
+//! Stable finding ids, and `--baseline OLD_REPORT.json`: which findings are
+//! new, unchanged or gone since an earlier report.
+//!
+//! An id must survive what a pull request does around a copy (lines added
+//! above it, the origin index gaining a version), so it is built from the
+//! target path, the origin project and path, and the copied target text
+//! itself with whitespace folded, never from line numbers.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::report::{AbsentFinding, BaselineState, Finding, FindingReview, Origin, Report};
+
+/// Ids and line counts for the findings of one target file, whose bytes are
+/// `bytes`. Two findings with the same text (a function pasted twice) get
+/// `-2`, `-3`… after the first.
+/// With `keep_text`, the copied lines themselves are kept too (for the
+/// HTML report).
+pub fn identify(
+    path: &str,
+    bytes: &[u8],
+    findings: &[Finding],
+    keep_text: bool,
+) -> Vec<FindingReview> {
+    let lines = engine::analyze::line_count(bytes).max(1);
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let [start, end] = f.target_bytes;
+            let end = (end as usize).min(bytes.len());
+            let start = (start as usize).min(end);
+            let base = finding_id(path, &f.origin, &bytes[start..end]);
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            let id = if *n == 1 { base } else { format!("{base}-{n}") };
+            FindingReview {
+                id,
+                target_file_lines: Some(lines),
+                target_text: keep_text.then(|| line_text(bytes, f.target_lines)),
+                ..FindingReview::default()
+            }
+        })
+        .collect()
+}
+
+/// Lines `range` (1-based, inclusive) of `bytes`, at most 5,000 of them.
+fn line_text(bytes: &[u8], range: [u32; 2]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let first = range[0].max(1) as usize - 1;
+    let count = (range[1].max(range[0]) as usize + 1 - range[0].max(1) as usize).min(5_000);
+    let mut out = String::new();
+    for line in text.split_inclusive('\n').skip(first).take(count) {
+        out.push_str(line);
+    }
+    out
+}
+
+/// 16 hex digits of SHA-1 over the path, origin project and path, and the
+/// copied text with runs of whitespace folded to one space.
+pub fn finding_id(path: &str, origin: &Origin, text: &[u8]) -> String {
+    let text = String::from_utf8_lossy(text);
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let project = origin.project.as_deref().unwrap_or("");
+    let mut id = crate::formats::sha1_hex(&[path, project, &origin.path, &folded]);
+    id.truncate(16);
+    id
+}
+
+/// The part of an old report a baseline needs.
+#[derive(Deserialize)]
+struct OldReport {
+    schema: String,
+    findings: Vec<OldFinding>,
+}
+
+#[derive(Deserialize)]
+struct OldFinding {
+    #[serde(default)]
+    id: String,
+    path: String,
+    target_lines: [u32; 2],
+    origin: Origin,
+}
+
+/// An earlier report's findings, by id.
+pub struct Baseline {
+    old: Vec<OldFinding>,
+}
+
+impl Baseline {
+    pub fn load(path: &Path) -> anyhow::Result<Baseline> {
+        let text = std::fs::read(path)
+            .with_context(|| format!("--baseline {}: cannot read", path.display()))?;
+        let old: OldReport = serde_json::from_slice(&text).with_context(|| {
+            format!(
+                "--baseline {}: not a provscan JSON report (`scan --format json`)",
+                path.display()
+            )
+        })?;
+        if !old.schema.starts_with("provscan-report/") {
+            anyhow::bail!(
+                "--baseline {}: schema {:?} is not a provscan report",
+                path.display(),
+                old.schema
+            );
+        }
+        if old.findings.iter().any(|f| f.id.is_empty()) {
+            anyhow::bail!(
+                "--baseline {}: findings without ids (written by an older provscan); scan again to make a baseline",
+                path.display()
+            );
+        }
+        Ok(Baseline { old: old.findings })
+    }
+
+    /// Marks each finding of `report` new or unchanged and lists the old
+    /// findings not seen again.
+    pub fn apply(&self, report: &mut Report) {
+        let old: HashSet<&str> = self.old.iter().map(|f| f.id.as_str()).collect();
+        let now: HashSet<String> = report.review.iter().map(|r| r.id.clone()).collect();
+        for r in &mut report.review {
+            r.baseline_state = Some(if old.contains(r.id.as_str()) {
+                BaselineState::Unchanged
+            } else {
+                BaselineState::New
+            });
+        }
+        report.absent = Some(
+            self.old
+                .iter()
+                .filter(|f| !now.contains(&f.id))
+                .map(|f| AbsentFinding {
+                    id: f.id.clone(),
+                    path: f.path.clone(),
+                    target_lines: f.target_lines,
+                    origin: f.origin.clone(),
+                })
+                .collect(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::tests::{finding, origin};
+
+    #[test]
+    fn ids_ignore_line_shifts_and_whitespace_but_not_text() {
+        let o = origin(Some("zlib"), Some("1.3"), Some("Zlib"));
+        let a = b"int f(void) {\n  return 1;\n}\n";
+        let shifted = b"// new line\n// another\nint f(void) {\n    return 1;\n}\n";
+        let mut f = finding("src/a.c", [1, 3], o.clone());
+        f.target_bytes = [0, a.len() as u64];
+        let mut g = finding("src/a.c", [3, 5], o.clone());
+        let at = shifted.windows(3).position(|w| w == b"int").unwrap() as u64;
+        g.target_bytes = [at, shifted.len() as u64];
+        let id_a = identify("src/a.c", a, std::slice::from_ref(&f), true);
+        let id_b = identify("src/a.c", shifted, std::slice::from_ref(&g), false);
+        assert_eq!(id_a[0].id, id_b[0].id);
+        assert_eq!(id_b[0].target_file_lines, Some(5));
+        assert_eq!(
+            id_a[0].target_text.as_deref(),
+            Some(std::str::from_utf8(a).unwrap())
+        );
+        assert_eq!(id_b[0].target_text, None);
+        let changed = b"int f(void) {\n  return 2;\n}\n";
+        assert_ne!(
+            identify("src/a.c", changed, &[f.clone()], false)[0].id,
+            id_a[0].id
+        );
+        assert_ne!(
+            identify("src/b.c", a, &[f.clone()], false)[0].id,
+            id_a[0].id
+        );
+        // The same text twice in one file: two ids.
+        let twice = identify("src/a.c", a, &[f.clone(), f], false);
+        assert_eq!(twice[1].id, format!("{}-2", twice[0].id));
+    }
+}
