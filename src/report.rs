@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::targets::Skipped;
+use crate::targets::{RawPath, Skipped};
 
 pub const SCHEMA: &str = "provscan-report/1";
 
@@ -80,7 +80,19 @@ pub struct Report {
     pub tool_version: &'static str,
     pub findings: Vec<Finding>,
     pub skipped: Vec<Skipped>,
+    /// What went wrong while checking (an unreadable file, a failed index
+    /// lookup): the scan exits 2 when this is not empty.
+    pub errors: Vec<ScanError>,
+    /// Scanned files whose path on disk is not UTF-8, with their exact bytes.
+    pub raw_paths: Vec<RawPath>,
     pub summary: Summary,
+}
+
+/// A file the scan could not check because something failed.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ScanError {
+    pub path: String,
+    pub message: String,
 }
 
 impl Report {
@@ -92,6 +104,8 @@ impl Report {
             tool_version: env!("CARGO_PKG_VERSION"),
             findings,
             skipped,
+            errors: Vec::new(),
+            raw_paths: Vec::new(),
             summary,
         }
     }
@@ -163,6 +177,9 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     for skip in &report.skipped {
         writeln!(out, "skipped {}: {}", skip.path, skip.reason)?;
+    }
+    for e in &report.errors {
+        writeln!(out, "error {}: {}", e.path, e.message)?;
     }
     Ok(())
 }

@@ -20,9 +20,11 @@ use rayon::prelude::*;
 
 use crate::formats::{self, OutputFormat};
 use crate::policy::{self, Policy, PolicyArgs};
-use crate::report::{Finding, FindingKind, Origin, Report, Summary};
-use crate::scan_cache::{ScanCache, LOOKUP_FAILED};
-use crate::targets::{self, InputFile, ReadMode, Selection, Skipped, Target};
+use crate::report::{Finding, FindingKind, Origin, Report, ScanError, Summary};
+use crate::scan_cache::ScanCache;
+use crate::targets::{
+    self, InputFile, MemoryBudget, ReadMode, Selection, SkipKind, SkipReason, Skipped, Target,
+};
 
 /// Probe fingerprints looked up at a time (see `Scanner::any_hit`).
 const PROBE_BATCH: usize = 256;
@@ -59,9 +61,12 @@ pub struct ScanArgs {
     /// Smallest snippet to report, in lines.
     #[arg(long)]
     pub min_lines: Option<u32>,
-    /// Skip files larger than this many bytes.
+    /// Skip files and archive entries larger than this many bytes.
     #[arg(long, default_value_t = 16 << 20)]
     pub max_file_size: u64,
+    /// Expand archives inside archives down to this many levels.
+    #[arg(long, default_value_t = 3)]
+    pub max_archive_depth: u32,
     /// How files are read: `read`, `mmap`, or `auto` (map large files).
     #[arg(long, value_enum, default_value_t = ReadMode::Auto, hide = true)]
     pub mmap: ReadMode,
@@ -80,6 +85,10 @@ pub struct ScanArgs {
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let policy = Policy::from_args(&args.policy)?;
+    // Fail before the work, not after it, when the report cannot be written.
+    if let Some(out) = &args.output {
+        check_output_dir(out)?;
+    }
     let dir = crate::index_cmd::index_dir(args.index.as_deref())?;
     let index = open_index(&dir)?;
     let params = index.engine_params();
@@ -87,7 +96,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.min_lines {
         match_params.align.min_lines = n;
     }
-    let selection = Selection::new(&args.include, &args.exclude, args.max_file_size)?;
+    let mut selection = Selection::new(&args.include, &args.exclude, args.max_file_size)?;
+    selection.max_archive_depth = args.max_archive_depth;
+    let budget = MemoryBudget::new(MEMORY_BUDGET);
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
     let many = args.paths.len() > 1;
@@ -109,6 +120,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             ..s
         }));
     }
+    let raw_paths: Vec<_> = targets.iter().filter_map(Target::raw_path).collect();
     let scanner = Scanner {
         index: &index,
         params: match_params,
@@ -122,23 +134,39 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     // Each worker reads, checks and drops one target at a time: memory
     // holds the files in flight, not the tree.
+    let analyzer = || {
+        let mut a = Analyzer::new(params);
+        a.classify.max_bytes = args.max_file_size;
+        a
+    };
     let checked: Vec<Checked> = targets
         .par_iter()
-        .map_init(
-            || Analyzer::new(params),
-            |a, t| scanner.check_target(a, t, &selection, args.mmap),
-        )
+        .map_init(analyzer, |a, t| {
+            scanner.check_target(a, t, &selection, args.mmap, &budget)
+        })
         .collect();
     let mut findings = Vec::new();
     let (mut file_count, mut bytes) = (0usize, 0u64);
     let mut file_sha1 = Vec::new();
+    let mut errors = Vec::new();
     for c in checked {
         findings.extend(c.findings);
         skipped.extend(c.skipped);
+        errors.extend(c.errors);
         file_count += c.files;
         bytes += c.bytes;
         file_sha1.extend(c.sha1);
     }
+    // A file that could not be read was not checked: that is an error of
+    // the scan, not a file passed over by choice.
+    let (unreadable, skipped): (Vec<Skipped>, Vec<Skipped>) = skipped
+        .into_iter()
+        .partition(|s| s.kind() == SkipKind::Unreadable);
+    errors.extend(unreadable.into_iter().map(|s| ScanError {
+        path: s.path,
+        message: s.reason.to_string(),
+    }));
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
     if let Some(cache) = scanner.cache {
         eprintln!(
             "cache: {} of {file_count} files unchanged since the last scan",
@@ -151,6 +179,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = Summary::measured(file_count, bytes, started);
     let mut report = Report::new(findings, skipped, summary);
+    report.errors = errors;
+    report.raw_paths = raw_paths;
     policy::fill_license_classes(&mut report);
     let verdict = policy::evaluate(&report, &policy);
     let mut ctx = format_context(&args.paths, &index)?;
@@ -163,11 +193,43 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             f.path, f.target_lines[0], f.target_lines[1]
         );
     }
+    // Exit 0 must mean that everything was checked: an error outranks
+    // the verdict (docs/policy.md).
+    for e in &report.errors {
+        eprintln!("error: {}: {}", e.path, e.message);
+    }
+    if !report.errors.is_empty() {
+        eprintln!(
+            "error: {} file(s) could not be checked; the report lists them under `errors`",
+            report.errors.len()
+        );
+        return Ok(ExitCode::from(2));
+    }
     Ok(if verdict.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Memory the workers of a scan may hold for files in flight and their
+/// analysis (see `targets::MemoryBudget`); with the index's caches and the
+/// program itself the peak stays under 1 GB (docs/policy.md, "Memory").
+const MEMORY_BUDGET: u64 = 640 << 20;
+
+/// The report's directory must exist before the scan starts.
+fn check_output_dir(out: &Path) -> anyhow::Result<()> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent {
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "cannot write the report to {}: directory {} does not exist",
+                out.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Everything besides a file's path and bytes that its result depends on.
@@ -251,6 +313,7 @@ struct Checked {
     /// SHA-1 of each file with findings, for SPDX: archive entries cannot
     /// be read again from disk later, so it is taken from the bytes in hand.
     sha1: Vec<(String, String)>,
+    errors: Vec<ScanError>,
 }
 
 struct Scanner<'a> {
@@ -271,21 +334,31 @@ impl Scanner<'_> {
         target: &Target,
         sel: &Selection,
         mode: ReadMode,
+        budget: &std::sync::Arc<MemoryBudget>,
     ) -> Checked {
-        let (files, skipped) = target.load(sel, mode);
-        let mut out = Checked {
-            skipped,
-            ..Checked::default()
+        let mut out = Checked::default();
+        let skipped = target.load_each(sel, mode, budget, &mut |files| {
+            self.check_files(analyzer, files, &mut out)
+        });
+        out.skipped.extend(skipped);
+        out
+    }
+
+    /// Checks one batch of files (one file, or entries of an archive).
+    fn check_files(&self, analyzer: &mut Analyzer, files: Vec<InputFile>, out: &mut Checked) {
+        let max_bytes = analyzer.classify.max_bytes;
+        let new_analyzer = || {
+            let mut a = Analyzer::new(self.index.engine_params());
+            a.classify.max_bytes = max_bytes;
+            a
         };
         // An archive's entries are spread over the pool, so one big vendored
         // tarball does not leave the other cores idle.
-        let results: Vec<(&InputFile, Result<Vec<Finding>, Skipped>)> = if files.len() > 1 {
+        type Outcome = anyhow::Result<Result<Vec<Finding>, Skipped>>;
+        let results: Vec<(&InputFile, Outcome)> = if files.len() > 1 {
             files
                 .par_iter()
-                .map_init(
-                    || Analyzer::new(self.index.engine_params()),
-                    |a, f| (f, self.scan_file(a, f)),
-                )
+                .map_init(new_analyzer, |a, f| (f, self.scan_file(a, f)))
                 .collect()
         } else {
             files
@@ -297,36 +370,40 @@ impl Scanner<'_> {
             out.files += 1;
             out.bytes += f.bytes.len() as u64;
             match r {
-                Ok(found) if !found.is_empty() => {
+                Ok(Ok(found)) if !found.is_empty() => {
                     out.sha1
                         .push((f.rel.clone(), formats::sha1_hex_bytes(&f.bytes)));
                     out.findings.extend(found);
                 }
-                Ok(_) => {}
-                Err(s) => out.skipped.push(s),
+                Ok(Ok(_)) => {}
+                Ok(Err(s)) => out.skipped.push(s),
+                Err(e) => out.errors.push(ScanError {
+                    path: f.rel.clone(),
+                    message: format!("index lookup failed: {e:#}"),
+                }),
             }
         }
-        out
     }
 
     /// One file's findings: from the cache when the file is unchanged since
-    /// the last scan (`--cache`), else checked against the index.
+    /// the last scan (`--cache`), else checked against the index. A failed
+    /// lookup is an error, never a skip.
     fn scan_file(
         &self,
         analyzer: &mut Analyzer,
         file: &InputFile,
-    ) -> Result<Vec<Finding>, Skipped> {
+    ) -> anyhow::Result<Result<Vec<Finding>, Skipped>> {
         let digests = engine::identity::FileDigests::of(&file.bytes);
         let Some(cache) = &self.cache else {
             return self.check_file(analyzer, file, digests);
         };
         let digest = digests.exact.to_hex();
         if let Some(result) = cache.get(&file.rel, &digest) {
-            return result;
+            return Ok(result);
         }
-        let result = self.check_file(analyzer, file, digests);
+        let result = self.check_file(analyzer, file, digests)?;
         cache.put(&file.rel, &digest, &result);
-        result
+        Ok(result)
     }
 
     fn check_file(
@@ -334,8 +411,8 @@ impl Scanner<'_> {
         analyzer: &mut Analyzer,
         file: &InputFile,
         digests: engine::identity::FileDigests,
-    ) -> Result<Vec<Finding>, Skipped> {
-        let skipped = |reason: String| Skipped {
+    ) -> anyhow::Result<Result<Vec<Finding>, Skipped>> {
+        let skipped = |reason: SkipReason| Skipped {
             path: file.rel.clone(),
             reason,
         };
@@ -343,34 +420,33 @@ impl Scanner<'_> {
         // text; that says which license it has, not where its code is from.
         let name = file.rel.rsplit(['/', '!']).next().unwrap_or(&file.rel);
         if corpus::license::is_license_file(name).is_some() {
-            return Err(skipped("license or notice text, not code".into()));
+            return Ok(Err(skipped(SkipReason::LicenseText)));
         }
         // Whole files first, before any parsing: a vendored library is
         // mostly files identical to an indexed release, and hashing costs
         // a hundredth of tokenizing.
-        let lookup_failed = |e: anyhow::Error| skipped(format!("{LOOKUP_FAILED}: {e:#}"));
-        if let Some(found) = self.whole_file(file, &digests).map_err(lookup_failed)? {
-            return Ok(vec![found]);
+        if let Some(found) = self.whole_file(file, &digests)? {
+            return Ok(Ok(vec![found]));
         }
-        let language = analyzer
-            .language_of(Path::new(&file.rel), &file.bytes)
-            .map_err(|r| skipped(r.to_string()))?;
+        let language = match analyzer.language_of(Path::new(&file.rel), &file.bytes) {
+            Ok(language) => language,
+            Err(r) => return Ok(Err(skipped(r))),
+        };
         // Most files share nothing with the index: a lexer's approximation
         // of their fingerprints, a tenth of the cost of parsing, shows it.
         let mut known = Known::new();
         if self.probe {
             if let Some(probed) = analyzer.probe(language, &file.bytes) {
-                let hit = self.any_hit(&probed, language.family(), &mut known);
-                if !hit.map_err(lookup_failed)? {
-                    return Ok(Vec::new());
+                if !self.any_hit(&probed, language.family(), &mut known)? {
+                    return Ok(Ok(Vec::new()));
                 }
             }
         }
-        let analyzed = analyzer
-            .analyze_as(language, &file.bytes, digests)
-            .map_err(|r| skipped(r.to_string()))?;
-        self.match_snippets(file, &analyzed, &known)
-            .map_err(lookup_failed)
+        let analyzed = match analyzer.analyze_as(language, &file.bytes, digests) {
+            Ok(analyzed) => analyzed,
+            Err(r) => return Ok(Err(skipped(r))),
+        };
+        Ok(Ok(self.match_snippets(file, &analyzed, &known)?))
     }
 
     /// Whether any of `grams` hits an origin of the family. Looked up in
