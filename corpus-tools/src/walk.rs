@@ -342,11 +342,13 @@ fn report_walk_error(
 ) {
     // ignore::Error nests path and depth wrappers around the cause.
     let mut path = None;
+    let mut abs = None;
     let mut cur = &err;
     loop {
         match cur {
             ignore::Error::WithPath { path: p, err } => {
                 path.get_or_insert_with(|| rel(p));
+                abs.get_or_insert(p);
                 cur = err;
             }
             ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
@@ -357,6 +359,16 @@ fn report_walk_error(
                 return;
             }
             ignore::Error::Partial(errs) if !errs.is_empty() => cur = &errs[0],
+            // A link to nothing holds nothing to read: passed over, not an
+            // error (a scan treats unreadable files as errors).
+            _ if abs.is_some_and(is_dangling_link) => {
+                let target = std::fs::read_link(abs.unwrap()).unwrap_or_default();
+                skip(
+                    path.unwrap_or_default(),
+                    SkipReason::Special(format!("dangling symbolic link to {}", target.display())),
+                );
+                return;
+            }
             other => {
                 skip(
                     path.unwrap_or_default(),
@@ -366,6 +378,11 @@ fn report_walk_error(
             }
         }
     }
+}
+
+fn is_dangling_link(p: &PathBuf) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(p).is_err()
 }
 
 /// Finds symbolic links under `dir` (not following any) whose target lies
@@ -469,7 +486,12 @@ mod tests {
                 .any(|(p, r)| *p == "outside" && matches!(r, SkipReason::OutsideRoot(_))),
             "{skipped:?}"
         );
-        assert!(skipped.iter().any(|(p, _)| *p == "dangling"), "{skipped:?}");
+        assert!(
+            skipped
+                .iter()
+                .any(|(p, r)| *p == "dangling" && r.kind() == crate::SkipKind::Special),
+            "{skipped:?}"
+        );
     }
 
     #[test]
