@@ -391,7 +391,7 @@ impl Sink for EntrySink<'_> {
         }
     }
 
-    fn skip(&mut self, s: Skipped_) {
+    fn skip(&mut self, s: corpus::Skipped) {
         let path = if s.path.is_empty() {
             self.damaged = true;
             self.rel.to_string()
@@ -404,8 +404,6 @@ impl Sink for EntrySink<'_> {
         });
     }
 }
-
-type Skipped_ = corpus::Skipped;
 
 /// Plain files are read or mapped following `mode` (archives are streamed
 /// from the file by [`stream_archive`]). Only regular files are opened,

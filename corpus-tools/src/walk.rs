@@ -361,7 +361,7 @@ fn report_walk_error(
             ignore::Error::Partial(errs) if !errs.is_empty() => cur = &errs[0],
             // A link to nothing holds nothing to read: passed over, not an
             // error (a scan treats unreadable files as errors).
-            _ if abs.is_some_and(is_dangling_link) => {
+            _ if abs.is_some_and(|p| is_dangling_link(p)) => {
                 let target = std::fs::read_link(abs.unwrap()).unwrap_or_default();
                 skip(
                     path.unwrap_or_default(),
@@ -380,7 +380,7 @@ fn report_walk_error(
     }
 }
 
-fn is_dangling_link(p: &PathBuf) -> bool {
+fn is_dangling_link(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
         && std::fs::metadata(p).is_err()
 }
