@@ -562,10 +562,8 @@ fn breakdown(report: &Value) -> (BTreeMap<String, (u64, u64)>, BTreeMap<String, 
 fn skip_reasons(report: &Value) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for s in report["skipped"].as_array().into_iter().flatten() {
-        let reason = s["reason"].as_str().unwrap_or("?");
-        // "too large (9089040 bytes, limit …)" → "too large"
-        let key = reason.split(['(', ':']).next().unwrap_or(reason).trim();
-        *out.entry(key.to_string()).or_insert(0) += 1;
+        let kind = s["kind"].as_str().unwrap_or("?");
+        *out.entry(kind.to_string()).or_insert(0) += 1;
     }
     out
 }

@@ -101,7 +101,7 @@ fn analyze_all(
                     }),
                     Err(reason) => Err(Skipped {
                         path: file.rel,
-                        reason: reason.to_string(),
+                        reason,
                     }),
                 }
             },

@@ -356,6 +356,20 @@ pub fn classify_id(id: &str) -> LicenseClass {
     Unknown
 }
 
+/// The version numbers in a license name, trailing zeros dropped
+/// (`GPL-2.0-only` and `gpl2` both give `[2]`).
+fn version_of(name: &str) -> Vec<u64> {
+    let mut v: Vec<u64> = name
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap_or(u64::MAX))
+        .collect();
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+    v
+}
+
 /// One `--fail-on` item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FailOn {
@@ -391,10 +405,20 @@ impl FailOn {
         if item.starts_with("LicenseRef-") || item.starts_with("DocumentRef-") {
             return Ok(FailOn::License(item.to_string()));
         }
-        if let Some(id) =
-            spdx::license_id(item).or_else(|| spdx::imprecise_license_id(item).map(|(id, _)| id))
-        {
+        if let Some(id) = spdx::license_id(item) {
             return Ok(FailOn::License(id.name.to_string()));
+        }
+        // The imprecise lookup forgives spellings (`gpl2`, `Apache 2`) but
+        // also guesses: `GPL-9.9-only` would become GPL-2.0-only. A guess
+        // is only taken when it keeps the version the user wrote.
+        if let Some((id, _)) = spdx::imprecise_license_id(item) {
+            if version_of(item) == version_of(id.name) {
+                return Ok(FailOn::License(id.name.to_string()));
+            }
+            bail!(
+                "--fail-on {item:?}: not an SPDX license id (did you mean {}?)",
+                id.name
+            );
         }
         bail!(
             "--fail-on {item:?}: not a license class (any, weak-copyleft, strong-copyleft, \
@@ -776,6 +800,10 @@ pub(crate) mod tests {
             FailOn::License("LicenseRef-x".into())
         );
         assert!(FailOn::parse("permissive").is_err());
+        // A version that does not exist is refused, not guessed.
+        let e = FailOn::parse("GPL-9.9-only").unwrap_err().to_string();
+        assert!(e.contains("GPL-9.9-only"), "{e}");
+        assert!(FailOn::parse("AGPL-7.0").is_err());
         assert!(FailOn::parse("not-a-license").is_err());
         assert!(FailOn::parse("").is_err());
     }

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
-use crate::targets::Skipped;
+use crate::targets::{RawPath, Skipped};
 
 pub const SCHEMA: &str = "provscan-report/1";
 
@@ -93,6 +93,11 @@ pub struct Report {
     /// finding's JSON object.
     pub review: Vec<FindingReview>,
     pub skipped: Vec<Skipped>,
+    /// What went wrong while checking (an unreadable file, a failed index
+    /// lookup): the scan exits 2 when this is not empty.
+    pub errors: Vec<ScanError>,
+    /// Scanned files whose path on disk is not UTF-8, with their exact bytes.
+    pub raw_paths: Vec<RawPath>,
     pub summary: Summary,
     /// Decisions of the project configuration that matched no finding.
     pub stale_decisions: Vec<crate::config::Decision>,
@@ -207,6 +212,13 @@ impl Serialize for Report {
     }
 }
 
+/// A file the scan could not check because something failed.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ScanError {
+    pub path: String,
+    pub message: String,
+}
+
 impl Report {
     /// `summary.findings` is set here, from `findings`.
     pub fn new(findings: Vec<Finding>, skipped: Vec<Skipped>, mut summary: Summary) -> Report {
@@ -217,6 +229,8 @@ impl Report {
             findings,
             review: Vec::new(),
             skipped,
+            errors: Vec::new(),
+            raw_paths: Vec::new(),
             summary,
             stale_decisions: Vec::new(),
             absent: None,
@@ -290,6 +304,9 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     for skip in &report.skipped {
         writeln!(out, "skipped {}: {}", skip.path, skip.reason)?;
+    }
+    for e in &report.errors {
+        writeln!(out, "error {}: {}", e.path, e.message)?;
     }
     Ok(())
 }

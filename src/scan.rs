@@ -22,9 +22,11 @@ use rayon::prelude::*;
 
 use crate::formats::{self, OutputFormat};
 use crate::policy::{self, Policy, PolicyArgs};
-use crate::report::{Finding, FindingKind, Origin, Report, Summary};
-use crate::scan_cache::{ScanCache, LOOKUP_FAILED};
-use crate::targets::{self, InputFile, ReadMode, Selection, Skipped, Target};
+use crate::report::{Finding, FindingKind, Origin, Report, ScanError, Summary};
+use crate::scan_cache::ScanCache;
+use crate::targets::{
+    self, InputFile, MemoryBudget, ReadMode, Selection, SkipKind, SkipReason, Skipped, Target,
+};
 
 /// A license file identical to one in more indexed projects than this is
 /// a common license text, not evidence of where code came from.
@@ -74,9 +76,12 @@ pub struct ScanArgs {
     /// Smallest snippet to report, in lines.
     #[arg(long)]
     pub min_lines: Option<u32>,
-    /// Skip files larger than this many bytes.
+    /// Skip files and archive entries larger than this many bytes.
     #[arg(long, default_value_t = 16 << 20)]
     pub max_file_size: u64,
+    /// Expand archives inside archives down to this many levels.
+    #[arg(long, default_value_t = 3)]
+    pub max_archive_depth: u32,
     /// How files are read: `read`, `mmap`, or `auto` (map large files).
     #[arg(long, value_enum, default_value_t = ReadMode::Auto, hide = true)]
     pub mmap: ReadMode,
@@ -101,6 +106,10 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         .map(crate::baseline::Baseline::load)
         .transpose()?;
     let policy = Policy::from_args(&args.policy)?;
+    // Fail before the work, not after it, when the report cannot be written.
+    if let Some(out) = &args.output {
+        check_output_dir(out)?;
+    }
     let dir = crate::index_cmd::index_dir(args.index.as_deref())?;
     let index = open_index(&dir)?;
     let params = index.engine_params();
@@ -108,7 +117,9 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.min_lines {
         match_params.align.min_lines = n;
     }
-    let selection = Selection::new(&args.include, &args.exclude, args.max_file_size)?;
+    let mut selection = Selection::new(&args.include, &args.exclude, args.max_file_size)?;
+    selection.max_archive_depth = args.max_archive_depth;
+    let budget = MemoryBudget::new(MEMORY_BUDGET);
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
     let many = args.paths.len() > 1;
@@ -130,6 +141,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
             ..s
         }));
     }
+    let raw_paths: Vec<_> = targets.iter().filter_map(Target::raw_path).collect();
     let scanner = Scanner {
         index: &index,
         params: match_params,
@@ -149,12 +161,16 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     // Each worker reads, checks and drops one target at a time: memory
     // holds the files in flight, not the tree.
+    let analyzer = || {
+        let mut a = Analyzer::new(params);
+        a.classify.max_bytes = args.max_file_size;
+        a
+    };
     let checked: Vec<Checked> = targets
         .par_iter()
-        .map_init(
-            || Analyzer::new(params),
-            |a, t| scanner.check_target(a, t, &selection, args.mmap),
-        )
+        .map_init(analyzer, |a, t| {
+            scanner.check_target(a, t, &selection, args.mmap, &budget)
+        })
         .collect();
     let mut findings = Vec::new();
     let (mut file_count, mut bytes) = (0usize, 0u64);
@@ -163,15 +179,27 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = &scanner.progress {
         p.finish();
     }
+    let mut errors = Vec::new();
     for c in checked {
         findings.extend(c.findings);
         review.extend(c.review);
         skipped.extend(c.skipped);
+        errors.extend(c.errors);
         file_count += c.files;
         bytes += c.bytes;
         file_sha1.extend(c.sha1);
     }
     let lookups = scanner.lookups.load(std::sync::atomic::Ordering::Relaxed);
+    // A file that could not be read was not checked: that is an error of
+    // the scan, not a file passed over by choice.
+    let (unreadable, skipped): (Vec<Skipped>, Vec<Skipped>) = skipped
+        .into_iter()
+        .partition(|s| s.kind() == SkipKind::Unreadable);
+    errors.extend(unreadable.into_iter().map(|s| ScanError {
+        path: s.path,
+        message: s.reason.to_string(),
+    }));
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
     if let Some(cache) = scanner.cache {
         eprintln!(
             "cache: {} of {file_count} files unchanged since the last scan",
@@ -185,6 +213,8 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::measured(file_count, bytes, started);
     summary.lookups = Some(lookups);
     let mut report = Report::new(findings, skipped, summary);
+    report.errors = errors;
+    report.raw_paths = raw_paths;
     policy::fill_license_classes(&mut report);
     report.review = review;
     let verdict = crate::config::review(
@@ -208,11 +238,43 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
             f.path, f.target_lines[0], f.target_lines[1]
         );
     }
+    // Exit 0 must mean that everything was checked: an error outranks
+    // the verdict (docs/policy.md).
+    for e in &report.errors {
+        eprintln!("error: {}: {}", e.path, e.message);
+    }
+    if !report.errors.is_empty() {
+        eprintln!(
+            "error: {} file(s) could not be checked; the report lists them under `errors`",
+            report.errors.len()
+        );
+        return Ok(ExitCode::from(2));
+    }
     Ok(if verdict.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Memory the workers of a scan may hold for files in flight and their
+/// analysis (see `targets::MemoryBudget`); with the index's caches and the
+/// program itself the peak stays under 1 GB (docs/policy.md, "Memory").
+const MEMORY_BUDGET: u64 = 640 << 20;
+
+/// The report's directory must exist before the scan starts.
+fn check_output_dir(out: &Path) -> anyhow::Result<()> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent {
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "cannot write the report to {}: directory {} does not exist",
+                out.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Everything besides a file's path and bytes that its result depends on.
@@ -298,6 +360,7 @@ struct Checked {
     sha1: Vec<(String, String)>,
     /// Id and line count of each finding, parallel to `findings`.
     review: Vec<crate::report::FindingReview>,
+    errors: Vec<ScanError>,
 }
 
 struct Scanner<'a> {
@@ -365,21 +428,33 @@ impl Scanner<'_> {
         target: &Target,
         sel: &Selection,
         mode: ReadMode,
+        budget: &std::sync::Arc<MemoryBudget>,
     ) -> Checked {
-        let (files, skipped) = target.load(sel, mode);
-        let mut out = Checked {
-            skipped,
-            ..Checked::default()
+        let mut out = Checked::default();
+        let skipped = target.load_each(sel, mode, budget, &mut |files| {
+            self.check_files(analyzer, files, &mut out)
+        });
+        out.skipped.extend(skipped);
+        out
+    }
+
+    /// Checks one batch of files (one file, or entries of an archive).
+    fn check_files(&self, analyzer: &mut Analyzer, files: Vec<InputFile>, out: &mut Checked) {
+        let max_bytes = analyzer.classify.max_bytes;
+        let new_analyzer = || {
+            let mut a = Analyzer::new(self.index.engine_params());
+            a.classify.max_bytes = max_bytes;
+            a
         };
         // An archive's entries are spread over the pool, so one big vendored
         // tarball does not leave the other cores idle.
-        let results: Vec<(&InputFile, Result<Vec<Finding>, Skipped>)> = if files.len() > 1 {
+        type Outcome = anyhow::Result<Result<Vec<Finding>, Skipped>>;
+        let results: Vec<(&InputFile, Outcome)> = if files.len() > 1 {
             files
                 .par_iter()
-                .map_init(
-                    || Analyzer::new(self.index.engine_params()),
-                    |a, f| (f, self.scanned(f, self.scan_file(a, f))),
-                )
+                .map_init(new_analyzer, |a, f| {
+                    (f, self.scanned(f, self.scan_file(a, f)))
+                })
                 .collect()
         } else {
             files
@@ -391,7 +466,7 @@ impl Scanner<'_> {
             out.files += 1;
             out.bytes += f.bytes.len() as u64;
             match r {
-                Ok(found) if !found.is_empty() => {
+                Ok(Ok(found)) if !found.is_empty() => {
                     out.sha1
                         .push((f.rel.clone(), formats::sha1_hex_bytes(&f.bytes)));
                     out.review.extend(crate::baseline::identify(
@@ -402,43 +477,51 @@ impl Scanner<'_> {
                     ));
                     out.findings.extend(found);
                 }
-                Ok(_) => {}
-                Err(s) => out.skipped.push(s),
+                Ok(Ok(_)) => {}
+                Ok(Err(s)) => out.skipped.push(s),
+                Err(e) => out.errors.push(ScanError {
+                    path: f.rel.clone(),
+                    message: format!("index lookup failed: {e:#}"),
+                }),
             }
         }
-        out
     }
 
     /// Counts a checked file in the progress bar.
     fn scanned(
         &self,
         file: &InputFile,
-        result: Result<Vec<Finding>, Skipped>,
-    ) -> Result<Vec<Finding>, Skipped> {
+        result: anyhow::Result<Result<Vec<Finding>, Skipped>>,
+    ) -> anyhow::Result<Result<Vec<Finding>, Skipped>> {
         if let Some(p) = &self.progress {
-            p.file_done(file.bytes.len() as u64, result.as_ref().map_or(0, Vec::len));
+            let found = match &result {
+                Ok(Ok(found)) => found.len(),
+                _ => 0,
+            };
+            p.file_done(file.bytes.len() as u64, found);
         }
         result
     }
 
     /// One file's findings: from the cache when the file is unchanged since
-    /// the last scan (`--cache`), else checked against the index.
+    /// the last scan (`--cache`), else checked against the index. A failed
+    /// lookup is an error, never a skip.
     fn scan_file(
         &self,
         analyzer: &mut Analyzer,
         file: &InputFile,
-    ) -> Result<Vec<Finding>, Skipped> {
+    ) -> anyhow::Result<Result<Vec<Finding>, Skipped>> {
         let digests = engine::identity::FileDigests::of(&file.bytes);
         let Some(cache) = &self.cache else {
             return self.check_file(analyzer, file, digests);
         };
         let digest = digests.exact.to_hex();
         if let Some(result) = cache.get(&file.rel, &digest) {
-            return result;
+            return Ok(result);
         }
-        let result = self.check_file(analyzer, file, digests);
+        let result = self.check_file(analyzer, file, digests)?;
         cache.put(&file.rel, &digest, &result);
-        result
+        Ok(result)
     }
 
     fn check_file(
@@ -446,45 +529,49 @@ impl Scanner<'_> {
         analyzer: &mut Analyzer,
         file: &InputFile,
         digests: engine::identity::FileDigests,
-    ) -> Result<Vec<Finding>, Skipped> {
-        let skipped = |reason: String| Skipped {
+    ) -> anyhow::Result<Result<Vec<Finding>, Skipped>> {
+        let skipped = |reason: SkipReason| Skipped {
             path: file.rel.clone(),
             reason,
         };
         // Whole files first, before any parsing: a vendored library is
         // mostly files identical to an indexed release, and hashing costs
         // a hundredth of tokenizing.
-        let lookup_failed = |e: anyhow::Error| skipped(format!("{LOOKUP_FAILED}: {e:#}"));
-        let found = self.whole_file(file, &digests).map_err(lookup_failed)?;
+        let found = self.whole_file(file, &digests)?;
         // A license or notice file is evidence of which project was vendored
         // when its text (usually with its copyright line) is one project's
         // or a few's; the bare text of a common license is in countless
         // projects and says only which license it is.
         let name = file.rel.rsplit(['/', '!']).next().unwrap_or(&file.rel);
         if corpus::license::is_license_file(name).is_some() {
-            return match found {
+            return Ok(match found {
                 Some(f) if projects_named(&f) <= MAX_PROJECTS_OF_A_LICENSE_FILE => Ok(vec![f]),
-                _ => Err(skipped("license or notice text, not code".into())),
-            };
+                _ => Err(skipped(SkipReason::LicenseText)),
+            });
         }
         if let Some(found) = found {
-            return Ok(vec![found]);
+            return Ok(Ok(vec![found]));
         }
-        let language = analyzer
-            .language_of(Path::new(&file.rel), &file.bytes)
-            .map_err(|r| skipped(r.to_string()))?;
+        let language = match analyzer.language_of(Path::new(&file.rel), &file.bytes) {
+            Ok(language) => language,
+            Err(r) => return Ok(Err(skipped(r))),
+        };
         if !language.fingerprinted() {
-            return Ok(Vec::new());
+            return Ok(Ok(Vec::new()));
         }
         let tokens = analyzer.target_tokens(language, &file.bytes, self.probe);
         if tokens.is_empty() {
-            return Err(skipped(engine::lang::SkipReason::Empty.to_string()));
+            return Ok(Err(skipped(SkipReason::Empty)));
         }
         let fingerprints = engine::winnow::fingerprint_file(&tokens, &file.bytes, analyzer.params);
         let stream = SymbolStream::from_tokens(&tokens);
         drop(tokens);
-        self.match_snippets(file, language, &stream, &fingerprints)
-            .map_err(lookup_failed)
+        Ok(Ok(self.match_snippets(
+            file,
+            language,
+            &stream,
+            &fingerprints,
+        )?))
     }
 
     fn match_snippets(

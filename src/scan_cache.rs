@@ -18,16 +18,60 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::report::Finding;
-use crate::targets::Skipped;
+use crate::targets::{SkipReason, Skipped};
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What one file gave: findings, or the reason it was skipped.
 #[derive(Clone, Serialize, Deserialize)]
 struct Entry {
     digest: String,
     findings: Vec<Finding>,
-    skipped: Option<String>,
+    skipped: Option<CachedSkip>,
+}
+
+/// The skips a file's path and bytes decide alone, the only ones worth
+/// keeping: the others (read errors, archive damage) are about the moment.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum CachedSkip {
+    Binary,
+    Minified,
+    Generated,
+    Empty,
+    LicenseText,
+    TooLarge { size: u64, limit: u64 },
+}
+
+impl CachedSkip {
+    fn of(reason: &SkipReason) -> Option<CachedSkip> {
+        Some(match reason {
+            SkipReason::Binary => CachedSkip::Binary,
+            SkipReason::Minified => CachedSkip::Minified,
+            SkipReason::Generated => CachedSkip::Generated,
+            SkipReason::Empty => CachedSkip::Empty,
+            SkipReason::LicenseText => CachedSkip::LicenseText,
+            SkipReason::TooLarge { size, limit } => CachedSkip::TooLarge {
+                size: *size,
+                limit: *limit,
+            },
+            _ => return None,
+        })
+    }
+
+    fn reason(&self) -> SkipReason {
+        match self {
+            CachedSkip::Binary => SkipReason::Binary,
+            CachedSkip::Minified => SkipReason::Minified,
+            CachedSkip::Generated => SkipReason::Generated,
+            CachedSkip::Empty => SkipReason::Empty,
+            CachedSkip::LicenseText => SkipReason::LicenseText,
+            CachedSkip::TooLarge { size, limit } => SkipReason::TooLarge {
+                size: *size,
+                limit: *limit,
+            },
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,16 +119,17 @@ impl ScanCache {
             .unwrap()
             .insert(path.to_string(), entry.clone());
         Some(match &entry.skipped {
-            Some(reason) => Err(Skipped {
+            Some(skip) => Err(Skipped {
                 path: path.to_string(),
-                reason: reason.clone(),
+                reason: skip.reason(),
             }),
             None => Ok(entry.findings.clone()),
         })
     }
 
-    /// Records this scan's result for a file. Failed lookups are not
-    /// results: they are tried again next time.
+    /// Records this scan's result for a file. Failed lookups never get
+    /// here (they are errors of the scan); skips that depend on more than
+    /// the file are not kept either, and are tried again next time.
     pub fn put(&self, path: &str, digest: &str, result: &Result<Vec<Finding>, Skipped>) {
         let entry = match result {
             Ok(findings) => Entry {
@@ -92,11 +137,13 @@ impl ScanCache {
                 findings: findings.clone(),
                 skipped: None,
             },
-            Err(s) if s.reason.starts_with(LOOKUP_FAILED) => return,
-            Err(s) => Entry {
-                digest: digest.to_string(),
-                findings: Vec::new(),
-                skipped: Some(s.reason.clone()),
+            Err(s) => match CachedSkip::of(&s.reason) {
+                Some(skip) => Entry {
+                    digest: digest.to_string(),
+                    findings: Vec::new(),
+                    skipped: Some(skip),
+                },
+                None => return,
             },
         };
         self.current.lock().unwrap().insert(path.to_string(), entry);
@@ -121,9 +168,6 @@ impl ScanCache {
             .with_context(|| format!("writing {}", self.path.display()))
     }
 }
-
-/// How a skip for a failed index lookup starts (see `scan`).
-pub const LOOKUP_FAILED: &str = "index lookup failed";
 
 /// Identifies the running binary without reading it: its size and time.
 pub fn binary_id() -> String {
@@ -178,14 +222,14 @@ mod tests {
         cache.put("a.c", "d1", &Ok(vec![finding("a.c")]));
         let skipped = Skipped {
             path: "b.bin".into(),
-            reason: "binary file".into(),
+            reason: SkipReason::Binary,
         };
         cache.put("b.bin", "d2", &Err(skipped));
-        let failed = Skipped {
+        let damaged = Skipped {
             path: "c.c".into(),
-            reason: format!("{LOOKUP_FAILED}: I/O error"),
+            reason: SkipReason::Unreadable("I/O error".into()),
         };
-        cache.put("c.c", "d3", &Err(failed));
+        cache.put("c.c", "d3", &Err(damaged));
         cache.save().unwrap();
 
         let cache = ScanCache::open(&path, "k1".into());
@@ -195,12 +239,12 @@ mod tests {
         );
         assert_eq!(
             cache.get("b.bin", "d2").unwrap().unwrap_err().reason,
-            "binary file"
+            SkipReason::Binary
         );
         assert!(cache.get("a.c", "changed").is_none(), "another digest");
         assert!(
             cache.get("c.c", "d3").is_none(),
-            "failed lookups are not kept"
+            "skips about the moment, not the file, are not kept"
         );
         assert_eq!(cache.reused(), 2);
         cache.save().unwrap();

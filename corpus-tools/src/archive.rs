@@ -11,6 +11,14 @@
 //!
 //! Files inside nested archives are named `outer/path/inner.zip!/a.c`;
 //! errors name the whole chain, e.g. `pkg.tar.gz!/vendor/inner.zip`.
+//!
+//! Two policies for what is hostile or damaged ([`Hostile`]): building the
+//! index refuses such an archive whole (nothing of it is written); a scan
+//! refuses only the offending entry, reports it, and checks everything
+//! else, because there a whole-archive refusal would let one planted entry
+//! hide the rest of the archive from the gate. In the scan policy entries
+//! are handed to a [`Sink`] as they are read ([`stream_archive`]), so an
+//! archive is never held in memory whole.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -47,6 +55,58 @@ pub struct Limits {
     /// packages often ship deliberately broken archives as test fixtures.
     /// Exceeding the total size or entry count always fails.
     pub strict_nested: bool,
+    /// What to do with an unsafe entry, a damaged stream or a deep nest.
+    pub on_hostile: Hostile,
+}
+
+/// What a hostile or damaged archive costs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Hostile {
+    /// Refuse the whole archive with an [`ArchiveError`] (for the index:
+    /// nothing is unpacked from an archive that tried something).
+    #[default]
+    RefuseArchive,
+    /// Refuse only the offending entry and report it as a [`Skipped`]
+    /// (kind `unsafe-entry`, `too-large`, `nested-too-deep`); a damaged
+    /// stream yields the entries read before the damage and a
+    /// `damaged-archive` record. Only [`ArchiveError::Io`] on opening the
+    /// file is returned as an error.
+    RefuseEntry,
+}
+
+impl Limits {
+    /// Limits for checking the entries of archives met in a scan:
+    /// `max_entry_bytes` is the scan's file size cap and `max_depth` its
+    /// nesting depth; hostile entries are refused one by one.
+    pub fn for_scan(max_entry_bytes: u64, max_depth: u32) -> Limits {
+        Limits {
+            max_entry_bytes,
+            max_depth,
+            on_hostile: Hostile::RefuseEntry,
+            ..Limits::default()
+        }
+    }
+
+    fn per_entry(&self) -> bool {
+        self.on_hostile == Hostile::RefuseEntry
+    }
+}
+
+/// Receives what an archive holds, entry by entry, as it is read.
+pub trait Sink {
+    /// A regular file, read whole and within the limits.
+    fn file(&mut self, file: SourceFile);
+    /// An entry that was passed over, or damage that ended the archive.
+    fn skip(&mut self, skipped: Skipped);
+}
+
+impl Sink for Unpacked {
+    fn file(&mut self, file: SourceFile) {
+        self.files.push(file);
+    }
+    fn skip(&mut self, skipped: Skipped) {
+        self.skipped.push(skipped);
+    }
 }
 
 impl Default for Limits {
@@ -59,6 +119,7 @@ impl Default for Limits {
             ratio_min_bytes: 4 << 20,
             max_depth: 3,
             strict_nested: false,
+            on_hostile: Hostile::RefuseArchive,
         }
     }
 }
@@ -185,6 +246,21 @@ impl ArchiveError {
             ArchiveError::TotalTooLarge { .. } | ArchiveError::TooManyEntries { .. }
         )
     }
+
+    /// The skip recorded for an entry refused on its own ([`Hostile::RefuseEntry`]).
+    fn entry_skip(&self) -> SkipReason {
+        match self {
+            ArchiveError::EntryTooLarge { limit, .. } => SkipReason::TooLarge {
+                size: limit + 1,
+                limit: *limit,
+            },
+            ArchiveError::Traversal { .. }
+            | ArchiveError::AbsolutePath { .. }
+            | ArchiveError::LinkEscape { .. }
+            | ArchiveError::Bomb { .. } => SkipReason::UnsafeEntry(self.to_string()),
+            _ => SkipReason::DamagedArchive(self.to_string()),
+        }
+    }
 }
 
 /// The content of an archive, read into memory.
@@ -217,9 +293,35 @@ pub fn read_archive(
         prefix: String::new(),
         depth: 0,
     };
-    st.read_any(&ctx, io::BufReader::new(file), kind, &mut out)?;
+    st.read_top(&ctx, io::BufReader::new(file), kind, &mut out)?;
+    out.gem_metadata = st.gem_metadata.take();
     dedupe(&mut out.files);
     Ok(out)
+}
+
+/// Reads an archive file entry by entry into `sink`, holding one entry
+/// (and one nested archive per level) in memory at a time. Under
+/// [`Hostile::RefuseEntry`] the only error is failing to open the file;
+/// everything else is reported to the sink. Paths are not de-duplicated:
+/// both copies of a path recorded twice are handed over.
+pub fn stream_archive(
+    path: &Path,
+    kind: ArchiveKind,
+    limits: &Limits,
+    sink: &mut dyn Sink,
+) -> Result<(), ArchiveError> {
+    let display = path.display().to_string();
+    let file = fs::File::open(path).map_err(|source| ArchiveError::Io {
+        archive: display.clone(),
+        source,
+    })?;
+    let mut st = State::new(limits);
+    let ctx = Ctx {
+        display,
+        prefix: String::new(),
+        depth: 0,
+    };
+    st.read_top(&ctx, io::BufReader::new(file), kind, sink)
 }
 
 /// Reads an archive held in memory; `name` is used in paths and errors.
@@ -236,7 +338,8 @@ pub fn read_archive_bytes(
         prefix: String::new(),
         depth: 0,
     };
-    st.read_any(&ctx, Cursor::new(bytes), kind, &mut out)?;
+    st.read_top(&ctx, Cursor::new(bytes), kind, &mut out)?;
+    out.gem_metadata = st.gem_metadata.take();
     dedupe(&mut out.files);
     Ok(out)
 }
@@ -357,27 +460,47 @@ struct State<'l> {
     limits: &'l Limits,
     total: u64,
     entries: u64,
+    /// Files handed to the sink so far (to tell an archive that yielded
+    /// nothing from one damaged half-way).
+    emitted: u64,
+    gem_metadata: Option<String>,
 }
 
-/// Counts the bytes passing through a reader.
+/// Counts the bytes passing through a reader. With a `limit` it fails once
+/// more than `limit` bytes went through beyond the `credit` (the bytes of
+/// entries accepted): skipping over refused entries, which decompresses
+/// them all the same, may not cost more than the budget.
 struct Counting<R> {
     inner: R,
     count: Rc<Cell<u64>>,
+    limit: Option<(u64, Rc<Cell<u64>>)>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
+        if let Some((limit, credit)) = &self.limit {
+            if self.count.get() > limit.saturating_add(credit.get()) {
+                return Err(io::Error::other(format!(
+                    "more than {limit} bytes unpacked for refused entries; the rest of the stream was not read"
+                )));
+            }
+        }
         Ok(n)
     }
 }
 
-/// Compressed-in / decompressed-out counters of one stream.
+/// Compressed-in / decompressed-out counters of one stream, and where they
+/// stood when the current entry began.
 #[derive(Clone)]
 struct Ratio {
     compressed: Rc<Cell<u64>>,
     produced: Rc<Cell<u64>>,
+    /// Counters at the start of the entry (per-entry ratio, scan policy).
+    start: Cell<(u64, u64)>,
+    /// Bytes of accepted entries (see [`Counting`]).
+    credit: Rc<Cell<u64>>,
 }
 
 impl<'l> State<'l> {
@@ -386,6 +509,29 @@ impl<'l> State<'l> {
             limits,
             total: 0,
             entries: 0,
+            emitted: 0,
+            gem_metadata: None,
+        }
+    }
+
+    /// The outermost archive: under the scan policy its damage is reported
+    /// to the sink instead of returned.
+    fn read_top<R: Read + Seek>(
+        &mut self,
+        ctx: &Ctx,
+        reader: R,
+        kind: ArchiveKind,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ArchiveError> {
+        match self.read_any(ctx, reader, kind, sink) {
+            Err(e) if self.limits.per_entry() => {
+                sink.skip(Skipped {
+                    path: String::new(),
+                    reason: SkipReason::DamagedArchive(e.to_string()),
+                });
+                Ok(())
+            }
+            other => other,
         }
     }
 
@@ -394,12 +540,12 @@ impl<'l> State<'l> {
         ctx: &Ctx,
         reader: R,
         kind: ArchiveKind,
-        out: &mut Unpacked,
+        sink: &mut dyn Sink,
     ) -> Result<(), ArchiveError> {
         match kind {
-            ArchiveKind::Zip => self.read_zip(ctx, reader, out),
-            ArchiveKind::Gem => self.read_gem(ctx, reader, out),
-            _ => self.read_tar_stream(ctx, reader, kind, out),
+            ArchiveKind::Zip => self.read_zip(ctx, reader, sink),
+            ArchiveKind::Gem => self.read_gem(ctx, reader, sink),
+            _ => self.read_tar_stream(ctx, reader, kind, sink),
         }
     }
 
@@ -410,18 +556,38 @@ impl<'l> State<'l> {
         }
     }
 
+    /// Under the scan policy an entry-level refusal becomes a skip and the
+    /// archive goes on; under the index policy it ends the archive.
+    fn refuse(
+        &self,
+        ctx: &Ctx,
+        rel: &str,
+        e: ArchiveError,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ArchiveError> {
+        if !self.limits.per_entry() || e.is_budget() {
+            return Err(e);
+        }
+        sink.skip(Skipped {
+            path: format!("{}{}", ctx.prefix, rel),
+            reason: e.entry_skip(),
+        });
+        Ok(())
+    }
+
     fn read_tar_stream<R: Read>(
         &mut self,
         ctx: &Ctx,
         reader: R,
         kind: ArchiveKind,
-        out: &mut Unpacked,
+        sink: &mut dyn Sink,
     ) -> Result<(), ArchiveError> {
         let compressed = Rc::new(Cell::new(0));
         let produced = Rc::new(Cell::new(0));
         let raw = Counting {
             inner: reader,
             count: compressed.clone(),
+            limit: None,
         };
         let decoder: Box<dyn Read> = match kind {
             ArchiveKind::Tar => Box::new(raw),
@@ -433,15 +599,23 @@ impl<'l> State<'l> {
             }
             ArchiveKind::Zip | ArchiveKind::Gem => unreachable!("not a tar stream"),
         };
+        let credit = Rc::new(Cell::new(0));
         let ratio = (kind != ArchiveKind::Tar).then(|| Ratio {
             compressed,
             produced: produced.clone(),
+            start: Cell::new((0, 0)),
+            credit: credit.clone(),
         });
+        // Under the scan policy refused entries are skipped by reading
+        // through them; this caps what that may cost.
+        let limit = (self.limits.per_entry() && kind != ArchiveKind::Tar)
+            .then(|| (self.limits.max_total_bytes, credit));
         let counted = Counting {
             inner: decoder,
             count: produced,
+            limit,
         };
-        self.read_tar(ctx, counted, kind.label(), ratio.as_ref(), out)
+        self.read_tar(ctx, counted, kind.label(), ratio.as_ref(), sink)
     }
 
     fn read_tar<R: Read>(
@@ -450,7 +624,7 @@ impl<'l> State<'l> {
         reader: R,
         label: &'static str,
         ratio: Option<&Ratio>,
-        out: &mut Unpacked,
+        sink: &mut dyn Sink,
     ) -> Result<(), ArchiveError> {
         let mut ar = tar::Archive::new(reader);
         let fmt_err = |e: io::Error| ArchiveError::Format {
@@ -460,7 +634,7 @@ impl<'l> State<'l> {
         };
         let entries = ar.entries().map_err(fmt_err)?;
         for entry in entries {
-            let mut entry = entry.map_err(|e| self.stream_error(ctx, label, ratio, e))?;
+            let mut entry = entry.map_err(fmt_err)?;
             let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let ty = entry.header().entry_type();
             if ty.is_pax_global_extensions()
@@ -471,8 +645,13 @@ impl<'l> State<'l> {
                 continue;
             }
             self.count_entry(ctx, &raw_path)?;
-            let Some(rel) = self.clean_path(ctx, &raw_path)? else {
-                continue;
+            let rel = match self.clean_path(ctx, &raw_path) {
+                Ok(Some(rel)) => rel,
+                Ok(None) => continue,
+                Err(e) => {
+                    self.refuse(ctx, &raw_path, e, sink)?;
+                    continue;
+                }
             };
             if ty.is_dir() {
                 continue;
@@ -489,15 +668,18 @@ impl<'l> State<'l> {
                 } else {
                     parent_of(&rel)
                 };
-                self.check_link(ctx, &raw_path, base, &target)?;
-                out.skipped.push(Skipped {
+                if let Err(e) = self.check_link(ctx, &raw_path, base, &target) {
+                    self.refuse(ctx, &rel, e, sink)?;
+                    continue;
+                }
+                sink.skip(Skipped {
                     path: format!("{}{}", ctx.prefix, rel),
                     reason: SkipReason::Link { target },
                 });
                 continue;
             }
             if !(ty.is_file() || ty.is_contiguous() || ty.is_gnu_sparse()) {
-                out.skipped.push(Skipped {
+                sink.skip(Skipped {
                     path: format!("{}{}", ctx.prefix, rel),
                     reason: SkipReason::Special(format!("tar entry type {:?}", ty)),
                 });
@@ -505,32 +687,42 @@ impl<'l> State<'l> {
             }
             let declared = entry.header().size().unwrap_or(0);
             if declared > self.limits.max_entry_bytes {
+                if self.limits.per_entry() {
+                    sink.skip(Skipped {
+                        path: format!("{}{}", ctx.prefix, rel),
+                        reason: SkipReason::TooLarge {
+                            size: declared,
+                            limit: self.limits.max_entry_bytes,
+                        },
+                    });
+                    continue;
+                }
                 return Err(ArchiveError::EntryTooLarge {
                     archive: ctx.display.clone(),
                     entry: raw_path,
                     limit: self.limits.max_entry_bytes,
                 });
             }
-            let bytes = self.read_entry(ctx, &raw_path, &mut entry, ratio, None)?;
-            self.add_file(ctx, rel, bytes, out)?;
+            if let Some(r) = ratio {
+                r.start.set((r.produced.get(), r.compressed.get()));
+            }
+            match self.read_entry(ctx, &raw_path, &mut entry, ratio, None) {
+                Ok(bytes) => {
+                    if let Some(r) = ratio {
+                        r.credit.set(r.credit.get() + bytes.len() as u64);
+                    }
+                    self.add_file(ctx, rel, bytes, sink)?
+                }
+                Err(e @ ArchiveError::Format { .. }) => return Err(e),
+                Err(e) => self.refuse(ctx, &rel, e, sink)?,
+            }
         }
+        // tar stops at its end marker; the compressed stream's trailer
+        // (gzip's CRC and length, xz's and zstd's checks) is only verified
+        // when the decoder is read to its end.
+        let mut rest = ar.into_inner();
+        io::copy(&mut rest, &mut io::sink()).map_err(fmt_err)?;
         Ok(())
-    }
-
-    /// A decoding error in the middle of a stream may be the ratio guard's
-    /// business rather than a format problem; otherwise report the format.
-    fn stream_error(
-        &self,
-        ctx: &Ctx,
-        label: &'static str,
-        _ratio: Option<&Ratio>,
-        e: io::Error,
-    ) -> ArchiveError {
-        ArchiveError::Format {
-            archive: ctx.display.clone(),
-            kind: label,
-            message: e.to_string(),
-        }
     }
 
     fn count_entry(&mut self, ctx: &Ctx, raw_path: &str) -> Result<(), ArchiveError> {
@@ -579,7 +771,9 @@ impl<'l> State<'l> {
                 });
             }
             self.total += n as u64;
-            if self.total > self.limits.max_total_bytes {
+            // A scan hands entries on one at a time: only what is refused
+            // counts against the budget (see `Counting`).
+            if self.total > self.limits.max_total_bytes && !self.limits.per_entry() {
                 return Err(ArchiveError::TotalTooLarge {
                     archive: ctx.display.clone(),
                     entry: raw_path.to_string(),
@@ -589,6 +783,12 @@ impl<'l> State<'l> {
             bytes.extend_from_slice(&buf[..n]);
             let (produced, compressed) = match (ratio, zip_compressed) {
                 (_, Some(c)) => (bytes.len() as u64, c),
+                // A scan judges each entry on its own, so one bomb does not
+                // condemn the entries after it.
+                (Some(r), None) if self.limits.per_entry() => {
+                    let (p0, c0) = r.start.get();
+                    (r.produced.get() - p0, r.compressed.get() - c0)
+                }
                 (Some(r), None) => (r.produced.get(), r.compressed.get()),
                 (None, None) => (0, 1),
             };
@@ -672,39 +872,85 @@ impl<'l> State<'l> {
         ctx: &Ctx,
         rel: String,
         bytes: Vec<u8>,
-        out: &mut Unpacked,
+        sink: &mut dyn Sink,
     ) -> Result<(), ArchiveError> {
         let file_name = rel.rsplit('/').next().unwrap_or(&rel);
-        if ctx.depth < self.limits.max_depth {
-            if let Some(kind) = ArchiveKind::from_name(file_name) {
+        if let Some(kind) = ArchiveKind::from_name(file_name) {
+            if ctx.depth < self.limits.max_depth {
                 let inner = ctx.nested(&rel);
+                if self.limits.per_entry() {
+                    return self.add_nested_streamed(ctx, &inner, rel, bytes, kind, sink);
+                }
                 let mut sub = Unpacked::default();
                 match self.read_any(&inner, Cursor::new(&bytes[..]), kind, &mut sub) {
                     Ok(()) => {
-                        out.files.extend(sub.files);
-                        out.skipped.extend(sub.skipped);
+                        sub.files.into_iter().for_each(|f| sink.file(f));
+                        sub.skipped.into_iter().for_each(|s| sink.skip(s));
                         return Ok(());
                     }
                     Err(e) if e.is_budget() || self.limits.strict_nested => return Err(e),
-                    Err(e) => out.skipped.push(Skipped {
+                    Err(e) => sink.skip(Skipped {
                         path: format!("{}{}", ctx.prefix, rel),
                         reason: SkipReason::NestedArchive(e.to_string()),
                     }),
                 }
+            } else if self.limits.per_entry() {
+                sink.skip(Skipped {
+                    path: format!("{}{}", ctx.prefix, rel),
+                    reason: SkipReason::NestedTooDeep {
+                        limit: self.limits.max_depth,
+                    },
+                });
+                return Ok(());
             }
         }
-        out.files.push(SourceFile {
+        self.emitted += 1;
+        sink.file(SourceFile {
             path: format!("{}{}", ctx.prefix, rel),
             bytes,
         });
         Ok(())
     }
 
+    /// A nested archive under the scan policy: its entries go straight to
+    /// the sink; damage is reported and, when nothing at all could be read
+    /// from it, its bytes are checked as a plain file (a file named `.zip`
+    /// that is no zip must not hide what it holds).
+    fn add_nested_streamed(
+        &mut self,
+        ctx: &Ctx,
+        inner: &Ctx,
+        rel: String,
+        bytes: Vec<u8>,
+        kind: ArchiveKind,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ArchiveError> {
+        let before = self.emitted;
+        match self.read_any(inner, Cursor::new(&bytes[..]), kind, sink) {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_budget() => Err(e),
+            Err(e) => {
+                sink.skip(Skipped {
+                    path: format!("{}{}", ctx.prefix, rel),
+                    reason: SkipReason::DamagedArchive(e.to_string()),
+                });
+                if self.emitted == before {
+                    self.emitted += 1;
+                    sink.file(SourceFile {
+                        path: format!("{}{}", ctx.prefix, rel),
+                        bytes,
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn read_zip<R: Read + Seek>(
         &mut self,
         ctx: &Ctx,
         reader: R,
-        out: &mut Unpacked,
+        sink: &mut dyn Sink,
     ) -> Result<(), ArchiveError> {
         let fmt = |e: zip::result::ZipError| ArchiveError::Format {
             archive: ctx.display.clone(),
@@ -724,27 +970,50 @@ impl<'l> State<'l> {
                     .and_then(|f| f.name().ok().map(|n| n.into_owned()))
                     .unwrap_or_else(|| format!("#{i}"));
                 self.count_entry(ctx, &name)?;
-                let rel = self.clean_path(ctx, &name)?.unwrap_or(name);
-                out.skipped.push(Skipped {
+                let rel = match self.clean_path(ctx, &name) {
+                    Ok(rel) => rel.unwrap_or(name),
+                    Err(e) => {
+                        self.refuse(ctx, &name, e, sink)?;
+                        continue;
+                    }
+                };
+                sink.skip(Skipped {
                     path: format!("{}{}", ctx.prefix, rel),
                     reason: SkipReason::Encrypted,
                 });
                 continue;
             }
-            let mut f = zip.by_index(i).map_err(fmt)?;
+            // Zip entries stand alone: under the scan policy one damaged
+            // entry is reported and the others are still read.
+            let mut f = match zip.by_index(i) {
+                Ok(f) => f,
+                Err(e) if self.limits.per_entry() => {
+                    sink.skip(Skipped {
+                        path: format!("{}#{i}", ctx.prefix),
+                        reason: SkipReason::DamagedArchive(fmt(e).to_string()),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(fmt(e)),
+            };
             let raw_path = f
                 .name()
                 .map(|n| n.into_owned())
                 .unwrap_or_else(|_| String::from_utf8_lossy(f.name_raw()).into_owned());
             self.count_entry(ctx, &raw_path)?;
-            let Some(rel) = self.clean_path(ctx, &raw_path)? else {
-                continue;
+            let rel = match self.clean_path(ctx, &raw_path) {
+                Ok(Some(rel)) => rel,
+                Ok(None) => continue,
+                Err(e) => {
+                    self.refuse(ctx, &raw_path, e, sink)?;
+                    continue;
+                }
             };
             if f.is_dir() {
                 continue;
             }
             if f.encrypted() {
-                out.skipped.push(Skipped {
+                sink.skip(Skipped {
                     path: format!("{}{}", ctx.prefix, rel),
                     reason: SkipReason::Encrypted,
                 });
@@ -753,14 +1022,27 @@ impl<'l> State<'l> {
             if f.is_symlink() {
                 let mut target = String::new();
                 let _ = (&mut f).take(4096).read_to_string(&mut target);
-                self.check_link(ctx, &raw_path, parent_of(&rel), &target)?;
-                out.skipped.push(Skipped {
+                if let Err(e) = self.check_link(ctx, &raw_path, parent_of(&rel), &target) {
+                    self.refuse(ctx, &rel, e, sink)?;
+                    continue;
+                }
+                sink.skip(Skipped {
                     path: format!("{}{}", ctx.prefix, rel),
                     reason: SkipReason::Link { target },
                 });
                 continue;
             }
             if f.size() > self.limits.max_entry_bytes {
+                if self.limits.per_entry() {
+                    sink.skip(Skipped {
+                        path: format!("{}{}", ctx.prefix, rel),
+                        reason: SkipReason::TooLarge {
+                            size: f.size(),
+                            limit: self.limits.max_entry_bytes,
+                        },
+                    });
+                    continue;
+                }
                 return Err(ArchiveError::EntryTooLarge {
                     archive: ctx.display.clone(),
                     entry: raw_path,
@@ -768,9 +1050,24 @@ impl<'l> State<'l> {
                 });
             }
             let compressed = f.compressed_size();
-            let bytes = self.read_entry(ctx, &raw_path, &mut f, None, Some(compressed))?;
-            drop(f);
-            self.add_file(ctx, rel, bytes, out)?;
+            match self.read_entry(ctx, &raw_path, &mut f, None, Some(compressed)) {
+                Ok(bytes) => {
+                    drop(f);
+                    self.add_file(ctx, rel, bytes, sink)?;
+                }
+                Err(e) if self.limits.per_entry() && !e.is_budget() => {
+                    drop(f);
+                    let reason = match e {
+                        ArchiveError::Format { .. } => SkipReason::DamagedArchive(e.to_string()),
+                        e => e.entry_skip(),
+                    };
+                    sink.skip(Skipped {
+                        path: format!("{}{}", ctx.prefix, rel),
+                        reason,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -781,7 +1078,7 @@ impl<'l> State<'l> {
         &mut self,
         ctx: &Ctx,
         reader: R,
-        out: &mut Unpacked,
+        sink: &mut dyn Sink,
     ) -> Result<(), ArchiveError> {
         let mut outer = tar::Archive::new(reader);
         let fmt = |m: String| ArchiveError::Format {
@@ -803,7 +1100,7 @@ impl<'l> State<'l> {
                         prefix: ctx.prefix.clone(),
                         depth: ctx.depth,
                     };
-                    self.read_tar_stream(&inner, Cursor::new(bytes), ArchiveKind::TarGz, out)?;
+                    self.read_tar_stream(&inner, Cursor::new(bytes), ArchiveKind::TarGz, sink)?;
                 }
                 "metadata.gz" => {
                     let bytes = self.read_entry(ctx, &name, &mut entry, None, None)?;
@@ -815,7 +1112,7 @@ impl<'l> State<'l> {
                         None,
                         Some(bytes.len() as u64),
                     )?;
-                    out.gem_metadata = Some(String::from_utf8_lossy(&meta).into_owned());
+                    self.gem_metadata = Some(String::from_utf8_lossy(&meta).into_owned());
                 }
                 _ => {}
             }
@@ -1053,6 +1350,174 @@ mod tests {
             read_archive_bytes("x-1.2.3.gem", &gem, ArchiveKind::Gem, &Limits::default()).unwrap();
         assert_eq!(u.files[0].path, "lib/x.rb");
         assert!(u.gem_metadata.unwrap().contains("1.2.3"));
+    }
+
+    fn scan_limits() -> Limits {
+        Limits::for_scan(16 << 20, 3)
+    }
+
+    fn raw_entry(name: &[u8], kind: tar::EntryType, link: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut h = tar::Header::new_gnu();
+        {
+            let g = h.as_gnu_mut().unwrap();
+            g.name[..name.len()].copy_from_slice(name);
+            g.linkname[..link.len()].copy_from_slice(link);
+        }
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(kind);
+        h.set_cksum();
+        let mut out = h.as_bytes().to_vec();
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+        out
+    }
+
+    fn kinds(u: &Unpacked) -> Vec<(String, &'static str)> {
+        u.skipped
+            .iter()
+            .map(|s| (s.path.clone(), s.reason.kind().name()))
+            .collect()
+    }
+
+    #[test]
+    fn scan_policy_refuses_entries_one_by_one() {
+        let reg = tar::EntryType::Regular;
+        let mut t = raw_entry(b"p/a.c", reg, b"", b"int a;");
+        t.extend(raw_entry(b"../evil.c", reg, b"", b"int evil;"));
+        t.extend(raw_entry(b"/etc/abs.c", reg, b"", b"int abs;"));
+        t.extend(raw_entry(
+            b"p/out",
+            tar::EntryType::Symlink,
+            b"../../x",
+            b"",
+        ));
+        t.extend(raw_entry(b"p/b.c", reg, b"", b"int b;"));
+        t.extend_from_slice(&[0; 1024]);
+        let strict = read_archive_bytes("t.tar", &t, ArchiveKind::Tar, &Limits::default());
+        assert!(matches!(strict, Err(ArchiveError::Traversal { .. })));
+        let u = read_archive_bytes("t.tar", &t, ArchiveKind::Tar, &scan_limits()).unwrap();
+        let paths: Vec<_> = u.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["p/a.c", "p/b.c"]);
+        assert_eq!(
+            kinds(&u),
+            [
+                ("../evil.c".to_string(), "unsafe-entry"),
+                ("/etc/abs.c".to_string(), "unsafe-entry"),
+                ("p/out".to_string(), "unsafe-entry"),
+            ]
+        );
+    }
+
+    #[test]
+    fn scan_policy_keeps_what_precedes_damage() {
+        // Text that does not compress away, so the tail cut below falls
+        // inside the second entry.
+        let mut x = 1u32;
+        let text: Vec<u8> = (0..4000)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                b'a' + (x >> 16) as u8 % 26
+            })
+            .collect();
+        let t = tar_with(&[("p/a.c", b"int a;"), ("p/b.c", &text)]);
+        let z = gz(&t);
+        // Truncated tail: the first entry survives, the damage is reported.
+        let cut = &z[..z.len() - 200];
+        let u = read_archive_bytes("t.tar.gz", cut, ArchiveKind::TarGz, &scan_limits()).unwrap();
+        assert_eq!(u.files.len(), 1, "{:?}", kinds(&u));
+        assert_eq!(kinds(&u), [(String::new(), "damaged-archive")]);
+        assert!(
+            read_archive_bytes("t.tar.gz", cut, ArchiveKind::TarGz, &Limits::default()).is_err()
+        );
+        // A wrong CRC in the gzip trailer is damage too, in both policies.
+        let mut bad = z.clone();
+        let n = bad.len();
+        bad[n - 8] ^= 0xff;
+        let u = read_archive_bytes("t.tar.gz", &bad, ArchiveKind::TarGz, &scan_limits()).unwrap();
+        assert_eq!(u.files.len(), 2);
+        assert_eq!(kinds(&u), [(String::new(), "damaged-archive")]);
+        assert!(u.skipped[0].reason.to_string().contains("t.tar.gz"));
+        let e = read_archive_bytes("t.tar.gz", &bad, ArchiveKind::TarGz, &Limits::default());
+        assert!(matches!(e, Err(ArchiveError::Format { .. })), "{e:?}");
+        // The intact archive passes in both.
+        read_archive_bytes("t.tar.gz", &z, ArchiveKind::TarGz, &Limits::default()).unwrap();
+    }
+
+    #[test]
+    fn scan_policy_skips_bombs_and_large_entries_and_goes_on() {
+        let zeros = vec![0u8; 20 << 20];
+        let t = tar_with(&[
+            ("a.c", b"int a;"),
+            ("zeros.bin", &zeros),
+            ("b.c", b"int b;"),
+        ]);
+        let l = Limits {
+            max_entry_bytes: 64 << 20,
+            ..scan_limits()
+        };
+        let u = read_archive_bytes("bomb.tar.gz", &gz(&t), ArchiveKind::TarGz, &l).unwrap();
+        let paths: Vec<_> = u.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a.c", "b.c"]);
+        assert_eq!(kinds(&u), [("zeros.bin".to_string(), "unsafe-entry")]);
+        // With the default cap the entry is too large before it is read.
+        let u = read_archive_bytes(
+            "bomb.tar.gz",
+            &gz(&t),
+            ArchiveKind::TarGz,
+            &Limits::for_scan(1 << 20, 3),
+        )
+        .unwrap();
+        assert_eq!(u.files.len(), 2);
+        assert_eq!(kinds(&u), [("zeros.bin".to_string(), "too-large")]);
+        // Zip: the same, entry by entry.
+        let z = zip_with(&[
+            ("a.c", b"int a;"),
+            ("zeros.bin", &zeros),
+            ("b.c", b"int b;"),
+        ]);
+        let u = read_archive_bytes("bomb.zip", &z, ArchiveKind::Zip, &l).unwrap();
+        assert_eq!(u.files.len(), 2);
+        assert_eq!(kinds(&u), [("zeros.bin".to_string(), "unsafe-entry")]);
+        // Skipping refused bytes has a budget: past it the archive ends.
+        let tight = Limits {
+            max_total_bytes: 1 << 20,
+            ..Limits::for_scan(1 << 20, 3)
+        };
+        let u = read_archive_bytes("bomb.tar.gz", &gz(&t), ArchiveKind::TarGz, &tight).unwrap();
+        assert_eq!(u.files.len(), 1);
+        assert_eq!(
+            kinds(&u),
+            [
+                ("zeros.bin".to_string(), "too-large"),
+                (String::new(), "damaged-archive")
+            ]
+        );
+    }
+
+    #[test]
+    fn scan_policy_reports_deep_nests_and_reads_broken_nests_as_files() {
+        let inner = zip_with(&[("lib/x.c", b"int x;")]);
+        let mid = tar_with(&[("in.zip", &inner)]);
+        let outer = tar_with(&[("mid.tar", &mid), ("fake.zip", b"int main;")]);
+        let u = read_archive_bytes(
+            "o.tar",
+            &outer,
+            ArchiveKind::Tar,
+            &Limits::for_scan(1 << 20, 1),
+        )
+        .unwrap();
+        let paths: Vec<_> = u.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["fake.zip"]);
+        assert_eq!(
+            kinds(&u),
+            [
+                ("mid.tar!/in.zip".to_string(), "nested-too-deep"),
+                ("fake.zip".to_string(), "damaged-archive")
+            ]
+        );
+        let u = read_archive_bytes("o.tar", &outer, ArchiveKind::Tar, &scan_limits()).unwrap();
+        assert_eq!(u.files[0].path, "mid.tar!/in.zip!/lib/x.c");
     }
 
     #[test]

@@ -29,61 +29,10 @@ pub struct Skipped {
     pub reason: SkipReason,
 }
 
-/// Why an entry was not read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SkipReason {
-    /// Larger than the configured per-file cap.
-    TooLarge {
-        /// Size of the file in bytes.
-        size: u64,
-        /// The cap in bytes.
-        limit: u64,
-    },
-    /// The file could not be read (permissions, I/O error, vanished).
-    Unreadable(String),
-    /// A symbolic link that leads back into one of its own ancestors.
-    SymlinkLoop,
-    /// A symbolic link whose target lies outside the walked root.
-    OutsideRoot(String),
-    /// A link inside an archive or git tree; its target is indexed under its
-    /// own path, so the link adds nothing.
-    Link {
-        /// The link target as recorded.
-        target: String,
-    },
-    /// Device nodes, FIFOs, sockets and other non-regular entries.
-    Special(String),
-    /// A git submodule: its content lives in another repository.
-    Submodule,
-    /// An encrypted archive entry.
-    Encrypted,
-    /// A nested archive that could not be unpacked; its raw bytes are kept as
-    /// an ordinary file and this records why it was not expanded.
-    NestedArchive(String),
-    /// Anything else, described in words.
-    Other(String),
-}
-
-impl fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SkipReason::TooLarge { size, limit } => {
-                write!(f, "file is {size} bytes, over the cap of {limit} bytes")
-            }
-            SkipReason::Unreadable(e) => write!(f, "unreadable: {e}"),
-            SkipReason::SymlinkLoop => write!(f, "symbolic link loop"),
-            SkipReason::OutsideRoot(t) => {
-                write!(f, "symbolic link to {t} points outside the root")
-            }
-            SkipReason::Link { target } => write!(f, "link to {target}"),
-            SkipReason::Special(kind) => write!(f, "not a regular file ({kind})"),
-            SkipReason::Submodule => write!(f, "git submodule"),
-            SkipReason::Encrypted => write!(f, "encrypted archive entry"),
-            SkipReason::NestedArchive(e) => write!(f, "nested archive not expanded: {e}"),
-            SkipReason::Other(s) => f.write_str(s),
-        }
-    }
-}
+/// Why an entry was not read: the one skip type of every crate, defined
+/// in the engine (the lowest crate) so that the classifier's reasons and
+/// the walker's share it.
+pub use engine::lang::{SkipKind, SkipReason};
 
 impl fmt::Display for Skipped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 pub use archive::{ArchiveError, Limits};
 pub use fetch::{FetchError, Tools};
-pub use file::{SkipReason, Skipped, SourceFile};
+pub use file::{SkipKind, SkipReason, Skipped, SourceFile};
 pub use git::{BlobId, GitError};
 pub use license::{Attribution, Competing, Evidence, LicenseResolver};
 pub use manifest::{BuildReport, Manifest, ManifestError, SourceReport};

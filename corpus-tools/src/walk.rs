@@ -140,7 +140,7 @@ fn visit<T: Send>(
     let rel = |p: &Path| -> String {
         let r = p.strip_prefix(&canon_root).unwrap_or(p);
         r.components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .map(|c| escape_name(c.as_os_str()))
             .collect::<Vec<_>>()
             .join("/")
     };
@@ -220,6 +220,55 @@ fn visit<T: Send>(
     Ok((files, skipped))
 }
 
+/// A file name as text. Names that are valid UTF-8 are kept as they are;
+/// in one that is not, every byte that is not part of valid UTF-8 is
+/// written `\xNN` and a backslash `\\`, so that two different names never
+/// give the same text and the bytes can be recovered ([`unescape_name`]).
+pub fn escape_name(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    if let Some(s) = name.to_str() {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The bytes of a name written by [`escape_name`] for a name that was not
+/// UTF-8 (for a valid name the text is the name).
+pub fn unescape_name(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+        } else if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') && i + 4 <= b.len() {
+            let hex = std::str::from_utf8(&b[i + 2..i + 4]).ok();
+            match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(v) => {
+                    out.push(v);
+                    i += 4;
+                }
+                None => {
+                    out.push(b[i]);
+                    i += 1;
+                }
+            }
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn describe_type(ft: &std::fs::FileType) -> String {
     use std::os::unix::fs::FileTypeExt;
     if ft.is_fifo() {
@@ -236,8 +285,35 @@ fn describe_type(ft: &std::fs::FileType) -> String {
     .to_string()
 }
 
+/// Opens a file for reading without ever blocking on it: a FIFO or device
+/// put where a regular file was listed would otherwise hang the reader
+/// (opening a FIFO waits for a writer). Anything but a regular file is
+/// refused as [`SkipReason::Special`].
+pub fn open_regular(path: &Path) -> Result<std::fs::File, SkipReason> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+        .map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    let ft = f
+        .metadata()
+        .map_err(|e| SkipReason::Unreadable(e.to_string()))?
+        .file_type();
+    if !ft.is_file() {
+        return Err(SkipReason::Special(describe_type(&ft)));
+    }
+    Ok(f)
+}
+
+/// `O_NONBLOCK` on Linux and the BSDs (std has no constant for it).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const O_NONBLOCK: i32 = 0o4000;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const O_NONBLOCK: i32 = 0x0004;
+
 fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, SkipReason> {
-    let f = std::fs::File::open(path).map_err(|e| SkipReason::Unreadable(e.to_string()))?;
+    let f = open_regular(path)?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max {
         return Err(SkipReason::TooLarge {
@@ -266,11 +342,13 @@ fn report_walk_error(
 ) {
     // ignore::Error nests path and depth wrappers around the cause.
     let mut path = None;
+    let mut abs = None;
     let mut cur = &err;
     loop {
         match cur {
             ignore::Error::WithPath { path: p, err } => {
                 path.get_or_insert_with(|| rel(p));
+                abs.get_or_insert(p);
                 cur = err;
             }
             ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
@@ -281,6 +359,16 @@ fn report_walk_error(
                 return;
             }
             ignore::Error::Partial(errs) if !errs.is_empty() => cur = &errs[0],
+            // A link to nothing holds nothing to read: passed over, not an
+            // error (a scan treats unreadable files as errors).
+            _ if abs.is_some_and(|p| is_dangling_link(p)) => {
+                let target = std::fs::read_link(abs.unwrap()).unwrap_or_default();
+                skip(
+                    path.unwrap_or_default(),
+                    SkipReason::Special(format!("dangling symbolic link to {}", target.display())),
+                );
+                return;
+            }
             other => {
                 skip(
                     path.unwrap_or_default(),
@@ -290,6 +378,11 @@ fn report_walk_error(
             }
         }
     }
+}
+
+fn is_dangling_link(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(p).is_err()
 }
 
 /// Finds symbolic links under `dir` (not following any) whose target lies
@@ -328,6 +421,16 @@ fn report_outside_links(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_that_are_not_utf8_round_trip() {
+        use std::os::unix::ffi::OsStrExt;
+        let raw: &[u8] = b"caf\xe9 \\x41\\.c";
+        let text = super::escape_name(std::ffi::OsStr::from_bytes(raw));
+        assert_eq!(text, "caf\\xE9 \\\\x41\\\\.c");
+        assert_eq!(super::unescape_name(&text), raw);
+        assert_eq!(super::escape_name(std::ffi::OsStr::new("a\\b.c")), "a\\b.c");
+    }
+
     use super::*;
     use std::os::unix::fs::symlink;
 
@@ -383,7 +486,12 @@ mod tests {
                 .any(|(p, r)| *p == "outside" && matches!(r, SkipReason::OutsideRoot(_))),
             "{skipped:?}"
         );
-        assert!(skipped.iter().any(|(p, _)| *p == "dangling"), "{skipped:?}");
+        assert!(
+            skipped
+                .iter()
+                .any(|(p, r)| *p == "dangling" && r.kind() == crate::SkipKind::Special),
+            "{skipped:?}"
+        );
     }
 
     #[test]

@@ -91,8 +91,11 @@ impl Language {
     }
 }
 
-/// Why a file is not tokenized. Callers report these; nothing is dropped silently.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Why a file or archive entry was not checked, for every crate: the
+/// classifier here, the walker and archive reader in `corpus`, the scan.
+/// Downstream code (reports, the scan cache, benches) branches on
+/// [`SkipReason::kind`], never on the message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SkipReason {
     /// A NUL byte or many control bytes near the start.
     Binary,
@@ -101,9 +104,154 @@ pub enum SkipReason {
     /// A marker such as `@generated` or `DO NOT EDIT` in the first lines.
     Generated,
     /// Larger than the configured limit.
-    TooLarge { bytes: u64, limit: u64 },
+    TooLarge {
+        /// Size in bytes (for a streamed archive entry: as far as it was read).
+        size: u64,
+        /// The cap in bytes.
+        limit: u64,
+    },
     /// Nothing left after dropping whitespace.
     Empty,
+    /// A license or notice file: it matches every other copy of the same
+    /// license, which says which license it is, not where code came from.
+    LicenseText,
+    /// The file could not be read (permissions, I/O error, vanished).
+    Unreadable(String),
+    /// A symbolic link that leads back into one of its own ancestors.
+    SymlinkLoop,
+    /// A symbolic link whose target lies outside the walked root.
+    OutsideRoot(String),
+    /// A link inside an archive or git tree that stays inside it; its
+    /// target is read under its own path, so the link adds nothing.
+    Link {
+        /// The link target as recorded.
+        target: String,
+    },
+    /// Device nodes, FIFOs, sockets and other non-regular entries.
+    Special(String),
+    /// A git submodule: its content lives in another repository.
+    Submodule,
+    /// An encrypted archive entry.
+    Encrypted,
+    /// An archive entry refused on its own: a path climbing out of the
+    /// archive or absolute, a link pointing out, a likely decompression
+    /// bomb. The message names the archive, the entry and the problem.
+    UnsafeEntry(String),
+    /// An archive nested deeper than the configured depth; its bytes are
+    /// not expanded (nor checked as a file: they are compressed).
+    NestedTooDeep {
+        /// The depth limit.
+        limit: u32,
+    },
+    /// An archive that is truncated or corrupt, or whose unpacked volume
+    /// went over the budget: the entries read before the damage were
+    /// checked, the rest could not be.
+    DamagedArchive(String),
+    /// A nested archive that could not be unpacked (when archives are read
+    /// whole, for the index); its raw bytes are kept as an ordinary file.
+    NestedArchive(String),
+    /// Anything else, described in words.
+    Other(String),
+}
+
+/// The stable name of a [`SkipReason`]: what reports carry as `kind` and
+/// what tools downstream may test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkipKind {
+    Binary,
+    Minified,
+    Generated,
+    TooLarge,
+    Empty,
+    LicenseText,
+    Unreadable,
+    SymlinkLoop,
+    OutsideRoot,
+    Link,
+    Special,
+    Submodule,
+    Encrypted,
+    UnsafeEntry,
+    NestedTooDeep,
+    DamagedArchive,
+    NestedArchive,
+    Other,
+}
+
+impl SkipKind {
+    pub const ALL: [SkipKind; 18] = [
+        SkipKind::Binary,
+        SkipKind::Minified,
+        SkipKind::Generated,
+        SkipKind::TooLarge,
+        SkipKind::Empty,
+        SkipKind::LicenseText,
+        SkipKind::Unreadable,
+        SkipKind::SymlinkLoop,
+        SkipKind::OutsideRoot,
+        SkipKind::Link,
+        SkipKind::Special,
+        SkipKind::Submodule,
+        SkipKind::Encrypted,
+        SkipKind::UnsafeEntry,
+        SkipKind::NestedTooDeep,
+        SkipKind::DamagedArchive,
+        SkipKind::NestedArchive,
+        SkipKind::Other,
+    ];
+
+    /// Kebab-case name, stable across releases (docs/report-schema.md).
+    pub fn name(self) -> &'static str {
+        match self {
+            SkipKind::Binary => "binary",
+            SkipKind::Minified => "minified",
+            SkipKind::Generated => "generated",
+            SkipKind::TooLarge => "too-large",
+            SkipKind::Empty => "empty",
+            SkipKind::LicenseText => "license-text",
+            SkipKind::Unreadable => "unreadable",
+            SkipKind::SymlinkLoop => "symlink-loop",
+            SkipKind::OutsideRoot => "outside-root",
+            SkipKind::Link => "link",
+            SkipKind::Special => "special",
+            SkipKind::Submodule => "submodule",
+            SkipKind::Encrypted => "encrypted",
+            SkipKind::UnsafeEntry => "unsafe-entry",
+            SkipKind::NestedTooDeep => "nested-too-deep",
+            SkipKind::DamagedArchive => "damaged-archive",
+            SkipKind::NestedArchive => "nested-archive",
+            SkipKind::Other => "other",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SkipKind> {
+        SkipKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl SkipReason {
+    pub fn kind(&self) -> SkipKind {
+        match self {
+            SkipReason::Binary => SkipKind::Binary,
+            SkipReason::Minified => SkipKind::Minified,
+            SkipReason::Generated => SkipKind::Generated,
+            SkipReason::TooLarge { .. } => SkipKind::TooLarge,
+            SkipReason::Empty => SkipKind::Empty,
+            SkipReason::LicenseText => SkipKind::LicenseText,
+            SkipReason::Unreadable(_) => SkipKind::Unreadable,
+            SkipReason::SymlinkLoop => SkipKind::SymlinkLoop,
+            SkipReason::OutsideRoot(_) => SkipKind::OutsideRoot,
+            SkipReason::Link { .. } => SkipKind::Link,
+            SkipReason::Special(_) => SkipKind::Special,
+            SkipReason::Submodule => SkipKind::Submodule,
+            SkipReason::Encrypted => SkipKind::Encrypted,
+            SkipReason::UnsafeEntry(_) => SkipKind::UnsafeEntry,
+            SkipReason::NestedTooDeep { .. } => SkipKind::NestedTooDeep,
+            SkipReason::DamagedArchive(_) => SkipKind::DamagedArchive,
+            SkipReason::NestedArchive(_) => SkipKind::NestedArchive,
+            SkipReason::Other(_) => SkipKind::Other,
+        }
+    }
 }
 
 impl std::fmt::Display for SkipReason {
@@ -112,10 +260,30 @@ impl std::fmt::Display for SkipReason {
             SkipReason::Binary => write!(f, "binary file"),
             SkipReason::Minified => write!(f, "minified or bundled (very long lines)"),
             SkipReason::Generated => write!(f, "generated file (marker in header)"),
-            SkipReason::TooLarge { bytes, limit } => {
-                write!(f, "too large ({bytes} bytes, limit {limit})")
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "too large ({size} bytes, limit {limit})")
             }
             SkipReason::Empty => write!(f, "empty file"),
+            SkipReason::LicenseText => write!(f, "license or notice text, not code"),
+            SkipReason::Unreadable(e) => write!(f, "unreadable: {e}"),
+            SkipReason::SymlinkLoop => write!(f, "symbolic link loop"),
+            SkipReason::OutsideRoot(t) => {
+                write!(f, "symbolic link to {t} points outside the root")
+            }
+            SkipReason::Link { target } => write!(f, "link to {target}"),
+            SkipReason::Special(kind) => write!(f, "not a regular file ({kind})"),
+            SkipReason::Submodule => write!(f, "git submodule"),
+            SkipReason::Encrypted => write!(f, "encrypted archive entry"),
+            SkipReason::UnsafeEntry(e) => write!(f, "unsafe archive entry refused: {e}"),
+            SkipReason::NestedTooDeep { limit } => write!(
+                f,
+                "archive nested more than {limit} levels deep, not expanded (raise --max-archive-depth)"
+            ),
+            SkipReason::DamagedArchive(e) => {
+                write!(f, "damaged archive, entries after the damage not checked: {e}")
+            }
+            SkipReason::NestedArchive(e) => write!(f, "nested archive not expanded: {e}"),
+            SkipReason::Other(s) => f.write_str(s),
         }
     }
 }
@@ -146,7 +314,7 @@ pub fn classify(path: &Path, bytes: &[u8], opts: &ClassifyOptions) -> Result<Lan
     let len = bytes.len() as u64;
     if len > opts.max_bytes {
         return Err(SkipReason::TooLarge {
-            bytes: len,
+            size: len,
             limit: opts.max_bytes,
         });
     }
@@ -371,7 +539,7 @@ mod tests {
         };
         assert!(matches!(
             classify(Path::new("a.c"), b"int x;", &opts),
-            Err(SkipReason::TooLarge { bytes: 6, limit: 4 })
+            Err(SkipReason::TooLarge { size: 6, limit: 4 })
         ));
     }
 
