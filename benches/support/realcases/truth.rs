@@ -390,14 +390,16 @@ fn scopes(case: &Case, target: &Tree, origins: &[Tree]) -> anyhow::Result<Vec<Sc
     Ok(out)
 }
 
-/// The target directory whose files, by relative path, are most often
-/// files of `origin` under `origin_dir`: each origin file votes for the
-/// directory its path suffix is found under in the target.
+/// The target directory that holds most files of `origin` under
+/// `origin_dir`: each origin file votes, for each target file of its name
+/// that shares at least half of its lines, for the target path minus the
+/// common path suffix (crates flatten `src/`, so the whole relative path
+/// need not be there).
 fn locate(target: &Tree, origin: &Tree, origin_dir: &str) -> Option<String> {
-    let mut by_base: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut by_base: HashMap<&str, Vec<&super::tree::TextFile>> = HashMap::new();
     for f in &target.files {
         let base = f.path.rsplit('/').next().unwrap_or(&f.path);
-        by_base.entry(base).or_default().push(&f.path);
+        by_base.entry(base).or_default().push(f);
     }
     let mut votes: HashMap<String, usize> = HashMap::new();
     for o in &origin.files {
@@ -412,17 +414,29 @@ fn locate(target: &Tree, origin: &Tree, origin_dir: &str) -> Option<String> {
             continue;
         };
         let base = rel.rsplit('/').next().unwrap_or(rel);
-        for t in by_base.get(base).into_iter().flatten() {
-            // Longest suffix of `rel` (whole components) that `t` ends with.
+        let Some(same_name) = by_base.get(base) else {
+            continue;
+        };
+        let olines: HashSet<&str> = lines(&o.text).into_iter().map(str::trim).collect();
+        for t in same_name {
+            let tl: Vec<&str> = lines(&t.text)
+                .into_iter()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let shared = tl.iter().filter(|l| olines.contains(*l)).count();
+            if tl.is_empty() || shared * 2 < tl.len() {
+                continue;
+            }
             let rparts: Vec<&str> = rel.split('/').collect();
-            let tparts: Vec<&str> = t.split('/').collect();
+            let tparts: Vec<&str> = t.path.split('/').collect();
             let common = rparts
                 .iter()
                 .rev()
                 .zip(tparts.iter().rev())
                 .take_while(|(a, b)| a == b)
                 .count();
-            if common == rparts.len() && tparts.len() > common {
+            if tparts.len() > common {
                 let dir = tparts[..tparts.len() - common].join("/");
                 *votes.entry(dir).or_default() += 1;
             }
