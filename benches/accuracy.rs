@@ -560,7 +560,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             let lexed = (setting.probe == 3)
                 .then(|| engine::probe::Prober::default().tokens(d.file.language, &d.file.bytes))
                 .flatten();
-            let tokens = normalize(lexed.as_deref().unwrap_or(&d.tokens), setting.norm);
+            let tokens = normalize(lexed.as_deref().unwrap_or(&d.tokens), setting.norm).into_owned();
             let fps = fingerprint(&tokens, params);
             (tokens, fps)
         })
@@ -906,7 +906,7 @@ fn summary_row(setting: &Setting, s: &Summary) -> String {
         s.precision,
         s.range_precision,
         s.false_rate,
-        if check(&s) { "met" } else { "missed" }
+        if check(s) { "met" } else { "missed" }
     )
 }
 

@@ -192,8 +192,8 @@ mod tests {
             reviewer: Some("jo".into()),
             date: Some("2026-12-03".into()),
         };
-        assert_eq!(write_decisions(&path, &[d.clone()]).unwrap(), 1);
-        assert_eq!(write_decisions(&path, &[d.clone()]).unwrap(), 0);
+        assert_eq!(write_decisions(&path, std::slice::from_ref(&d)).unwrap(), 1);
+        assert_eq!(write_decisions(&path, std::slice::from_ref(&d)).unwrap(), 0);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(before), "{text}");
         let config = crate::config::Config::load(&path).unwrap();

@@ -247,6 +247,8 @@ fn hostile_archives_hide_nothing_and_the_gate_still_fails() {
 /// Runs `cmd` to its end or `limit`, and returns its exit code, output and
 /// peak RSS in bytes (from `wait4`, for this child alone).
 fn run_measured(cmd: &mut Command, limit: Duration) -> (Option<i32>, Vec<u8>, Vec<u8>, u64) {
+    // Reaped below by `wait4`, which also gives the child's own peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

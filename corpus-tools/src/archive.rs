@@ -609,7 +609,7 @@ impl<'l> State<'l> {
         // Under the scan policy refused entries are skipped by reading
         // through them; this caps what that may cost.
         let limit = (self.limits.per_entry() && kind != ArchiveKind::Tar)
-            .then(|| (self.limits.max_total_bytes, credit));
+            .then_some((self.limits.max_total_bytes, credit));
         let counted = Counting {
             inner: decoder,
             count: produced,

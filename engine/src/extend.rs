@@ -522,7 +522,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                if x % 3 == 0 {
+                if x.is_multiple_of(3) {
                     NAME_BIT | (x % 17) as u32
                 } else {
                     (x % 40) as u32 + 1
@@ -618,7 +618,7 @@ mod tests {
             .iter()
             .map(|&s| {
                 if is_name(s) {
-                    NAME_BIT | (s & 0xff) + 100
+                    NAME_BIT | ((s & 0xff) + 100)
                 } else {
                     s
                 }
@@ -633,7 +633,7 @@ mod tests {
             .map(|&s| {
                 x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
                 if is_name(s) {
-                    NAME_BIT | (x >> 16) % 17
+                    NAME_BIT | ((x >> 16) % 17)
                 } else {
                     s
                 }

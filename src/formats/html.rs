@@ -15,6 +15,9 @@ use crate::report::{BaselineState, FindingKind, Report};
 
 use super::{origin_label, Context};
 
+/// Target line ranges per target path.
+type RangesByFile<'a> = BTreeMap<&'a str, Vec<[u32; 2]>>;
+
 /// Escapes text and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -137,9 +140,8 @@ pub fn write_html(
     let _ = write!(h, "<h1>Copied code in {}</h1>", esc(&ctx.name));
 
     // Lines by class and by origin (per file, merged ranges).
-    let mut by_class: BTreeMap<LicenseClass, BTreeMap<&str, Vec<[u32; 2]>>> = BTreeMap::new();
-    let mut by_origin: BTreeMap<String, (LicenseClass, BTreeMap<&str, Vec<[u32; 2]>>)> =
-        BTreeMap::new();
+    let mut by_class: BTreeMap<LicenseClass, RangesByFile> = BTreeMap::new();
+    let mut by_origin: BTreeMap<String, (LicenseClass, RangesByFile)> = BTreeMap::new();
     for (i, f) in report.findings.iter().enumerate() {
         by_class
             .entry(classes[i])
@@ -319,7 +321,7 @@ pub fn write_html(
         }
         h.push_str("</div>");
     }
-    let _ = write!(h, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
     out.write_all(h.as_bytes())?;
     Ok(())
 }
