@@ -14,6 +14,7 @@ use engine::matcher::MatchParams;
 use engine::memory::MemoryIndex;
 use engine::pipeline::match_target;
 use engine::stream::SymbolStream;
+use engine::symbols::Symbols;
 use engine::{Analyzed, Analyzer, Params};
 use rayon::prelude::*;
 
@@ -46,6 +47,8 @@ pub enum CompareFormat {
 struct OriginFile {
     rel: String,
     analyzed: Analyzed,
+    /// Kept for naming the enclosing definitions of findings on both sides.
+    bytes: targets::Bytes,
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -98,6 +101,7 @@ fn analyze_all(
                     Ok(analyzed) => Ok(OriginFile {
                         rel: file.rel,
                         analyzed,
+                        bytes: file.bytes,
                     }),
                     Err(reason) => Err(Skipped {
                         path: file.rel,
@@ -164,6 +168,7 @@ impl Corpus {
                 matched_tokens: t.tokens.len() as u32,
                 similarity: 1.0,
                 edits: None,
+                symbol: None,
                 notice_retained: None,
                 alternatives: Vec::new(),
             }];
@@ -179,9 +184,27 @@ impl Corpus {
             Ok(m) => m.findings,
             Err(never) => match never {},
         };
+        if found.is_empty() {
+            return Vec::new();
+        }
+        // Enclosing definitions, parsed once per file that has findings.
+        let target_symbols = Symbols::parse(t.language, &target.bytes);
+        let mut origin_symbols: HashMap<u64, Symbols> = HashMap::new();
         found
             .into_iter()
             .map(|f| {
+                let origin_file = &self.files[f.best.origin as usize];
+                let origin_lines = [
+                    f.best.span.origin_lines.first,
+                    f.best.span.origin_lines.last,
+                ];
+                let origin_symbol = origin_symbols
+                    .entry(f.best.origin)
+                    .or_insert_with(|| {
+                        Symbols::parse(origin_file.analyzed.language, &origin_file.bytes)
+                    })
+                    .enclosing(origin_lines)
+                    .map(|d| d.name.clone());
                 let span = f.best.span;
                 let (start, end) = target_stream.byte_range(
                     span.target_tokens.first as usize,
@@ -192,13 +215,16 @@ impl Corpus {
                     kind: FindingKind::Snippet,
                     target_lines: [span.target_lines.first, span.target_lines.last],
                     target_bytes: [start as u64, end as u64],
-                    origin: self.origin(
-                        &self.files[f.best.origin as usize],
-                        [span.origin_lines.first, span.origin_lines.last],
-                    ),
+                    origin: Origin {
+                        symbol: origin_symbol,
+                        ..self.origin(origin_file, origin_lines)
+                    },
                     matched_tokens: span.matched_tokens,
                     similarity: span.similarity,
                     edits: Some(span.edits),
+                    symbol: target_symbols
+                        .enclosing([span.target_lines.first, span.target_lines.last])
+                        .map(|d| d.name.clone()),
                     notice_retained: None,
                     alternatives: f
                         .alternatives
@@ -223,6 +249,7 @@ impl Corpus {
             license: None,
             license_evidence: None,
             copyright: Vec::new(),
+            symbol: None,
         }
     }
 }

@@ -633,6 +633,7 @@ pub(crate) mod tests {
             license: license.map(String::from),
             license_evidence: Some("spdx-tag".into()),
             copyright: vec!["Copyright (C) 1995-2024 Jean-loup Gailly and Mark Adler".into()],
+            symbol: None,
         }
     }
 
@@ -646,6 +647,7 @@ pub(crate) mod tests {
             matched_tokens: 300,
             similarity: 0.93,
             edits: None,
+            symbol: None,
             notice_retained: Some(false),
             alternatives: Vec::new(),
         }

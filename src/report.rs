@@ -32,6 +32,11 @@ pub struct Origin {
     pub license: Option<String>,
     pub license_evidence: Option<String>,
     pub copyright: Vec<String>,
+    /// The function, method or class of the origin file that holds the
+    /// whole origin range (absent when the range spans several, or the
+    /// index keeps no source text to parse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -52,6 +57,11 @@ pub struct Finding {
     /// target range and the origin range (absent for whole files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edits: Option<u32>,
+    /// The function, method or class of the target file that holds the
+    /// whole target range, qualified by its class or namespace (absent for
+    /// whole files and ranges spanning several definitions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
     /// False when the origin carries a copyright or license notice and the
     /// target carries none of it; null when the origin has no notice.
     pub notice_retained: Option<bool>,

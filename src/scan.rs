@@ -609,8 +609,17 @@ impl Scanner<'_> {
                 matched_tokens: span.matched_tokens,
                 similarity: span.similarity,
                 edits: Some(span.edits),
+                symbol: None,
                 alternatives,
             });
+        }
+        // Names of the enclosing definitions: one parse, and only of files
+        // that have findings (the matching itself never parses).
+        if !findings.is_empty() {
+            let symbols = engine::symbols::Symbols::parse(language, &file.bytes);
+            for f in &mut findings {
+                f.symbol = symbols.enclosing(f.target_lines).map(|d| d.name.clone());
+            }
         }
         Ok(findings)
     }
@@ -652,6 +661,7 @@ impl Scanner<'_> {
             matched_tokens: info.meta.tokens,
             similarity: 1.0,
             edits: None,
+            symbol: None,
             alternatives,
         }))
     }
@@ -770,6 +780,7 @@ fn project_origins(info: &ContentInfo, lines: [u32; 2]) -> Vec<Origin> {
                 license: license.map(|l| l.expression.clone()),
                 license_evidence: license.map(|l| l.evidence.clone()),
                 copyright: info.meta.copyrights.clone(),
+                symbol: None,
             }
         })
         .collect();
@@ -783,6 +794,7 @@ fn project_origins(info: &ContentInfo, lines: [u32; 2]) -> Vec<Origin> {
             license: info.meta.license.as_ref().map(|l| l.expression.clone()),
             license_evidence: info.meta.license.as_ref().map(|l| l.evidence.clone()),
             copyright: info.meta.copyrights.clone(),
+            symbol: None,
         });
     }
     origins

@@ -204,10 +204,12 @@ mod tests {
                 license: Some("Zlib".into()),
                 license_evidence: Some("header".into()),
                 copyright: vec!["Copyright (C) 1995 Mark Adler".into()],
+                symbol: None,
             },
             matched_tokens: 210,
             similarity: 0.93,
             edits: None,
+            symbol: None,
             notice_retained: Some(false),
             alternatives: Vec::new(),
         }

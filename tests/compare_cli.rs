@@ -119,3 +119,38 @@ fn whole_file_copies_need_enough_bytes_to_identify_an_origin() {
         ]
     );
 }
+
+/// Both sides of a finding name the method that holds it, qualified by
+/// the type it belongs to: a reviewer decides per function, not per line.
+#[test]
+fn names_the_enclosing_method_on_both_sides() {
+    let origin = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/engine/src/token.rs"))
+            .unwrap();
+    std::fs::write(origin.path().join("token.rs"), &source).unwrap();
+    // `Tokenizer::tokenize`, from its doc comment to its closing brace.
+    let lines: Vec<&str> = source.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.contains("pub fn tokenize(&mut self"))
+        .unwrap();
+    let end = start + lines[start..].iter().position(|l| *l == "    }").unwrap();
+    let method: String = lines[start..=end]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let host = format!("struct Lexer;\n\nimpl Lexer {{\n{method}}}\n");
+    std::fs::write(target.path().join("lexer.rs"), host).unwrap();
+
+    let report = compare_json(origin.path(), target.path());
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        findings[0]["symbol"], "Lexer::tokenize",
+        "{:?}",
+        findings[0]
+    );
+    assert_eq!(findings[0]["origin"]["symbol"], "Tokenizer::tokenize");
+}

@@ -18,6 +18,7 @@ pub mod memory;
 pub mod pipeline;
 pub mod probe;
 pub mod stream;
+pub mod symbols;
 pub mod token;
 pub mod winnow;
 

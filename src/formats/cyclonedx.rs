@@ -8,6 +8,7 @@
 //!   `identity` (field `name`, technique `ast-fingerprint`, confidence = best
 //!   similarity) and one `occurrences` entry per finding (`location` = target
 //!   path, `line` = first target line, `offset` = first target byte,
+//!   `symbol` = the target's enclosing function, method or class when one holds the range,
 //!   `additionalContext` = target line range and origin path and lines).
 //! * Findings whose origin has no project name become components of type
 //!   `file` named after the origin path.
@@ -108,6 +109,9 @@ struct Occurrence {
     location: String,
     line: u32,
     offset: u64,
+    /// The target's enclosing function, method or class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    symbol: Option<String>,
     additional_context: String,
 }
 
@@ -188,6 +192,9 @@ fn occurrence(f: &Finding) -> Occurrence {
         f.similarity,
         f.matched_tokens
     );
+    if let Some(symbol) = &f.origin.symbol {
+        ctx.push_str(&format!("; origin symbol {symbol}"));
+    }
     if f.notice_retained == Some(false) {
         ctx.push_str("; origin notice not kept");
     }
@@ -195,6 +202,7 @@ fn occurrence(f: &Finding) -> Occurrence {
         location: f.path.clone(),
         line: f.target_lines[0],
         offset: f.target_bytes[0],
+        symbol: f.symbol.clone(),
         additional_context: ctx,
     }
 }

@@ -123,6 +123,15 @@ struct Suppression {
 #[serde(rename_all = "camelCase")]
 struct Location {
     physical_location: PhysicalLocation,
+    /// The enclosing function, method or class, for viewers that group by it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation {
+    fully_qualified_name: String,
 }
 
 #[derive(Serialize)]
@@ -323,6 +332,13 @@ pub fn write_sarif(
                             byte_length: f.target_bytes[1].saturating_sub(f.target_bytes[0]),
                         },
                     },
+                    logical_locations: f
+                        .symbol
+                        .iter()
+                        .map(|s| LogicalLocation {
+                            fully_qualified_name: s.clone(),
+                        })
+                        .collect(),
                 }],
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, prints[i].clone())]),
                 baseline_state: report
