@@ -206,11 +206,15 @@ impl Serialize for Report {
                 finding,
             })
             .collect();
-        let mut st = s.serialize_struct("Report", 7)?;
+        let mut st = s.serialize_struct("Report", 9)?;
         st.serialize_field("schema", self.schema)?;
         st.serialize_field("tool_version", self.tool_version)?;
         st.serialize_field("findings", &findings)?;
         st.serialize_field("skipped", &self.skipped)?;
+        // Always present, empty or not: a consumer checks it before trusting
+        // an empty `findings`.
+        st.serialize_field("errors", &self.errors)?;
+        st.serialize_field("raw_paths", &self.raw_paths)?;
         st.serialize_field("summary", &self.summary)?;
         if !self.stale_decisions.is_empty() {
             st.serialize_field("stale_decisions", &self.stale_decisions)?;
