@@ -33,12 +33,17 @@ pub struct Analyzer {
 impl Analyzer {
     /// Minified and bundled files are analyzed like any other (they are the
     /// most vendored files of all); their findings carry byte ranges, as
-    /// their lines mean nothing.
+    /// their lines mean nothing. Generated files too: a vendored library
+    /// ships its generated tables and bindings with the rest (three quarters
+    /// of the lines Go vendors from golang.org/x are generated), and a copy
+    /// of them is provenance like any other; the verify step, not the file
+    /// name, keeps two outputs of one generator from matching by shape.
     pub fn new(params: Params) -> Analyzer {
         Analyzer {
             params,
             classify: ClassifyOptions {
                 max_avg_line: usize::MAX,
+                skip_generated: false,
                 ..ClassifyOptions::default()
             },
             ..Analyzer::default()
