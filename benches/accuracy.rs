@@ -552,7 +552,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         fingerprint(&normalize(tokens, setting.norm), params)
     };
 
-    let donors: Vec<(Vec<Token>, Vec<Fingerprint>)> = material
+    let donors: Vec<(Vec<Token>, Vec<Fingerprint>, &[u8])> = material
         .donors
         .par_iter()
         .map(|d| {
@@ -563,7 +563,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             let tokens =
                 normalize(lexed.as_deref().unwrap_or(&d.tokens), setting.norm).into_owned();
             let fps = fingerprint(&tokens, params);
-            (tokens, fps)
+            (tokens, fps, &d.file.bytes[..])
         })
         .collect();
     let families = material
@@ -572,11 +572,12 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         .map(|d| d.file.language.family())
         .collect();
     let corpus = Corpus::build(&donors, families);
-    let find = |tokens: &[Token], family: Option<&str>| {
+    let find = |tokens: &[Token], bytes: &[u8], family: Option<&str>| {
         let tokens = normalize(tokens, setting.norm);
         let target = fingerprint(&tokens, params);
         corpus.matches(
             &tokens,
+            bytes,
             &target,
             params,
             &match_params,
@@ -607,7 +608,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         .map(|trial| {
             let probed = probe(trial.host_language, trial.text.as_bytes());
             let tokens = matched_tokens(setting.probe, &probed, &trial.tokens);
-            let mut findings = find(tokens, family(trial.language));
+            let mut findings = find(tokens, trial.text.as_bytes(), family(trial.language));
             let passed = gate(&probed, family(trial.language));
             let gated_detected = !passed && findings.iter().any(|f| correct(f, trial));
             if !passed {
@@ -774,6 +775,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             let findings = if passed {
                 find(
                     matched_tokens(setting.probe, &probed, &p.tokens),
+                    &p.bytes,
                     family(p.language),
                 )
             } else {

@@ -141,6 +141,7 @@ impl Corpus {
             (
                 f.analyzed.tokens.tokens.as_slice(),
                 f.analyzed.fingerprints.as_slice(),
+                &f.bytes[..],
             )
         }));
         Corpus {
@@ -173,7 +174,7 @@ impl Corpus {
                 alternatives: Vec::new(),
             }];
         }
-        let target_stream = SymbolStream::from_tokens(&t.tokens.tokens);
+        let target_stream = SymbolStream::of_file(&t.tokens.tokens, &target.bytes);
         let found = match match_target(
             &target_stream,
             &t.fingerprints,

@@ -564,7 +564,7 @@ impl Scanner<'_> {
             return Ok(Err(skipped(SkipReason::Empty)));
         }
         let fingerprints = engine::winnow::fingerprint_file(&tokens, &file.bytes, analyzer.params);
-        let stream = SymbolStream::from_tokens(&tokens);
+        let stream = SymbolStream::of_file(&tokens, &file.bytes);
         drop(tokens);
         Ok(Ok(self.match_snippets(
             file,

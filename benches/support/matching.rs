@@ -52,11 +52,18 @@ impl Streams for Family<'_> {
 }
 
 impl Corpus {
-    /// `files[id]` are the tokens and fingerprints of origin file `id`,
-    /// `families[id]` its language family.
-    pub fn build(files: &[(Vec<Token>, Vec<Fingerprint>)], families: Vec<&'static str>) -> Corpus {
+    /// `files[id]` are the tokens, fingerprints and bytes of origin file
+    /// `id`, `families[id]` its language family.
+    pub fn build(
+        files: &[(Vec<Token>, Vec<Fingerprint>, &[u8])],
+        families: Vec<&'static str>,
+    ) -> Corpus {
         Corpus {
-            index: MemoryIndex::build(files.iter().map(|(t, f)| (t.as_slice(), f.as_slice()))),
+            index: MemoryIndex::build(
+                files
+                    .iter()
+                    .map(|(t, f, b)| (t.as_slice(), f.as_slice(), *b)),
+            ),
             families,
         }
     }
@@ -66,6 +73,7 @@ impl Corpus {
     pub fn matches(
         &self,
         tokens: &[Token],
+        bytes: &[u8],
         target: &[Fingerprint],
         grams: Params,
         params: &MatchParams,
@@ -79,7 +87,7 @@ impl Corpus {
         let found = if v1 {
             match_file(tokens, target, grams, params, |g| family.lookup(g))
         } else {
-            let stream = SymbolStream::from_tokens(tokens);
+            let stream = SymbolStream::of_file(tokens, bytes);
             match_target(&stream, target, &family, &family, params).map(|m| m.findings)
         };
         match found {

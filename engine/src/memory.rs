@@ -23,17 +23,17 @@ pub struct MemoryIndex {
 }
 
 impl MemoryIndex {
-    /// Origin file `id` is the `id`-th item of `files`: its tokens and
-    /// their fingerprints.
+    /// Origin file `id` is the `id`-th item of `files`: its tokens, their
+    /// fingerprints, and its bytes (for literal values).
     pub fn build<'a>(
-        files: impl IntoIterator<Item = (&'a [Token], &'a [Fingerprint])>,
+        files: impl IntoIterator<Item = (&'a [Token], &'a [Fingerprint], &'a [u8])>,
     ) -> MemoryIndex {
         let mut postings: HashMap<u64, Vec<Posting>> = HashMap::new();
         let mut streams = Vec::new();
         let mut count = 0;
-        for (id, (tokens, fps)) in files.into_iter().enumerate() {
+        for (id, (tokens, fps, bytes)) in files.into_iter().enumerate() {
             count += 1;
-            streams.push(Arc::new(SymbolStream::from_tokens(tokens)));
+            streams.push(Arc::new(SymbolStream::of_file(tokens, bytes)));
             for fp in fps {
                 postings.entry(fp.hash).or_default().push(Posting {
                     origin: id as u64,
@@ -105,7 +105,7 @@ mod tests {
     fn common_hashes_give_no_hits() {
         let files: Vec<Vec<Fingerprint>> =
             (0..12).map(|i| vec![fp(7, 0), fp(100 + i, 1)]).collect();
-        let index = MemoryIndex::build(files.iter().map(|f| (&[][..], f.as_slice())));
+        let index = MemoryIndex::build(files.iter().map(|f| (&[][..], f.as_slice(), &[][..])));
         let target = [fp(7, 3), fp(105, 4)];
         let hits: Vec<(usize, Posting)> = index.hits(&target).collect();
         assert_eq!(hits.len(), 1);

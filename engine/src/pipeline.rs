@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::align::{chains, Anchor, Hit, Range, Span};
 use crate::extend::{extend_chain, Alignment};
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
-use crate::stream::SymbolStream;
+use crate::stream::{is_literal, SymbolStream};
 use crate::winnow::Fingerprint;
 
 /// Postings by gram hash: the seeds' side of an index.
@@ -151,8 +151,11 @@ where
                     continue;
                 };
                 tried.push((origin, a.target, a.origin));
+                trim_to_literals(&mut a, target, &stream);
                 trim_to_lines(&mut a, target, &stream);
-                if params.verify.reject(&a).is_some() || !enough_lines(&a, target, &stream, params)
+                if params.verify.reject(&a).is_some()
+                    || !enough_lines(&a, target, &stream, params)
+                    || !literals_agree(&a, target, &stream)
                 {
                     continue;
                 }
@@ -281,6 +284,86 @@ fn enough_lines(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &Matc
     lines >= params.align.min_lines || tokens >= LONG_LINE_TOKENS * lines
 }
 
+/// Keeps the stretch of the alignment's path that its literal values
+/// support best: each aligned pair scores 1, a pair of literals with
+/// different values -2, and the best-scoring run of the path stays (Kadane).
+/// A copy with a few changed constants keeps its whole length; an extension
+/// that ran on into a different table of the same shape (commas and braces
+/// align, values do not) is cut where the table starts.
+fn trim_to_literals(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
+    if t.values.is_empty() || o.values.is_empty() || a.path.is_empty() {
+        return;
+    }
+    let score = |&(i, j): &(u32, u32)| -> i64 {
+        let (i, j) = (i as usize, j as usize);
+        if is_literal(t.syms[i]) && t.values[i] != o.values[j] {
+            -2
+        } else {
+            1
+        }
+    };
+    let (mut best, mut best_at) = (i64::MIN, (0, 0));
+    let (mut run, mut run_start) = (0i64, 0usize);
+    for (k, p) in a.path.iter().enumerate() {
+        if run <= 0 {
+            run = 0;
+            run_start = k;
+        }
+        run += score(p);
+        if run > best {
+            best = run;
+            best_at = (run_start, k);
+        }
+    }
+    let (first, last) = best_at;
+    if first == 0 && last + 1 == a.path.len() {
+        return;
+    }
+    a.path.truncate(last + 1);
+    a.path.drain(..first);
+    let (tf, of) = a.path[0];
+    let (tl, ol) = a.path[a.path.len() - 1];
+    a.target = Range {
+        first: tf,
+        last: tl,
+    };
+    a.origin = Range {
+        first: of,
+        last: ol,
+    };
+    a.matches = a.path.len() as u32;
+}
+
+/// Fewest aligned literal pairs, and their least share of the matching
+/// tokens, for literal values to decide whether a stretch is a copy.
+const MIN_LITERAL_PAIRS: u32 = 8;
+const LITERAL_SHARE: f64 = 0.4;
+
+/// Whether the literal values of an alignment carried by literals agree.
+///
+/// Alignment compares literals by class, so a renamed copy with a few
+/// changed constants still aligns; but where literals carry the match (a
+/// data table, a list of constants) their values are what was copied, and
+/// two different tables of the same shape must not pass for a copy. Such a
+/// stretch needs at least half its literal values equal. Streams built
+/// without their file's bytes carry no values and are not judged here.
+fn literals_agree(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> bool {
+    if t.values.is_empty() || o.values.is_empty() {
+        return true;
+    }
+    let (mut pairs, mut equal) = (0u32, 0u32);
+    for &(i, j) in &a.path {
+        let (i, j) = (i as usize, j as usize);
+        if is_literal(t.syms[i]) {
+            pairs += 1;
+            equal += u32::from(t.values[i] == o.values[j]);
+        }
+    }
+    pairs < MIN_LITERAL_PAIRS
+        || (pairs as f64) < LITERAL_SHARE * a.matches as f64
+        || equal * 2 >= pairs
+}
+
 fn span_of(a: &Alignment, hits: u32, t: &SymbolStream, o: &SymbolStream) -> Span {
     let (tf, tl) = t.line_range(a.target.first as usize, a.target.last as usize);
     let (of, ol) = o.line_range(a.origin.first as usize, a.origin.last as usize);
@@ -353,14 +436,14 @@ mod tests {
         );
         let origin = tokens(&origin_src);
         let origin_fps = fingerprint(&origin, params);
-        let index = MemoryIndex::build([(&origin[..], &origin_fps[..])]);
+        let index = MemoryIndex::build([(&origin[..], &origin_fps[..], origin_src.as_bytes())]);
         // The target has beta alone, reindented, between code of its own.
         let copied = function("beta", 40).replace("    ", "\t");
         let target_src =
             format!("int own(void) {{ return 1; }}\n{copied}int more(int x) {{ return x; }}\n");
         let target = tokens(&target_src);
         let fps = fingerprint(&target, params);
-        let stream = SymbolStream::from_tokens(&target);
+        let stream = SymbolStream::of_file(&target, target_src.as_bytes());
         let m = match_target(&stream, &fps, &index, &index, &MatchParams::for_k(params.k)).unwrap();
         assert_eq!(m.findings.len(), 1, "{:?}", m.findings);
         let span = m.findings[0].best.span;

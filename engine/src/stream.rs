@@ -11,7 +11,7 @@
 //! the map between the two files' names one to one?) and it compresses
 //! far better than hashes.
 
-use crate::token::{Token, TokenKind};
+use crate::token::{class, Token, TokenKind};
 
 /// Symbols with this bit set are names; the rest is the name's ordinal.
 pub const NAME_BIT: u32 = 1 << 31;
@@ -29,6 +29,12 @@ pub struct SymbolStream {
     /// Byte offset of each token's start, and of its end (exclusive).
     pub starts: Vec<u32>,
     pub ends: Vec<u32>,
+    /// Per token, a 16-bit hash of a literal's text (never 0), 0 for other
+    /// tokens; empty when the stream was built without the file's bytes.
+    /// Alignment treats literals by class (a T2 copy changes values); the
+    /// verify step compares values, so that two different tables of the
+    /// same shape do not pass for a copy.
+    pub values: Vec<u16>,
 }
 
 impl SymbolStream {
@@ -40,6 +46,7 @@ impl SymbolStream {
             end_lines: Vec::with_capacity(tokens.len()),
             starts: Vec::with_capacity(tokens.len()),
             ends: Vec::with_capacity(tokens.len()),
+            values: Vec::new(),
         };
         for t in tokens {
             let sym = match t.kind {
@@ -55,6 +62,26 @@ impl SymbolStream {
             s.starts.push(t.start);
             s.ends.push(t.end.max(t.start));
         }
+        s
+    }
+
+    /// [`SymbolStream::from_tokens`] with the literal values of `bytes`,
+    /// the file the tokens came from.
+    pub fn of_file(tokens: &[Token], bytes: &[u8]) -> SymbolStream {
+        let mut s = SymbolStream::from_tokens(tokens);
+        s.values = s
+            .syms
+            .iter()
+            .zip(s.starts.iter().zip(&s.ends))
+            .map(|(&sym, (&a, &b))| {
+                if is_literal(sym) {
+                    let text = bytes.get(a as usize..b as usize).unwrap_or_default();
+                    literal_value(text)
+                } else {
+                    0
+                }
+            })
+            .collect();
         s
     }
 
@@ -91,6 +118,7 @@ impl SymbolStream {
         ]
         .iter()
         .all(|&l| l == n)
+            && (self.values.is_empty() || self.values.len() == n)
             && self.lines.windows(2).all(|w| w[0] <= w[1])
             && self.starts.windows(2).all(|w| w[0] <= w[1])
             && (0..n).all(|i| self.end_lines[i] >= self.lines[i] && self.ends[i] >= self.starts[i])
@@ -108,6 +136,18 @@ pub fn compatible(a: u32, b: u32) -> bool {
 #[inline]
 pub fn is_name(sym: u32) -> bool {
     sym & NAME_BIT != 0
+}
+
+/// Whether a symbol is a literal collapsed to its class.
+#[inline]
+pub fn is_literal(sym: u32) -> bool {
+    matches!(sym, class::STRING | class::NUMBER | class::CHAR)
+}
+
+/// A literal's text hashed to 16 bits, never 0 (0 marks "not a literal").
+pub fn literal_value(text: &[u8]) -> u16 {
+    let h = xxhash_rust::xxh3::xxh3_64(text);
+    ((h % 65535) + 1) as u16
 }
 
 #[cfg(test)]

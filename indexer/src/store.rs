@@ -1447,7 +1447,7 @@ fn analyze_one(
             )
         })
         .collect();
-    let stream = crate::streams::encode(&SymbolStream::from_tokens(&a.tokens.tokens));
+    let stream = crate::streams::encode(&SymbolStream::of_file(&a.tokens.tokens, bytes));
     Ok(Analyzed {
         meta: ContentMeta {
             id,

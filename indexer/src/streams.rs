@@ -4,11 +4,12 @@
 //! a dictionary of the fixed symbols in order of first use; per token a
 //! symbol reference (`2 × dictionary index`, or `2 × name ordinal + 1`);
 //! line deltas; lines spanned by each token; byte-offset deltas; token
-//! lengths. Keywords and punctuation then take one byte before compression
+//! lengths; then whether literal values follow, and the 16-bit value of
+//! each literal token. Keywords and punctuation then take one byte before compression
 //! and layout columns are nearly all zeros and ones, which zstd shrinks to
 //! little (see `docs/index.md` for the measured cost per source byte).
 
-use engine::stream::{SymbolStream, NAME_BIT};
+use engine::stream::{is_literal, SymbolStream, NAME_BIT};
 
 use crate::codec::{get_varint, put_varint};
 
@@ -60,6 +61,12 @@ pub fn encode(s: &SymbolStream) -> Vec<u8> {
     for (b, e) in s.starts.iter().zip(&s.ends) {
         put_varint(&mut raw, u64::from(e - b));
     }
+    put_varint(&mut raw, u64::from(!s.values.is_empty()));
+    for (&sym, &v) in s.syms.iter().zip(&s.values) {
+        if is_literal(sym) {
+            put_varint(&mut raw, u64::from(v));
+        }
+    }
     zstd::bulk::compress(&raw, LEVEL).expect("zstd compresses any input")
 }
 
@@ -86,6 +93,7 @@ pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
         end_lines: Vec::with_capacity(n),
         starts: Vec::with_capacity(n),
         ends: Vec::with_capacity(n),
+        values: Vec::new(),
     };
     for _ in 0..n {
         let r = next()?;
@@ -114,6 +122,20 @@ pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
         s.ends
             .push(s.starts[i].checked_add(u32::try_from(next()?).ok()?)?);
     }
+    match next()? {
+        0 => {}
+        1 => {
+            for i in 0..n {
+                let v = if is_literal(s.syms[i]) {
+                    u16::try_from(next()?).ok().filter(|&v| v != 0)?
+                } else {
+                    0
+                };
+                s.values.push(v);
+            }
+        }
+        _ => return None,
+    }
     s.is_consistent().then_some(s)
 }
 
@@ -127,9 +149,12 @@ mod tests {
     fn streams_round_trip_and_damage_is_refused() {
         let src = b"int main(int argc, char **argv) {\n  /* hi */\n  return argc > 1 ? atoi(argv[1]) : \"x\\\ny\"[0];\n}\n";
         let tokens = Tokenizer::default().tokenize(Language::C, src).tokens;
-        let s = SymbolStream::from_tokens(&tokens);
+        let s = SymbolStream::of_file(&tokens, src);
+        assert!(s.values.iter().any(|&v| v != 0), "literal values kept");
         let bytes = encode(&s);
         assert_eq!(decode(&bytes), Some(s.clone()));
+        let without = SymbolStream::from_tokens(&tokens);
+        assert_eq!(decode(&encode(&without)), Some(without));
         assert_eq!(decode(&bytes[..bytes.len() / 2]), None);
         assert_eq!(decode(b"not a stream"), None);
         let empty = SymbolStream::default();
