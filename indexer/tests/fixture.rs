@@ -107,7 +107,7 @@ fn current_format_fixture_reads() {
         let stream = index.stream(id).unwrap().expect("a stream per content");
         assert_eq!(
             stream,
-            engine::stream::SymbolStream::from_tokens(&a.tokens.tokens)
+            engine::stream::SymbolStream::of_file(&a.tokens.tokens, text.as_bytes())
         );
         let occ = index.occurrences(id).unwrap();
         assert_eq!(occ.len(), 1);

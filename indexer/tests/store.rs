@@ -98,7 +98,7 @@ fn add_then_look_up_everything() {
         .unwrap();
     assert_eq!(
         stream,
-        engine::stream::SymbolStream::from_tokens(&analyzed.tokens.tokens)
+        engine::stream::SymbolStream::of_file(&analyzed.tokens.tokens, text.as_bytes())
     );
     assert!((p.anchor.pos as usize) < stream.len());
     assert_eq!(index.stream(u64::MAX).unwrap(), None);
