@@ -415,6 +415,57 @@ mod tests {
             .tokens
     }
 
+    /// A table of `n` rows of eight numbers drawn from `seed`.
+    fn table(seed: u64, n: usize) -> String {
+        let mut x = seed;
+        let mut s = String::from("static const unsigned short table[] = {\n");
+        for _ in 0..n {
+            let row: Vec<String> = (0..8)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    format!("0x{:04x}", (x >> 48) as u16)
+                })
+                .collect();
+            s += &format!("    {},\n", row.join(", "));
+        }
+        s + "};\n"
+    }
+
+    fn find(origin_src: &str, target_src: &str) -> Vec<Finding> {
+        let params = Params::DEFAULT;
+        let origin = tokens(origin_src);
+        let origin_fps = crate::winnow::fingerprint_file(&origin, origin_src.as_bytes(), params);
+        let index = MemoryIndex::build([(&origin[..], &origin_fps[..], origin_src.as_bytes())]);
+        let target = tokens(target_src);
+        let fps = crate::winnow::fingerprint_file(&target, target_src.as_bytes(), params);
+        let stream = SymbolStream::of_file(&target, target_src.as_bytes());
+        match_target(&stream, &fps, &index, &index, &MatchParams::for_k(params.k))
+            .unwrap()
+            .findings
+    }
+
+    #[test]
+    fn a_table_copied_value_for_value_matches_and_one_of_the_same_shape_does_not() {
+        let copied = find(&table(1, 60), &format!("int x;\n{}", table(1, 60)));
+        assert_eq!(copied.len(), 1, "{copied:?}");
+        assert!(copied[0].best.span.target_lines.last >= 60);
+        let other = find(&table(1, 60), &format!("int x;\n{}", table(2, 60)));
+        assert!(other.is_empty(), "{other:?}");
+        // Code copied with the table after it changed: the finding stops
+        // where the values start to differ.
+        let code = function("beta", 30);
+        let found = find(
+            &format!("{code}{}", table(1, 60)),
+            &format!("{code}{}", table(2, 60)),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        let span = found[0].best.span;
+        assert!(span.target_lines.last <= 34, "{span:?}");
+        assert!(span.target_lines.last >= 30, "{span:?}");
+    }
+
     fn function(name: &str, n: usize) -> String {
         let mut s = format!("static int {name}(struct ctx *c, const char *buf, size_t len) {{\n");
         for i in 0..n {
