@@ -73,6 +73,12 @@ pub struct ScanArgs {
     /// Skip paths matching these globs.
     #[arg(long)]
     pub exclude: Vec<String>,
+    /// Leave out files that `.gitignore`, `.ignore` or `.git/info/exclude`
+    /// name. Off by default: what a release ships often includes ignored
+    /// files (a generated `configure`, a vendored bundle), and an ignore
+    /// file must not hide copied code from the gate.
+    #[arg(long)]
+    pub respect_gitignore: bool,
     /// Smallest snippet to report, in lines.
     #[arg(long)]
     pub min_lines: Option<u32>,
@@ -119,6 +125,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let mut selection = Selection::new(&args.include, &args.exclude, args.max_file_size)?;
     selection.max_archive_depth = args.max_archive_depth;
+    selection.respect_ignore_files = args.respect_gitignore;
     let budget = MemoryBudget::new(MEMORY_BUDGET);
     let mut targets = Vec::new();
     let mut skipped = Vec::new();

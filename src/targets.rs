@@ -1,5 +1,7 @@
-//! Reading what the user asked to check: directories (honouring
-//! `.gitignore`), single files, and archives found among them, whose entries
+//! Reading what the user asked to check: directories (every file in them,
+//! `.gitignore` included only on request: a provenance gate must see what
+//! ships, and an ignore file must not hide vendored code), single files, and
+//! archives found among them, whose entries
 //! are reported as `vendor/x.tar.gz!/x-1.2/src/a.c`.
 //!
 //! [`plan`] lists the targets without reading them; each [`Target`] is then
@@ -191,6 +193,8 @@ pub struct Selection {
     pub archives: bool,
     /// Levels of archives inside archives that are expanded.
     pub max_archive_depth: u32,
+    /// Leave out what `.gitignore`, `.ignore` and `.git/info/exclude` name.
+    pub respect_ignore_files: bool,
 }
 
 fn glob_set(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
@@ -216,6 +220,7 @@ impl Selection {
             max_file_bytes,
             archives: true,
             max_archive_depth: Limits::default().max_depth,
+            respect_ignore_files: false,
         })
     }
 
@@ -441,7 +446,7 @@ fn read_bytes(file: &ListedFile, sel: &Selection, mode: ReadMode) -> Result<Byte
 fn walk_options(sel: &Selection) -> WalkOptions {
     WalkOptions {
         max_file_bytes: sel.max_file_bytes,
-        respect_ignore_files: true,
+        respect_ignore_files: sel.respect_ignore_files,
         threads: 0,
     }
 }
@@ -606,5 +611,32 @@ mod tests {
             assert!(files.is_empty());
             assert_eq!(skipped[0].path, "b.py");
         }
+    }
+
+    #[test]
+    fn ignore_files_hide_nothing_unless_asked() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(".gitignore"), "/configure\nbuild/\n").unwrap();
+        std::fs::write(d.path().join("configure"), "#! /bin/sh\necho generated\n").unwrap();
+        std::fs::create_dir(d.path().join("build")).unwrap();
+        std::fs::write(
+            d.path().join("build/vendored.c"),
+            "int f(void) { return 1; }\n",
+        )
+        .unwrap();
+        std::fs::write(d.path().join("main.c"), "int main(void) { return 0; }\n").unwrap();
+        let names = |sel: &Selection| -> Vec<String> {
+            let (targets, _) = plan(d.path(), sel).unwrap();
+            let mut v: Vec<String> = targets.into_iter().map(|t| t.rel).collect();
+            v.sort();
+            v
+        };
+        let mut sel = Selection::new(&[], &[], 1 << 20).unwrap();
+        assert_eq!(
+            names(&sel),
+            [".gitignore", "build/vendored.c", "configure", "main.c"]
+        );
+        sel.respect_ignore_files = true;
+        assert_eq!(names(&sel), [".gitignore", "main.c"]);
     }
 }
