@@ -860,6 +860,20 @@ fn main() {
         let unprobed = done.pop().expect("three variants");
         let full = done.pop().expect("three variants");
         let base = done.pop().expect("three variants");
+        // Seeds first, then only the regions no origin explains yet: how many
+        // of the target's fingerprints were still looked up.
+        let summary = &full.report["summary"];
+        if let (Some(lookups), Some(fps)) = (
+            summary["lookups"].as_u64(),
+            summary["fingerprints"].as_u64(),
+        ) {
+            notes.push(format!(
+                "{name} tree: {:.0} lookups per MB of target, of {:.0} fingerprints per MB (every one looked up by the first matcher): {:.1}× fewer",
+                lookups as f64 / mb(bytes),
+                fps as f64 / mb(bytes),
+                fps as f64 / (lookups.max(1)) as f64
+            ));
+        }
         if unprobed.findings != full.findings {
             notes.push(format!(
                 "{name} tree: {} findings with the probe, {} with --probe off",

@@ -78,6 +78,11 @@ pub struct Summary {
     /// Fingerprints looked up in the index (scan only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lookups: Option<u64>,
+    /// Fingerprints of the files matched snippet by snippet (scan only):
+    /// every one of them was looked up before the matcher seeded and
+    /// extended; `lookups` over this is the share still looked up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprints: Option<u64>,
 }
 
 impl Summary {

@@ -161,6 +161,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
             .map(|path| ScanCache::open(path, cache_key(&index, &dir, &args))),
         streams: Mutex::new((HashMap::new(), 0)),
         lookups: Default::default(),
+        fingerprints: Default::default(),
         progress: crate::progress::ScanProgress::start(
             targets.iter().map(|t| t.size_on_disk()).sum(),
         ),
@@ -197,6 +198,9 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         file_sha1.extend(c.sha1);
     }
     let lookups = scanner.lookups.load(std::sync::atomic::Ordering::Relaxed);
+    let fingerprints = scanner
+        .fingerprints
+        .load(std::sync::atomic::Ordering::Relaxed);
     // A file that could not be read was not checked: that is an error of
     // the scan, not a file passed over by choice.
     let (unreadable, skipped): (Vec<Skipped>, Vec<Skipped>) = skipped
@@ -219,6 +223,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let mut summary = Summary::measured(file_count, bytes, started);
     summary.lookups = Some(lookups);
+    summary.fingerprints = Some(fingerprints);
     let mut report = Report::new(findings, skipped, summary);
     report.errors = errors;
     report.raw_paths = raw_paths;
@@ -384,6 +389,9 @@ struct Scanner<'a> {
     streams: Mutex<(HashMap<u64, Arc<SymbolStream>>, usize)>,
     /// Fingerprints looked up, for the report's summary.
     lookups: std::sync::atomic::AtomicU64,
+    /// Fingerprints of the matched files: what a matcher that looks up
+    /// every fingerprint would have looked up.
+    fingerprints: std::sync::atomic::AtomicU64,
     progress: Option<crate::progress::ScanProgress>,
     /// Keep the copied target text (for the HTML report).
     keep_text: bool,
@@ -595,6 +603,10 @@ impl Scanner<'_> {
         let matched = match_target(target, fingerprints, &postings, self, &self.params)?;
         self.lookups
             .fetch_add(matched.lookups as u64, std::sync::atomic::Ordering::Relaxed);
+        self.fingerprints.fetch_add(
+            fingerprints.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let squashed = SquashedText::new(&file.bytes);
         let mut findings = Vec::with_capacity(matched.findings.len());
         for f in matched.findings {
