@@ -571,14 +571,13 @@ impl Scanner<'_> {
             Ok(language) => language,
             Err(r) => return Ok(Err(skipped(r))),
         };
-        if !language.fingerprinted() {
-            return Ok(Ok(Vec::new()));
-        }
         let tokens = analyzer.target_tokens(language, &file.bytes, self.probe);
         if tokens.is_empty() {
             return Ok(Err(skipped(SkipReason::Empty)));
         }
-        let fingerprints = engine::winnow::fingerprint_file(&tokens, &file.bytes, analyzer.params);
+        let mut fingerprints =
+            engine::winnow::fingerprint_file(&tokens, &file.bytes, analyzer.params);
+        engine::winnow::sample_seeds(&mut fingerprints, language.seed_sampling());
         let stream = SymbolStream::of_file(&tokens, &file.bytes);
         drop(tokens);
         Ok(Ok(self.match_snippets(

@@ -71,11 +71,9 @@ impl Analyzer {
         if tokens.is_empty() {
             return None;
         }
-        Some(if language.fingerprinted() {
-            fingerprint(&tokens, self.params)
-        } else {
-            Vec::new()
-        })
+        let mut fps = fingerprint(&tokens, self.params);
+        crate::winnow::sample_seeds(&mut fps, language.seed_sampling());
+        Some(fps)
     }
 
     /// The tokens a scan matches a target with: the probe lexer's where the
@@ -102,11 +100,8 @@ impl Analyzer {
         if tokens.is_empty() {
             return Err(SkipReason::Empty);
         }
-        let fingerprints = if language.fingerprinted() {
-            fingerprint_file(&tokens.tokens, bytes, self.params)
-        } else {
-            Vec::new()
-        };
+        let mut fingerprints = fingerprint_file(&tokens.tokens, bytes, self.params);
+        crate::winnow::sample_seeds(&mut fingerprints, language.seed_sampling());
         Ok(Analyzed {
             language,
             digests,

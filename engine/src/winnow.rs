@@ -51,7 +51,7 @@ impl Default for Params {
 
 /// Bump when the token normalization or hashing changes: stored fingerprints
 /// from another version would silently stop matching.
-pub const NORMALIZATION_VERSION: u32 = 4;
+pub const NORMALIZATION_VERSION: u32 = 5;
 
 /// One selected gram: its hash and where it sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -239,6 +239,14 @@ pub fn fingerprint(tokens: &[Token], params: Params) -> Vec<Fingerprint> {
 /// Fingerprints of a whole file: [`fingerprint`]'s, and for data tables
 /// [`table_fingerprints`], in position order. What the index stores and
 /// what a scan looks up.
+/// Keeps the fingerprints whose hash is a multiple of `every` (all for 1):
+/// a sparser set of seeds that both sides pick alike.
+pub fn sample_seeds(fps: &mut Vec<Fingerprint>, every: u64) {
+    if every > 1 {
+        fps.retain(|f| f.hash % every == 0);
+    }
+}
+
 pub fn fingerprint_file(tokens: &[Token], bytes: &[u8], params: Params) -> Vec<Fingerprint> {
     let mut out = fingerprint(tokens, params);
     let tables = table_fingerprints(tokens, bytes, params);
