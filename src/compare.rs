@@ -218,6 +218,12 @@ impl Corpus {
                     target_bytes: [start as u64, end as u64],
                     origin: Origin {
                         symbol: origin_symbol,
+                        bytes: {
+                            let tokens = &origin_file.analyzed.tokens.tokens;
+                            let first = tokens.get(span.origin_tokens.first as usize);
+                            let last = tokens.get(span.origin_tokens.last as usize);
+                            first.zip(last).map(|(a, b)| [a.start as u64, b.end as u64])
+                        },
                         ..self.origin(origin_file, origin_lines)
                     },
                     matched_tokens: span.matched_tokens,
@@ -251,6 +257,7 @@ impl Corpus {
             license_evidence: None,
             copyright: Vec::new(),
             symbol: None,
+            bytes: None,
         }
     }
 }

@@ -634,6 +634,7 @@ pub(crate) mod tests {
             license_evidence: Some("spdx-tag".into()),
             copyright: vec!["Copyright (C) 1995-2024 Jean-loup Gailly and Mark Adler".into()],
             symbol: None,
+            bytes: None,
         }
     }
 

@@ -37,6 +37,10 @@ pub struct Origin {
     /// index keeps no source text to parse).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
+    /// Byte offsets of the origin range (snippets only), 0-based, end
+    /// exclusive: in a minified or bundled file lines mean nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<[u64; 2]>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

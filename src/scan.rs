@@ -612,7 +612,14 @@ impl Scanner<'_> {
             let span = f.best.span;
             let info = self.info(f.best.origin)?;
             let lines = [span.origin_lines.first, span.origin_lines.last];
-            let (origin, alternatives) = self.origins(&info, lines, &f.alternatives)?;
+            let (mut origin, alternatives) = self.origins(&info, lines, &f.alternatives)?;
+            if let Some(stream) = Streams::stream(self, f.best.origin)? {
+                let (a, b) = stream.byte_range(
+                    span.origin_tokens.first as usize,
+                    span.origin_tokens.last as usize,
+                );
+                origin.bytes = Some([a as u64, b as u64]);
+            }
             let (start, end) = target.byte_range(
                 span.target_tokens.first as usize,
                 span.target_tokens.last as usize,
@@ -799,6 +806,7 @@ fn project_origins(info: &ContentInfo, lines: [u32; 2]) -> Vec<Origin> {
                 license_evidence: license.map(|l| l.evidence.clone()),
                 copyright: info.meta.copyrights.clone(),
                 symbol: None,
+                bytes: None,
             }
         })
         .collect();
@@ -813,6 +821,7 @@ fn project_origins(info: &ContentInfo, lines: [u32; 2]) -> Vec<Origin> {
             license_evidence: info.meta.license.as_ref().map(|l| l.evidence.clone()),
             copyright: info.meta.copyrights.clone(),
             symbol: None,
+            bytes: None,
         });
     }
     origins

@@ -205,6 +205,7 @@ mod tests {
                 license_evidence: Some("header".into()),
                 copyright: vec!["Copyright (C) 1995 Mark Adler".into()],
                 symbol: None,
+                bytes: None,
             },
             matched_tokens: 210,
             similarity: 0.93,
