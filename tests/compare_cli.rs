@@ -155,7 +155,10 @@ fn names_the_enclosing_method_on_both_sides() {
     assert_eq!(findings[0]["origin"]["symbol"], "Tokenizer::tokenize");
     // The origin's byte range holds the method, as its lines do.
     let b = &findings[0]["origin"]["bytes"];
-    let (a, b) = (b[0].as_u64().unwrap() as usize, b[1].as_u64().unwrap() as usize);
+    let (a, b) = (
+        b[0].as_u64().unwrap() as usize,
+        b[1].as_u64().unwrap() as usize,
+    );
     let copied = &source[a..b];
     assert!(copied.contains("pub fn tokenize(&mut self"), "{copied}");
     assert!(copied.len() >= method.len() / 2, "{copied}");

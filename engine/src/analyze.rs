@@ -96,7 +96,17 @@ impl Analyzer {
         bytes: &[u8],
         digests: FileDigests,
     ) -> Result<Analyzed, SkipReason> {
-        let tokens = self.tokenizer.tokenize(language, bytes);
+        // One tokenizer on both sides: the lexer built from the grammars'
+        // tables where the language has one (the accuracy harness measures
+        // both sides lexed as good as both parsed, docs/accuracy.md), for a
+        // tenth of a parse's cost; tree-sitter for the others.
+        let tokens = match self.prober.tokens(language, bytes) {
+            Some(tokens) => TokenStream {
+                tokens,
+                fallback: false,
+            },
+            None => self.tokenizer.tokenize(language, bytes),
+        };
         if tokens.is_empty() {
             return Err(SkipReason::Empty);
         }
