@@ -88,7 +88,9 @@ impl Setting {
             m.align.max_gap = g;
         }
         if let Some(t) = self.min_tokens {
+            // The first matcher's floor and the second's verify floor alike.
             m.align.min_tokens = t;
+            m.verify.min_matches = t;
         }
         if let Some(l) = self.min_lines {
             m.align.min_lines = l;
