@@ -19,6 +19,7 @@
 
 pub mod codec;
 mod input;
+mod integrity;
 mod pipeline;
 pub mod schema;
 mod store;
@@ -58,6 +59,12 @@ pub enum IndexError {
         path: std::path::PathBuf,
         index: Box<EngineParams>,
         engine: Box<EngineParams>,
+    },
+    #[error("index damaged: {path}: {what} ({hint})")]
+    Damaged {
+        path: std::path::PathBuf,
+        what: String,
+        hint: &'static str,
     },
     #[error("index at {0} is being written by another process (its lock is held)")]
     Locked(std::path::PathBuf),

@@ -240,6 +240,8 @@ enum Mode {
 /// An open index.
 pub struct Index {
     db: DB,
+    /// Held by a writer for its whole life (see [`crate::integrity`]).
+    _lock: Option<crate::integrity::WriterLock>,
     dir: PathBuf,
     mode: Mode,
     params: EngineParams,
@@ -359,13 +361,15 @@ impl Index {
                 return Err(IndexError::NotAnIndex(dir.to_path_buf()));
             }
             std::fs::create_dir_all(dir)?;
+            let _creating = crate::integrity::WriterLock::acquire(dir)?;
             let mut o = db_options();
             o.create_if_missing(true);
             o.create_missing_column_families(true);
             let cfs = ALL_CFS
                 .iter()
                 .map(|n| ColumnFamilyDescriptor::new(*n, cf_options(n, &cache)));
-            let db = DB::open_cf_descriptors(&o, dir, cfs).map_err(|e| lock_error(dir, e))?;
+            let db = DB::open_cf_descriptors(&o, dir, cfs)
+                .map_err(|e| crate::integrity::damaged(dir, None, e.to_string()))?;
             let meta = db.cf_handle(CF_META).expect("meta cf");
             let mut b = WriteBatch::default();
             b.put_cf(meta, meta::FORMAT, FORMAT_VERSION.to_string());
@@ -379,15 +383,21 @@ impl Index {
             let mut w = WriteOptions::default();
             w.set_sync(true);
             db.write_opt(b, &w)?;
+            crate::integrity::write_mark(dir, db.latest_sequence_number())?;
             drop(db);
         }
+        let lock = crate::integrity::WriterLock::acquire(dir)?;
         let cfs = check_cfs(dir)?;
+        // Checked before the primary open: it would delete the table files
+        // that a damaged MANIFEST no longer names.
+        check_integrity(dir, &cfs, &cache)?;
         let descriptors = cfs
             .iter()
             .map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, &cache)));
         let db = DB::open_cf_descriptors(&db_options(), dir, descriptors)
-            .map_err(|e| lock_error(dir, e))?;
-        let index = Index::finish_open(db, dir, Mode::Writer, opts)?;
+            .map_err(|e| crate::integrity::damaged(dir, None, e.to_string()))?;
+        let mut index = Index::finish_open(db, dir, Mode::Writer, opts)?;
+        index._lock = Some(lock);
         if let Some(policy) = opts.common {
             index.set_common_policy(policy)?;
         }
@@ -404,6 +414,7 @@ impl Index {
         }
         let cfs = check_cfs(dir)?;
         let cache = Cache::new_lru_cache(opts.cache_bytes);
+        check_integrity(dir, &cfs, &cache)?;
         let secondary = std::env::temp_dir().join(format!(
             "provscan-reader-{}-{}",
             std::process::id(),
@@ -419,7 +430,7 @@ impl Index {
             Ok(db) => db,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&secondary);
-                return Err(e.into());
+                return Err(crate::integrity::damaged(dir, None, e.to_string()));
             }
         };
         Index::finish_open(db, dir, Mode::Reader { secondary }, opts)
@@ -462,6 +473,7 @@ impl Index {
         };
         let index = Index {
             db,
+            _lock: None,
             dir: dir.to_path_buf(),
             mode,
             params: stored,
@@ -625,11 +637,12 @@ impl Index {
         Ok(())
     }
 
+    /// Writes a commit and records it (see [`crate::integrity`]).
     fn write_sync(&self, b: WriteBatch) -> Result<()> {
         let mut w = WriteOptions::default();
         w.set_sync(true);
         self.db.write_opt(b, &w)?;
-        Ok(())
+        crate::integrity::write_mark(&self.dir, self.db.latest_sequence_number())
     }
 
     /// Rewrites posting lists that mention dead contents; returns the number
@@ -1122,6 +1135,41 @@ impl Index {
 
     /// The token stream of a content, for aligning a match against it;
     /// `None` for an id that is not live.
+    /// Reads every record of every column family with block checksums
+    /// verified, and decodes every token stream: what the open-time checks
+    /// cannot see (a flipped bit inside a block). Returns records read per
+    /// column family; the first damage found is the error.
+    pub fn verify(&self) -> Result<Vec<(&'static str, u64)>> {
+        let mut counts = Vec::new();
+        for cf in ALL_CFS {
+            let mut ro = ReadOptions::default();
+            ro.set_verify_checksums(true);
+            ro.fill_cache(false);
+            let mut n = 0u64;
+            for item in self
+                .db
+                .iterator_cf_opt(self.cf(cf), ro, IteratorMode::Start)
+            {
+                let (key, value) = item.map_err(|e| {
+                    crate::integrity::damaged(&self.dir, None, format!("column family {cf}: {e}"))
+                })?;
+                if cf == CF_STREAMS && crate::streams::decode(&value).is_none() {
+                    let id = codec::read_u64(&key).unwrap_or(u64::MAX);
+                    return Err(crate::integrity::damaged(
+                        &self.dir,
+                        None,
+                        format!(
+                            "column family {cf}: the token stream of content {id} does not decode"
+                        ),
+                    ));
+                }
+                n += 1;
+            }
+            counts.push((cf, n));
+        }
+        Ok(counts)
+    }
+
     pub fn stream(&self, id: u64) -> Result<Option<SymbolStream>> {
         if !self.view.read().unwrap().live(id) {
             return Ok(None);
@@ -1528,22 +1576,27 @@ fn coalesce(ids: &[u64]) -> Vec<(u64, u64)> {
     out
 }
 
+/// Opens `dir` read-only and runs [`crate::integrity::check`] on it. The mark
+/// is read first: a commit made after it is one the open sees too.
+fn check_integrity(dir: &Path, cfs: &[String], cache: &Cache) -> Result<()> {
+    let mark = crate::integrity::read_mark(dir)?;
+    let descriptors = cfs
+        .iter()
+        .map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, cache)));
+    let db = DB::open_cf_descriptors_read_only(&reader_options(), dir, descriptors, false)
+        .map_err(|e| crate::integrity::damaged(dir, None, e.to_string()))?;
+    crate::integrity::check(&db, dir, mark)
+}
+
 fn check_cfs(dir: &Path) -> Result<Vec<String>> {
+    // Only called when CURRENT exists: a directory RocksDB cannot list is a
+    // damaged index, and its message says why.
     let cfs = DB::list_cf(&Options::default(), dir)
-        .map_err(|_| IndexError::NotAnIndex(dir.to_path_buf()))?;
+        .map_err(|e| crate::integrity::damaged(dir, Some("CURRENT"), e.to_string()))?;
     if !cfs.iter().any(|c| c == schema::CF_META) {
         return Err(IndexError::NotAnIndex(dir.to_path_buf()));
     }
     Ok(cfs)
-}
-
-fn lock_error(dir: &Path, e: rocksdb::Error) -> IndexError {
-    let msg = e.to_string();
-    if msg.contains("lock") || msg.contains("LOCK") {
-        IndexError::Locked(dir.to_path_buf())
-    } else {
-        IndexError::Db(e)
-    }
 }
 
 fn dir_size(dir: &Path) -> u64 {
