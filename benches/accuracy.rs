@@ -578,8 +578,7 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
         let tokens = normalize(tokens, setting.norm);
         let target = fingerprint(&tokens, params);
         corpus.matches(
-            &tokens,
-            bytes,
+            (&tokens, bytes),
             &target,
             params,
             &match_params,

@@ -68,12 +68,12 @@ impl Corpus {
         }
     }
 
-    /// `same_family`: only origins of this language family. `v1`: the first
-    /// matcher instead of the pipeline.
+    /// `file`: the target's tokens and bytes. `same_family`: only origins
+    /// of this language family. `v1`: the first matcher instead of the
+    /// pipeline.
     pub fn matches(
         &self,
-        tokens: &[Token],
-        bytes: &[u8],
+        (tokens, bytes): (&[Token], &[u8]),
         target: &[Fingerprint],
         grams: Params,
         params: &MatchParams,
