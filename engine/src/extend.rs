@@ -152,6 +152,25 @@ impl Alignment {
         }
     }
 
+    /// After the path was cut: the ranges become its ends and the matches
+    /// its length. False when nothing is left.
+    pub fn fit_to_path(&mut self) -> bool {
+        let (Some(&(tf, of)), Some(&(tl, ol))) = (self.path.first(), self.path.last()) else {
+            self.matches = 0;
+            return false;
+        };
+        self.target = Range {
+            first: tf,
+            last: tl,
+        };
+        self.origin = Range {
+            first: of,
+            last: ol,
+        };
+        self.matches = self.path.len() as u32;
+        true
+    }
+
     pub fn edits(&self) -> u32 {
         self.substitutions + self.indels
     }

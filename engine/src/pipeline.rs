@@ -210,19 +210,9 @@ fn trim_to_lines(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
             let (tl, ol) = (a.target.last - ct, a.origin.last - co);
             a.path.retain(|&(i, j)| i <= tl && j <= ol);
         }
-        let (Some(&(tf, of)), Some(&(tl, ol))) = (a.path.first(), a.path.last()) else {
-            a.matches = 0;
+        if !a.fit_to_path() {
             return;
-        };
-        a.target = Range {
-            first: tf,
-            last: tl,
-        };
-        a.origin = Range {
-            first: of,
-            last: ol,
-        };
-        a.matches = a.path.len() as u32;
+        }
     }
 }
 
@@ -321,17 +311,7 @@ fn trim_to_literals(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
     }
     a.path.truncate(last + 1);
     a.path.drain(..first);
-    let (tf, of) = a.path[0];
-    let (tl, ol) = a.path[a.path.len() - 1];
-    a.target = Range {
-        first: tf,
-        last: tl,
-    };
-    a.origin = Range {
-        first: of,
-        last: ol,
-    };
-    a.matches = a.path.len() as u32;
+    a.fit_to_path();
 }
 
 /// Fewest aligned literal pairs, and their least share of the matching
