@@ -48,7 +48,7 @@ pub fn identify(
 }
 
 /// Lines `range` (1-based, inclusive) of `bytes`, at most 5,000 of them.
-fn line_text(bytes: &[u8], range: [u32; 2]) -> String {
+pub(crate) fn line_text(bytes: &[u8], range: [u32; 2]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let first = range[0].max(1) as usize - 1;
     let count = (range[1].max(range[0]) as usize + 1 - range[0].max(1) as usize).min(5_000);

@@ -170,6 +170,7 @@ impl Corpus {
                 similarity: 1.0,
                 edits: None,
                 symbol: None,
+                origin_content: None,
                 notice_retained: None,
                 alternatives: Vec::new(),
             }];
@@ -232,6 +233,7 @@ impl Corpus {
                     symbol: target_symbols
                         .enclosing([span.target_lines.first, span.target_lines.last])
                         .map(|d| d.name.clone()),
+                    origin_content: None,
                     notice_retained: None,
                     alternatives: f
                         .alternatives

@@ -69,6 +69,10 @@ pub struct AddArgs {
     /// larger ones as ingested SST files (tuning and tests).
     #[arg(long, hide = true, value_name = "BYTES")]
     pub batch_limit_bytes: Option<u64>,
+    /// Leave out the source text (about a third of the index's size); the
+    /// HTML report then shows the target side only.
+    #[arg(long)]
+    pub no_source: bool,
 }
 
 #[derive(Args)]
@@ -82,6 +86,10 @@ pub struct BuildArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Leave out the source text (about a third of the index's size); the
+    /// HTML report then shows the target side only.
+    #[arg(long)]
+    pub no_source: bool,
 }
 
 #[derive(Args)]
@@ -281,12 +289,13 @@ struct Adder {
 }
 
 impl Adder {
-    fn new(dir: &Path, batch_limit_bytes: Option<u64>) -> anyhow::Result<Adder> {
+    fn new(dir: &Path, batch_limit_bytes: Option<u64>, keep_source: bool) -> anyhow::Result<Adder> {
         let index = open_writer(dir)?;
         let display = Arc::new(Display::new());
         let d2 = display.clone();
         let mut opts = AddOptions {
             progress: Some(Arc::new(move |p: &Progress| d2.on(p))),
+            keep_source,
             ..AddOptions::default()
         };
         if let Some(limit) = batch_limit_bytes {
@@ -357,7 +366,7 @@ fn add(dir: &Path, a: AddArgs) -> anyhow::Result<ExitCode> {
     opts.version = a.version.clone();
     opts.declared_license = a.license.clone();
     let fresh = !dir.exists();
-    let adder = Adder::new(dir, a.batch_limit_bytes)?;
+    let adder = Adder::new(dir, a.batch_limit_bytes, !a.no_source)?;
     let mut summaries = Vec::new();
     let mut first_error: Option<anyhow::Error> = None;
     let result = corpus::for_each_version(&spec, &opts, |v| match adder.add(v) {
@@ -405,7 +414,7 @@ struct BuildOutput {
 fn build(dir: &Path, a: BuildArgs) -> anyhow::Result<ExitCode> {
     let manifest = corpus::Manifest::from_path(&a.manifest)?;
     let opts = load_options(a.cache_dir.as_deref());
-    let adder = Adder::new(dir, None)?;
+    let adder = Adder::new(dir, None, !a.no_source)?;
     let mut versions = Vec::new();
     let report = corpus::manifest::build(
         &manifest,

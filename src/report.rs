@@ -66,6 +66,10 @@ pub struct Finding {
     /// whole files and ranges spanning several definitions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
+    /// The index's content id of the origin (scan only, not reported): where
+    /// the HTML report finds the origin's text.
+    #[serde(skip)]
+    pub origin_content: Option<u64>,
     /// False when the origin carries a copyright or license notice and the
     /// target carries none of it; null when the origin has no notice.
     pub notice_retained: Option<bool>,
@@ -145,6 +149,10 @@ pub struct FindingReview {
     /// The target's copied lines, kept only for the HTML report.
     #[serde(skip)]
     pub target_text: Option<String>,
+    /// The origin's copied lines, from the index's source store, kept only
+    /// for the HTML report (absent when the index keeps no source).
+    #[serde(skip)]
+    pub origin_text: Option<String>,
 }
 
 /// Why a finding needs no more attention.

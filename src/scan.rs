@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::formats::{self, OutputFormat};
 use crate::policy::{self, Policy, PolicyArgs};
-use crate::report::{Finding, FindingKind, Origin, Report, ScanError, Summary};
+use crate::report::{Finding, FindingKind, FindingReview, Origin, Report, ScanError, Summary};
 use crate::scan_cache::ScanCache;
 use crate::targets::{
     self, InputFile, MemoryBudget, ReadMode, Selection, SkipKind, SkipReason, Skipped, Target,
@@ -484,12 +484,12 @@ impl Scanner<'_> {
                 Ok(Ok(found)) if !found.is_empty() => {
                     out.sha1
                         .push((f.rel.clone(), formats::sha1_hex_bytes(&f.bytes)));
-                    out.review.extend(crate::baseline::identify(
-                        &f.rel,
-                        &f.bytes,
-                        &found,
-                        self.keep_text,
-                    ));
+                    let mut reviews =
+                        crate::baseline::identify(&f.rel, &f.bytes, &found, self.keep_text);
+                    if self.keep_text {
+                        self.keep_origin_text(&found, &mut reviews);
+                    }
+                    out.review.extend(reviews);
                     out.findings.extend(found);
                 }
                 Ok(Ok(_)) => {}
@@ -516,6 +516,17 @@ impl Scanner<'_> {
             p.file_done(file.bytes.len() as u64, found);
         }
         result
+    }
+
+    /// The origin's copied lines for the HTML report, from the index's
+    /// source store; a finding whose origin has no stored source keeps none.
+    fn keep_origin_text(&self, found: &[Finding], reviews: &mut [FindingReview]) {
+        for (f, r) in found.iter().zip(reviews) {
+            let Some(id) = f.origin_content else { continue };
+            if let Ok(Some(src)) = self.index.source(id) {
+                r.origin_text = Some(crate::baseline::line_text(&src, f.origin.lines));
+            }
+        }
     }
 
     /// One file's findings: from the cache when the file is unchanged since
@@ -635,6 +646,7 @@ impl Scanner<'_> {
                 similarity: span.similarity,
                 edits: Some(span.edits),
                 symbol: None,
+                origin_content: Some(f.best.origin),
                 alternatives,
             });
         }
@@ -687,6 +699,7 @@ impl Scanner<'_> {
             similarity: 1.0,
             edits: None,
             symbol: None,
+            origin_content: Some(m.content),
             alternatives,
         }))
     }

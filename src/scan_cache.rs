@@ -211,6 +211,7 @@ mod tests {
             similarity: 0.93,
             edits: None,
             symbol: None,
+            origin_content: None,
             notice_retained: Some(false),
             alternatives: Vec::new(),
         }

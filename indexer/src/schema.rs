@@ -20,8 +20,11 @@ pub const CF_VERSION_FILES: &str = "version_files";
 pub const CF_DEAD: &str = "dead";
 /// The forward store: each content's token stream (`crate::streams`).
 pub const CF_STREAMS: &str = "streams";
+/// Each content's source text, zstd-compressed, for the side-by-side view
+/// of the HTML report; left out by `index add --no-source`.
+pub const CF_SOURCE: &str = "source";
 
-pub const ALL_CFS: [&str; 9] = [
+pub const ALL_CFS: [&str; 10] = [
     CF_META,
     CF_POSTINGS,
     CF_CONTENTS,
@@ -31,6 +34,7 @@ pub const ALL_CFS: [&str; 9] = [
     CF_VERSION_FILES,
     CF_DEAD,
     CF_STREAMS,
+    CF_SOURCE,
 ];
 
 /// Keys of the `meta` column family.

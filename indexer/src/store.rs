@@ -64,6 +64,9 @@ pub struct AddOptions {
     pub chunk_bytes: u64,
     /// Called from any thread as work proceeds.
     pub progress: Option<ProgressFn>,
+    /// Keep each content's source text (compressed) for reports that show
+    /// the origin beside the copy.
+    pub keep_source: bool,
 }
 
 impl Default for AddOptions {
@@ -72,6 +75,7 @@ impl Default for AddOptions {
             batch_limit_bytes: 4 << 20,
             chunk_bytes: 256 << 20,
             progress: None,
+            keep_source: true,
         }
     }
 }
@@ -341,6 +345,8 @@ struct Analyzed {
     fps: Vec<(u64, Entry)>,
     /// The forward store's record ([`crate::streams`]).
     stream: Vec<u8>,
+    /// The source text, zstd-compressed, unless the add leaves it out.
+    source: Option<Vec<u8>>,
 }
 
 impl Index {
@@ -790,6 +796,7 @@ impl Index {
         // 4. Analyze in chunks; on the ingest path each chunk becomes an SST.
         let mut metas: HashMap<u64, ContentMeta> = HashMap::new();
         let mut streams: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut sources: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut analysis_skips: HashMap<Digest, String> = HashMap::new();
         let mut batch_postings: Vec<(u64, Entry)> = Vec::new();
         let mut sst_files: Vec<PathBuf> = Vec::new();
@@ -829,7 +836,14 @@ impl Index {
                     |an, &i| {
                         let f = &files[i];
                         let id = new_ids[&digests[i].exact];
-                        let r = analyze_one(an, id, &f.path, &f.bytes, &digests[i], f);
+                        let r =
+                            analyze_one(an, id, &f.path, &f.bytes, &digests[i], f).map(|mut a| {
+                                a.source = opts.keep_source.then(|| {
+                                    zstd::bulk::compress(&f.bytes, 3)
+                                        .expect("zstd compresses any input")
+                                });
+                                a
+                            });
                         progress(Progress::File {
                             bytes: f.bytes.len() as u64,
                         });
@@ -849,6 +863,9 @@ impl Index {
                         fingerprints += a.fps.len() as u64;
                         postings.extend(a.fps);
                         streams.push((a.meta.id, a.stream));
+                        if let Some(src) = a.source {
+                            sources.push((a.meta.id, src));
+                        }
                         metas.insert(a.meta.id, a.meta);
                     }
                     Err(reason) => {
@@ -935,6 +952,11 @@ impl Index {
         // Streams commit with their contents: a crashed add leaves none.
         for (id, stream) in &streams {
             b.put_cf(self.cf(CF_STREAMS), codec::u64_key(*id), stream);
+        }
+        if let Some(cf) = self.db.cf_handle(CF_SOURCE) {
+            for (id, src) in &sources {
+                b.put_cf(cf, codec::u64_key(*id), src);
+            }
         }
         for (id, m) in &metas {
             let d_exact = hex_digest(&m.exact);
@@ -1050,6 +1072,9 @@ impl Index {
             if let Some(m) = self.content(id)? {
                 b.delete_cf(self.cf(CF_CONTENTS), codec::u64_key(id));
                 b.delete_cf(self.cf(CF_STREAMS), codec::u64_key(id));
+                if let Some(cf) = self.db.cf_handle(CF_SOURCE) {
+                    b.delete_cf(cf, codec::u64_key(id));
+                }
                 b.delete_cf(self.cf(CF_DIGESTS), exact_key(&hex_digest(&m.exact)));
                 b.delete_cf(
                     self.cf(CF_DIGESTS),
@@ -1168,6 +1193,22 @@ impl Index {
             counts.push((cf, n));
         }
         Ok(counts)
+    }
+
+    /// Content `id`'s source text, when the index kept it.
+    pub fn source(&self, id: u64) -> Result<Option<Vec<u8>>> {
+        if !self.view.read().unwrap().live(id) {
+            return Ok(None);
+        }
+        let Some(cf) = self.db.cf_handle(CF_SOURCE) else {
+            return Ok(None);
+        };
+        match self.db.get_pinned_cf(cf, codec::u64_key(id))? {
+            None => Ok(None),
+            Some(b) => zstd::bulk::decompress(&b, 64 << 20)
+                .map(Some)
+                .map_err(|e| corrupt(CF_SOURCE, format!("source of content {id}: {e}"))),
+        }
     }
 
     pub fn stream(&self, id: u64) -> Result<Option<SymbolStream>> {
@@ -1512,6 +1553,7 @@ fn analyze_one(
         },
         fps,
         stream,
+        source: None,
     })
 }
 

@@ -109,6 +109,10 @@ th{cursor:pointer;background:#f3f3f3}td.num{text-align:right}\
 .new{color:#ef6c00;font-weight:bold}pre{margin:0}\
 .code{font-family:monospace;font-size:12px;white-space:pre;overflow-x:auto;background:#fafafa}\
 .code span.hl{background:#fff3b0;display:block}.ln{color:#999;user-select:none}\
+table.sbs{border-collapse:collapse;width:100%;font-family:monospace;font-size:12px;table-layout:fixed}\
+table.sbs td{white-space:pre;overflow:hidden;vertical-align:top;padding:0 4px}\
+table.sbs td.n{width:4em;color:#999;text-align:right}table.sbs tr.eq td.t{background:#fff3b0}\
+table.sbs tr.chg td.t{background:#ffd8a8}table.sbs tr.ins td.t,table.sbs tr.del td.t{background:#ffc9c9}\
 .charts{display:flex;flex-wrap:wrap;gap:2em}";
 
 const SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th,i){\
@@ -304,8 +308,18 @@ pub fn write_html(
                 .map(|r| format!("; id {}", esc(&r.id)))
                 .unwrap_or_default()
         );
-        match review.and_then(|r| r.target_text.as_deref()) {
-            Some(text) => {
+        match (
+            review.and_then(|r| r.origin_text.as_deref()),
+            review.and_then(|r| r.target_text.as_deref()),
+        ) {
+            (Some(origin), Some(target)) => {
+                side_by_side(&mut h, origin, f.origin.lines[0], target, f.target_lines[0]);
+            }
+            (None, Some(text)) => {
+                h.push_str(
+                    "<p class=\"meta\">(origin text not in the index: added with --no-source, \
+                     or a cached result; the copy alone)</p>",
+                );
                 h.push_str("<div class=\"code\">");
                 for (n, line) in text.lines().enumerate() {
                     let _ = write!(
@@ -317,13 +331,66 @@ pub fn write_html(
                 }
                 h.push_str("</div>");
             }
-            None => h.push_str("<p class=\"meta\">(target text not kept)</p>"),
+            (_, None) => h.push_str("<p class=\"meta\">(target text not kept)</p>"),
         }
         h.push_str("</div>");
     }
     let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
     out.write_all(h.as_bytes())?;
     Ok(())
+}
+
+/// Rows shown per finding at most: a report of a whole vendored library
+/// stays a file a browser opens.
+const MAX_ROWS: usize = 400;
+
+/// The origin's lines beside the copy's, aligned by a line diff: equal lines
+/// highlighted, changed ones marked, lines on one side only marked too.
+fn side_by_side(h: &mut String, origin: &str, origin_first: u32, target: &str, target_first: u32) {
+    let diff = similar::TextDiff::from_lines(origin, target);
+    let o: Vec<&str> = origin.lines().collect();
+    let t: Vec<&str> = target.lines().collect();
+    h.push_str("<table class=\"sbs\"><tr><th></th><th>origin</th><th></th><th>copy</th></tr>");
+    let mut rows = 0usize;
+    let row = |h: &mut String, class: &str, a: Option<usize>, b: Option<usize>| {
+        let cell = |h: &mut String, lines: &[&str], first: u32, i: Option<usize>| match i {
+            Some(i) => {
+                let _ = write!(
+                    h,
+                    "<td class=\"n\">{}</td><td class=\"t\">{}</td>",
+                    first as usize + i,
+                    esc(lines.get(i).copied().unwrap_or(""))
+                );
+            }
+            None => h.push_str("<td class=\"n\"></td><td></td>"),
+        };
+        let _ = write!(h, "<tr class=\"{class}\">");
+        cell(h, &o, origin_first, a);
+        cell(h, &t, target_first, b);
+        h.push_str("</tr>");
+    };
+    'ops: for op in diff.ops() {
+        let (tag, old, new) = op.as_tag_tuple();
+        let (class, n) = match tag {
+            similar::DiffTag::Equal => ("eq", old.len()),
+            similar::DiffTag::Delete => ("del", old.len()),
+            similar::DiffTag::Insert => ("ins", new.len()),
+            similar::DiffTag::Replace => ("chg", old.len().max(new.len())),
+        };
+        for k in 0..n {
+            if rows == MAX_ROWS {
+                break 'ops;
+            }
+            rows += 1;
+            let a = (k < old.len()).then(|| old.start + k);
+            let b = (k < new.len()).then(|| new.start + k);
+            row(h, class, a, b);
+        }
+    }
+    h.push_str("</table>");
+    if rows == MAX_ROWS {
+        let _ = write!(h, "<p class=\"meta\">(first {MAX_ROWS} lines shown)</p>");
+    }
 }
 
 fn status(report: &Report, verdict: &Verdict, which: &[usize]) -> String {
