@@ -56,7 +56,8 @@ const INDEX_SPECS: &[&str] = &[
     "deb:sqlite3",
     "deb:redis=5:7.0.15-1~deb12u7",
     "deb:nginx=1.22.1-9+deb12u9",
-    "deb:zlib",
+    // Pinned: the security pocket moves, and its mirror lags.
+    "deb:zlib=1:1.2.13.dfsg-1",
     "deb:lua5.4",
 ];
 
