@@ -1620,14 +1620,29 @@ fn coalesce(ids: &[u64]) -> Vec<(u64, u64)> {
 
 /// Opens `dir` read-only and runs [`crate::integrity::check`] on it. The mark
 /// is read first: a commit made after it is one the open sees too.
+///
+/// A writer's compaction may delete a table file between the open's read
+/// of the MANIFEST and the check; the next attempt then reads the MANIFEST
+/// that no longer names it. Real damage fails every attempt.
 fn check_integrity(dir: &Path, cfs: &[String], cache: &Cache) -> Result<()> {
-    let mark = crate::integrity::read_mark(dir)?;
-    let descriptors = cfs
-        .iter()
-        .map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, cache)));
-    let db = DB::open_cf_descriptors_read_only(&reader_options(), dir, descriptors, false)
-        .map_err(|e| crate::integrity::damaged(dir, None, e.to_string()))?;
-    crate::integrity::check(&db, dir, mark)
+    let attempt = || -> Result<()> {
+        let mark = crate::integrity::read_mark(dir)?;
+        let descriptors = cfs
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, cache)));
+        let db = DB::open_cf_descriptors_read_only(&reader_options(), dir, descriptors, false)
+            .map_err(|e| crate::integrity::damaged(dir, None, e.to_string()))?;
+        crate::integrity::check(&db, dir, mark)
+    };
+    let mut last = attempt();
+    for _ in 0..2 {
+        if !matches!(last, Err(IndexError::Damaged { .. })) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        last = attempt();
+    }
+    last
 }
 
 fn check_cfs(dir: &Path) -> Result<Vec<String>> {
