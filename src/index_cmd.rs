@@ -43,6 +43,19 @@ pub enum IndexCommand {
     /// every block's checksum and every record. Exit 0 when intact, 2 when
     /// damaged, with what is damaged and how to recover.
     Verify(VerifyArgs),
+    /// Distributed build, step 1: analyze the sources of a manifest (or
+    /// some of them) into a shard directory, postings cut by fingerprint
+    /// range. Exit 1 when a source failed (the shard lists it).
+    Shard(crate::index_shard::ShardArgs),
+    /// Distributed build, step 2: decide ids and new versions for a list
+    /// of shards against the index as it is; writes the plan.
+    Plan(crate::index_shard::PlanArgs),
+    /// Distributed build, step 3: merge one fingerprint range of every
+    /// shard into a sorted run (an SST file) for the plan.
+    Run(crate::index_shard::RunArgs),
+    /// Distributed build, step 4: ingest the runs and commit every version
+    /// of the plan at once (all or nothing).
+    Ingest(crate::index_shard::IngestArgs),
 }
 
 #[derive(Args)]
@@ -115,6 +128,10 @@ pub struct VerifyArgs {
     /// Only the checks every open makes (fast), not every block.
     #[arg(long)]
     pub quick: bool,
+    /// Print the result as JSON, with a digest of every record (equal for
+    /// two indexes that hold the same data, however they were built).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -146,22 +163,41 @@ pub fn run(args: IndexArgs) -> anyhow::Result<ExitCode> {
         IndexCommand::Remove(a) => remove(&dir, a),
         IndexCommand::Stats(a) => stats(&dir, a),
         IndexCommand::Verify(a) => verify(&dir, a),
+        IndexCommand::Shard(a) => crate::index_shard::shard(a),
+        IndexCommand::Plan(a) => crate::index_shard::plan(&dir, a),
+        IndexCommand::Run(a) => crate::index_shard::run(a),
+        IndexCommand::Ingest(a) => crate::index_shard::ingest(&dir, a),
     }
 }
 
 fn verify(dir: &Path, a: VerifyArgs) -> anyhow::Result<ExitCode> {
     // A damaged index fails here with the file named; errors exit 2.
     let index = open_reader(dir)?;
-    println!("{}: table files and last commit: intact", dir.display());
     if a.quick {
+        if a.json {
+            println!("{}", serde_json::json!({"intact": true, "quick": true}));
+        } else {
+            println!("{}: table files and last commit: intact", dir.display());
+        }
         return Ok(ExitCode::SUCCESS);
     }
-    let counts = index
+    let (counts, digest) = index
         .verify()
         .with_context(|| format!("verifying index {}", dir.display()))?;
+    if a.json {
+        let records: serde_json::Map<String, serde_json::Value> = counts
+            .iter()
+            .map(|(cf, n)| (cf.to_string(), (*n).into()))
+            .collect();
+        let out = serde_json::json!({"intact": true, "records": records, "digest": digest});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}: table files and last commit: intact", dir.display());
     for (cf, n) in counts {
         println!("  {cf:<14} {n} records, checksums verified");
     }
+    println!("  digest of the records: {digest}");
     println!("{}: intact", dir.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -171,7 +207,7 @@ fn open_reader(dir: &Path) -> anyhow::Result<Index> {
         .with_context(|| format!("opening index {}", dir.display()))
 }
 
-fn open_writer(dir: &Path) -> anyhow::Result<Index> {
+pub(crate) fn open_writer(dir: &Path) -> anyhow::Result<Index> {
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
@@ -271,7 +307,7 @@ struct AddSummary {
     skipped: Vec<SkippedFile>,
 }
 
-fn cache_dir(explicit: Option<&Path>) -> PathBuf {
+pub(crate) fn cache_dir(explicit: Option<&Path>) -> PathBuf {
     match explicit {
         Some(d) => d.to_path_buf(),
         None => dirs::cache_dir()
@@ -352,9 +388,9 @@ impl Adder {
 /// `add` compacts the postings once several adds have piled up; `build`, a
 /// bulk operation, always leaves one sorted run.
 const ADD_MAX_RUNS: u64 = 4;
-const BUILD_MAX_RUNS: u64 = 1;
+pub(crate) const BUILD_MAX_RUNS: u64 = 1;
 
-fn load_options(cache: Option<&Path>) -> corpus::LoadOptions {
+pub(crate) fn load_options(cache: Option<&Path>) -> corpus::LoadOptions {
     corpus::LoadOptions::new(cache_dir(cache))
 }
 

@@ -11,6 +11,7 @@ mod config;
 mod declared;
 mod formats;
 mod index_cmd;
+mod index_shard;
 mod policy;
 mod progress;
 mod report;

@@ -18,13 +18,16 @@
 //! The on-disk layout is described in `docs/index.md` and [`schema`].
 
 pub mod codec;
+mod ingest;
 mod input;
 mod integrity;
 mod pipeline;
 pub mod schema;
+pub mod shard;
 mod store;
 pub mod streams;
 
+pub use ingest::IngestReport;
 pub use input::{FileInput, VersionInput};
 pub use schema::{
     CommonPolicy, CompetingLicense, ContentMeta, EngineParams, License, Occurrence, SkippedFile,
@@ -76,6 +79,11 @@ pub enum IndexError {
     Db(#[from] rocksdb::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{path}: {what}")]
+    Shard {
+        path: std::path::PathBuf,
+        what: String,
+    },
     #[error("project or version name {0:?} contains a NUL byte")]
     BadName(String),
 }

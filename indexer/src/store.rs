@@ -315,7 +315,7 @@ fn reader_options() -> Options {
     o
 }
 
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -340,13 +340,13 @@ fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
 static SECONDARY_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Per-file result of analysis, kept small: the bytes are not kept.
-struct Analyzed {
-    meta: ContentMeta,
-    fps: Vec<(u64, Entry)>,
+pub(crate) struct Analyzed {
+    pub(crate) meta: ContentMeta,
+    pub(crate) fps: Vec<(u64, Entry)>,
     /// The forward store's record ([`crate::streams`]).
-    stream: Vec<u8>,
+    pub(crate) stream: Vec<u8>,
     /// The source text, zstd-compressed, unless the add leaves it out.
-    source: Option<Vec<u8>>,
+    pub(crate) source: Option<Vec<u8>>,
 }
 
 impl Index {
@@ -504,7 +504,7 @@ impl Index {
         self.dir.join("ingest-tmp")
     }
 
-    fn writer(&self) -> Result<()> {
+    pub(crate) fn writer(&self) -> Result<()> {
         match self.mode {
             Mode::Writer => Ok(()),
             Mode::Reader { .. } => Err(IndexError::ReadOnly),
@@ -644,7 +644,7 @@ impl Index {
     }
 
     /// Writes a commit and records it (see [`crate::integrity`]).
-    fn write_sync(&self, b: WriteBatch) -> Result<()> {
+    pub(crate) fn write_sync(&self, b: WriteBatch) -> Result<()> {
         let mut w = WriteOptions::default();
         w.set_sync(true);
         self.db.write_opt(b, &w)?;
@@ -740,24 +740,9 @@ impl Index {
             files,
             skipped: caller_skipped,
         } = input;
-        let mut skipped = caller_skipped;
-
         // 1. Hash; drop duplicate paths.
         progress(Progress::Stage(Stage::Hashing));
-        let mut seen_paths = HashSet::new();
-        let mut files: Vec<_> = files
-            .into_iter()
-            .filter(|f| {
-                let fresh = seen_paths.insert(f.path.clone());
-                if !fresh {
-                    skipped.push(SkippedFile {
-                        path: f.path.clone(),
-                        reason: "duplicate path".into(),
-                    });
-                }
-                fresh
-            })
-            .collect();
+        let (mut files, mut skipped) = dedup_paths(files, caller_skipped);
         let digests: Vec<FileDigests> = files
             .par_iter()
             .map(|f| FileDigests::of(&f.bytes))
@@ -802,20 +787,12 @@ impl Index {
         let mut sst_files: Vec<PathBuf> = Vec::new();
         let mut fingerprints = 0u64;
         if !use_batch {
-            let pending = Pending {
+            self.reserve(&Pending {
                 project: project.clone(),
                 version: version.clone(),
                 first_content: next_content,
                 end_content,
-            };
-            let mut b = WriteBatch::default();
-            b.put_cf(self.cf(CF_META), meta::PENDING, to_json(&pending));
-            b.put_cf(
-                self.cf(CF_META),
-                meta::NEXT_CONTENT,
-                end_content.to_string(),
-            );
-            self.write_sync(b)?;
+            })?;
             progress(Progress::Stage(Stage::Reserved));
             std::fs::create_dir_all(self.ingest_dir())?;
         }
@@ -879,19 +856,14 @@ impl Index {
                 let path =
                     self.ingest_dir()
                         .join(format!("{}-{}.sst", next_content, sst_files.len()));
-                self.write_sst(&path, postings)?;
+                write_postings_sst(&path, postings)?;
                 sst_files.push(path);
             }
             start = end;
         }
         if !use_batch {
             progress(Progress::Stage(Stage::Written));
-            if !sst_files.is_empty() {
-                let mut io = IngestExternalFileOptions::default();
-                io.set_move_files(true);
-                self.db
-                    .ingest_external_file_cf_opts(self.cf(CF_POSTINGS), &io, sst_files)?;
-            }
+            self.ingest_postings(sst_files, true)?;
             let _ = std::fs::remove_dir_all(self.ingest_dir());
             progress(Progress::Stage(Stage::Ingested));
         }
@@ -937,37 +909,13 @@ impl Index {
             let size = digests_size(&metas, id, known[i].is_some(), &f.bytes);
             report.files += 1;
             report.bytes += size;
-            let license = f.license.as_ref().map(to_json).unwrap_or_default();
-            b.put_cf(
-                self.cf(CF_OCCURRENCES),
-                occurrence_key(id, vid, &f.path),
-                license,
-            );
-            b.put_cf(
-                self.cf(CF_VERSION_FILES),
-                version_file_key(vid, &f.path),
-                codec::u64_key(id),
-            );
+            self.put_occurrence(&mut b, id, vid, &f.path, f.license.as_ref());
         }
         // Streams commit with their contents: a crashed add leaves none.
+        let mut sources: HashMap<u64, Vec<u8>> = sources.into_iter().collect();
         for (id, stream) in &streams {
-            b.put_cf(self.cf(CF_STREAMS), codec::u64_key(*id), stream);
-        }
-        if let Some(cf) = self.db.cf_handle(CF_SOURCE) {
-            for (id, src) in &sources {
-                b.put_cf(cf, codec::u64_key(*id), src);
-            }
-        }
-        for (id, m) in &metas {
-            let d_exact = hex_digest(&m.exact);
-            let d_norm = hex_digest(&m.normalized);
-            b.put_cf(self.cf(CF_CONTENTS), codec::u64_key(*id), to_json(m));
-            b.put_cf(
-                self.cf(CF_DIGESTS),
-                exact_key(&d_exact),
-                codec::u64_key(*id),
-            );
-            b.put_cf(self.cf(CF_DIGESTS), normalized_key(&d_norm, *id), b"");
+            let m = &metas[id];
+            self.put_content(&mut b, m, stream, sources.remove(id).as_deref());
         }
         report.new_contents = metas.len() as u64;
         skipped.sort_by(|a, c| a.path.cmp(&c.path));
@@ -984,21 +932,13 @@ impl Index {
             skipped: skipped.clone(),
             indexed_at: now_secs(),
         };
-        let name_key = version_name_key(&project, &version);
-        b.put_cf(self.cf(CF_VERSIONS), &name_key, to_json(&info));
-        b.put_cf(self.cf(CF_VERSIONS), version_id_key(vid), &name_key);
-        let meta_cf = self.cf(CF_META);
+        self.put_version(&mut b, &info);
         let mut counts = self.view.read().unwrap().counts;
         counts.versions += 1;
         counts.contents += report.new_contents;
         counts.occurrences += report.files;
         counts.source_bytes += report.bytes;
-        b.put_cf(meta_cf, meta::COUNTS, to_json(&counts));
-        b.put_cf(meta_cf, meta::NEXT_VERSION, (vid as u64 + 1).to_string());
-        b.put_cf(meta_cf, meta::NEXT_CONTENT, end_content.to_string());
-        let committed = self.meta_u64(meta::COMMITTED)?.max(end_content);
-        b.put_cf(meta_cf, meta::COMMITTED, committed.to_string());
-        b.delete_cf(meta_cf, meta::PENDING);
+        self.put_commit(&mut b, &counts, vid + 1, end_content)?;
         self.write_sync(b)?;
         *self.view.write().unwrap() = self.load_view()?;
         progress(Progress::Stage(Stage::Committed));
@@ -1006,15 +946,119 @@ impl Index {
         Ok(report)
     }
 
-    fn write_sst(&self, path: &Path, postings: Vec<(u64, Entry)>) -> Result<()> {
-        let cache = Cache::new_lru_cache(8 << 20);
-        let opts = cf_options(CF_POSTINGS, &cache);
-        let mut w = SstFileWriter::create(&opts);
-        w.open(path)?;
-        for (hash, value) in group_postings(postings) {
-            w.merge(codec::u64_key(hash), value)?;
+
+    // --- commit records, shared by add and ingest -------------------------------
+
+    /// A new content's records: metadata, digests, token stream, source.
+    pub(crate) fn put_content(
+        &self,
+        b: &mut WriteBatch,
+        m: &ContentMeta,
+        stream: &[u8],
+        source: Option<&[u8]>,
+    ) {
+        let id = codec::u64_key(m.id);
+        b.put_cf(self.cf(CF_CONTENTS), id, to_json(m));
+        b.put_cf(self.cf(CF_DIGESTS), exact_key(&hex_digest(&m.exact)), id);
+        b.put_cf(
+            self.cf(CF_DIGESTS),
+            normalized_key(&hex_digest(&m.normalized), m.id),
+            b"",
+        );
+        b.put_cf(self.cf(CF_STREAMS), id, stream);
+        if let (Some(cf), Some(src)) = (self.db.cf_handle(CF_SOURCE), source) {
+            b.put_cf(cf, id, src);
         }
-        w.finish()?;
+    }
+
+    /// One file of a version: its occurrence and its version-file record.
+    pub(crate) fn put_occurrence(
+        &self,
+        b: &mut WriteBatch,
+        id: u64,
+        vid: u32,
+        path: &str,
+        license: Option<&License>,
+    ) {
+        let license = license.map(to_json).unwrap_or_default();
+        b.put_cf(
+            self.cf(CF_OCCURRENCES),
+            occurrence_key(id, vid, path),
+            license,
+        );
+        b.put_cf(
+            self.cf(CF_VERSION_FILES),
+            version_file_key(vid, path),
+            codec::u64_key(id),
+        );
+    }
+
+    pub(crate) fn put_version(&self, b: &mut WriteBatch, info: &VersionInfo) {
+        let name_key = version_name_key(&info.project, &info.version);
+        b.put_cf(self.cf(CF_VERSIONS), &name_key, to_json(info));
+        b.put_cf(self.cf(CF_VERSIONS), version_id_key(info.id), &name_key);
+    }
+
+    /// The counters of a commit; ends any pending add.
+    pub(crate) fn put_commit(
+        &self,
+        b: &mut WriteBatch,
+        counts: &Counts,
+        next_version: u32,
+        end_content: u64,
+    ) -> Result<()> {
+        let meta_cf = self.cf(CF_META);
+        b.put_cf(meta_cf, meta::COUNTS, to_json(counts));
+        b.put_cf(meta_cf, meta::NEXT_VERSION, next_version.to_string());
+        b.put_cf(meta_cf, meta::NEXT_CONTENT, end_content.to_string());
+        let committed = self.meta_u64(meta::COMMITTED)?.max(end_content);
+        b.put_cf(meta_cf, meta::COMMITTED, committed.to_string());
+        b.delete_cf(meta_cf, meta::PENDING);
+        Ok(())
+    }
+
+    /// `next_content_id` and `next_version_id`.
+    pub(crate) fn next_ids(&self) -> Result<(u64, u32)> {
+        Ok((
+            self.meta_u64(meta::NEXT_CONTENT)?,
+            self.meta_u64(meta::NEXT_VERSION)? as u32,
+        ))
+    }
+
+    /// The live counts as of this view.
+    pub(crate) fn counts(&self) -> Counts {
+        self.view.read().unwrap().counts
+    }
+
+    /// Records an ingestion or a large add in flight: after a crash the
+    /// next writer marks `[first, end)` dead.
+    pub(crate) fn reserve(&self, pending: &Pending) -> Result<()> {
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(CF_META), meta::PENDING, to_json(pending));
+        b.put_cf(
+            self.cf(CF_META),
+            meta::NEXT_CONTENT,
+            pending.end_content.to_string(),
+        );
+        self.write_sync(b)
+    }
+
+    /// Ingests SST files of postings (copied, so a failed ingestion can be
+    /// retried from the same files, unless `move_files`).
+    pub(crate) fn ingest_postings(&self, files: Vec<PathBuf>, move_files: bool) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut io = IngestExternalFileOptions::default();
+        io.set_move_files(move_files);
+        self.db
+            .ingest_external_file_cf_opts(self.cf(CF_POSTINGS), &io, files)?;
+        Ok(())
+    }
+
+    /// Reloads the view after a commit.
+    pub(crate) fn reload(&self) -> Result<()> {
+        *self.view.write().unwrap() = self.load_view()?;
         Ok(())
     }
 
@@ -1164,8 +1208,18 @@ impl Index {
     /// verified, and decodes every token stream: what the open-time checks
     /// cannot see (a flipped bit inside a block). Returns records read per
     /// column family; the first damage found is the error.
-    pub fn verify(&self) -> Result<Vec<(&'static str, u64)>> {
+    ///
+    /// Also returns a digest of what the index holds, independent of how
+    /// it was written (one build, adds, or a distributed build's ingestion)
+    /// and of when: every record but the times versions were indexed. Two
+    /// indexes with the same digest answer every query the same way.
+    pub fn verify(&self) -> Result<(Vec<(&'static str, u64)>, String)> {
         let mut counts = Vec::new();
+        let mut digest = blake3::Hasher::new();
+        for key in [meta::COUNTS, meta::NEXT_CONTENT, meta::NEXT_VERSION] {
+            digest.update(key);
+            digest.update(&self.db.get_cf(self.cf(CF_META), key)?.unwrap_or_default());
+        }
         for cf in ALL_CFS {
             let mut ro = ReadOptions::default();
             ro.set_verify_checksums(true);
@@ -1188,11 +1242,25 @@ impl Index {
                         ),
                     ));
                 }
+                if cf != CF_META {
+                    digest.update(cf.as_bytes());
+                    digest.update(&(key.len() as u64).to_le_bytes());
+                    digest.update(&key);
+                    let value = if cf == CF_VERSIONS && key.first() == Some(&b'n') {
+                        let mut info: VersionInfo = from_json(CF_VERSIONS, &value)?;
+                        info.indexed_at = 0;
+                        to_json(&info)
+                    } else {
+                        value.to_vec()
+                    };
+                    digest.update(&(value.len() as u64).to_le_bytes());
+                    digest.update(&value);
+                }
                 n += 1;
             }
             counts.push((cf, n));
         }
-        Ok(counts)
+        Ok((counts, digest.finalize().to_hex().to_string()))
     }
 
     /// Content `id`'s source text, when the index kept it.
@@ -1504,7 +1572,7 @@ impl Index {
 /// [`engine::matcher::MAX_REPEATS_IN_ORIGIN`]).
 const POSITIONS_KEPT_PER_CONTENT: usize = engine::matcher::MAX_REPEATS_IN_ORIGIN + 1;
 
-fn analyze_one(
+pub(crate) fn analyze_one(
     an: &mut Analyzer,
     id: u64,
     path: &str,
@@ -1555,6 +1623,44 @@ fn analyze_one(
         stream,
         source: None,
     })
+}
+
+/// Keeps the first file of each path; the others are skipped files.
+pub(crate) fn dedup_paths(
+    files: Vec<crate::input::FileInput>,
+    mut skipped: Vec<SkippedFile>,
+) -> (Vec<crate::input::FileInput>, Vec<SkippedFile>) {
+    let mut seen_paths = HashSet::new();
+    let files = files
+        .into_iter()
+        .filter(|f| {
+            let fresh = seen_paths.insert(f.path.clone());
+            if !fresh {
+                skipped.push(SkippedFile {
+                    path: f.path.clone(),
+                    reason: "duplicate path".into(),
+                });
+            }
+            fresh
+        })
+        .collect();
+    (files, skipped)
+}
+
+/// Writes postings as one SST file of merge operands, one per fingerprint;
+/// returns the number of fingerprints.
+pub(crate) fn write_postings_sst(path: &Path, postings: Vec<(u64, Entry)>) -> Result<u64> {
+    let cache = Cache::new_lru_cache(8 << 20);
+    let opts = cf_options(CF_POSTINGS, &cache);
+    let mut w = SstFileWriter::create(&opts);
+    w.open(path)?;
+    let mut keys = 0u64;
+    for (hash, value) in group_postings(postings) {
+        w.merge(codec::u64_key(hash), value)?;
+        keys += 1;
+    }
+    w.finish()?;
+    Ok(keys)
 }
 
 /// Size of one occurrence: from the content record for new contents (the
