@@ -172,6 +172,7 @@ impl Corpus {
                 symbol: None,
                 origin_content: None,
                 notice_retained: None,
+                license_class: None,
                 alternatives: Vec::new(),
             }];
         }
@@ -235,6 +236,7 @@ impl Corpus {
                         .map(|d| d.name.clone()),
                     origin_content: None,
                     notice_retained: None,
+                    license_class: None,
                     alternatives: f
                         .alternatives
                         .iter()

@@ -611,6 +611,9 @@ pub fn license_class_counts(report: &Report) -> BTreeMap<String, usize> {
 
 /// Fills `summary.findings_by_license_class`.
 pub fn fill_license_classes(report: &mut Report) {
+    for f in &mut report.findings {
+        f.license_class = Some(classify(f.origin.license.as_deref()).name().to_string());
+    }
     report.summary.findings_by_license_class = license_class_counts(report);
 }
 
@@ -651,6 +654,7 @@ pub(crate) mod tests {
             symbol: None,
             origin_content: None,
             notice_retained: Some(false),
+            license_class: None,
             alternatives: Vec::new(),
         }
     }

@@ -73,6 +73,11 @@ pub struct Finding {
     /// False when the origin carries a copyright or license notice and the
     /// target carries none of it; null when the origin has no notice.
     pub notice_retained: Option<bool>,
+    /// The class of the origin's license (`permissive`, `strong-copyleft`,
+    /// …, see docs/policy.md), so that tools reading findings one by one
+    /// (the Spark scan table) need not classify licenses themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_class: Option<String>,
     pub alternatives: Vec<Origin>,
 }
 

@@ -641,6 +641,7 @@ impl Scanner<'_> {
                 target_lines: [span.target_lines.first, span.target_lines.last],
                 target_bytes: [start as u64, end as u64],
                 notice_retained: notice_retained(&info.meta, &squashed),
+                license_class: None,
                 origin,
                 matched_tokens: span.matched_tokens,
                 similarity: span.similarity,
@@ -692,6 +693,7 @@ impl Scanner<'_> {
             target_lines: lines,
             target_bytes: [0, file.bytes.len() as u64],
             notice_retained: notice_retained(&info.meta, &SquashedText::new(&file.bytes)),
+            license_class: None,
             origin,
             // The same tokens as the origin: equal bytes, or equal up to
             // line endings, which tokens do not see.
