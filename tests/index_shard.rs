@@ -1,0 +1,234 @@
+//! The distributed build's steps (`index shard`, `plan`, `run`, `ingest`,
+//! what the Spark job in `spark/` drives) give the very index one `index
+//! build` gives, on real crates; and refuse what would give another.
+
+#[path = "shared/mod.rs"]
+mod shared;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+fn provscan(args: &[&str]) -> Output {
+    Command::new(cargo_bin("provscan"))
+        .args(args)
+        .output()
+        .expect("provscan runs")
+}
+
+fn ok(what: &str, args: &[&str]) -> Output {
+    let out = provscan(args);
+    assert!(out.status.success(), "{}", shared::describe(what, &out));
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Two releases of one crate (most files shared), a C library crate and
+/// this repository's engine sources.
+fn manifest(dir: &Path) -> PathBuf {
+    let engine = Path::new(env!("CARGO_MANIFEST_DIR")).join("engine/src");
+    let text = format!(
+        r#"
+[[source]]
+spec = "crate:itoa@1.0.14"
+[[source]]
+spec = "crate:itoa@1.0.15"
+[[source]]
+spec = "crate:libz-sys@1.1.31"
+[[source]]
+spec = "{}"
+project = "provscan-engine"
+version = "0.1.0"
+license = "GPL-3.0-only"
+"#,
+        engine.display()
+    );
+    let path = dir.join("corpus.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn cache() -> String {
+    shared::testdata().join("crates").to_str().unwrap().to_string()
+}
+
+/// A crate file from crates.io, cached with the other test downloads.
+fn fetch_crate(name: &str, version: &str) -> PathBuf {
+    let file = shared::testdata()
+        .join("crates")
+        .join(format!("{name}-{version}.crate"));
+    if !file.exists() {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let tmp = file.with_extension("part");
+        let url = format!("https://static.crates.io/crates/{name}/{name}-{version}.crate");
+        shared::run_ok(
+            "curl",
+            Command::new("curl").args(["-fsSL", "-o", s(&tmp), &url]),
+        );
+        std::fs::rename(&tmp, &file).unwrap();
+    }
+    file
+}
+
+fn digest(index: &Path) -> Value {
+    let out = ok("verify", &["index", "--index", s(index), "verify", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["intact"], true);
+    v
+}
+
+/// Shards for each group of sources, a plan, one run per range, ingest.
+fn distributed(manifest: &Path, index: &Path, work: &Path, groups: &[&str], ranges: u32) -> Output {
+    let mut shards = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        let out = work.join(format!("shard-{i}"));
+        let r = ranges.to_string();
+        let c = cache();
+        ok(
+            "shard",
+            &[
+                "index", "shard", s(manifest), "--out", s(&out), "--sources", group, "--ranges", &r,
+                "--cache-dir", &c,
+            ],
+        );
+        shards.push(out);
+    }
+    let plan = work.join("plan.json");
+    let mut args = vec!["index", "--index", s(index), "plan", "--out", s(&plan)];
+    args.extend(shards.iter().map(|p| s(p)));
+    ok("plan", &args);
+    let runs = work.join("runs");
+    for r in 0..ranges {
+        let r = r.to_string();
+        ok(
+            "run",
+            &["index", "run", "--plan", s(&plan), "--range", &r, "--out", s(&runs)],
+        );
+    }
+    ok(
+        "ingest",
+        &["index", "--index", s(index), "ingest", "--plan", s(&plan), "--json", s(&runs)],
+    )
+}
+
+fn scan(index: &Path, target: &Path) -> Value {
+    let out = provscan(&["scan", "--index", s(index), "--format", "json", s(target)]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        shared::describe("scan", &out)
+    );
+    let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["summary"]["elapsed_ms"] = Value::Null;
+    v
+}
+
+#[test]
+fn distributed_build_gives_the_index_of_a_single_build() {
+    let work = tempfile::tempdir().unwrap();
+    let manifest = manifest(work.path());
+    let single = work.path().join("single");
+    let c = cache();
+    ok(
+        "build",
+        &["index", "--index", s(&single), "build", s(&manifest), "--cache-dir", &c],
+    );
+
+    let spread = work.path().join("spread");
+    let out = distributed(&manifest, &spread, &work.path().join("w1"), &["0", "1,2", "3"], 5);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["added"].as_array().unwrap().len(), 4, "{report}");
+
+    let (a, b) = (digest(&single), digest(&spread));
+    assert_eq!(a["records"], b["records"]);
+    assert_eq!(a["digest"], b["digest"], "same records, same ids, same postings");
+    assert!(a["records"]["postings"].as_u64().unwrap() > 1000);
+
+    // Findings on real code: the C sources of another libz-sys release.
+    let target = fetch_crate("libz-sys", "1.1.33");
+    let (x, y) = (scan(&single, &target), scan(&spread, &target));
+    assert!(x["findings"].as_array().unwrap().len() > 10, "{}", x["summary"]);
+    assert_eq!(x, y);
+}
+
+#[test]
+fn ingest_into_an_index_that_has_some_versions_and_refusals() {
+    let work = tempfile::tempdir().unwrap();
+    let manifest = manifest(work.path());
+    let c = cache();
+
+    // The same end state reached by adds and by an ingestion on top.
+    let single = work.path().join("single");
+    ok(
+        "build",
+        &["index", "--index", s(&single), "build", s(&manifest), "--cache-dir", &c],
+    );
+    let grown = work.path().join("grown");
+    ok(
+        "add",
+        &["index", "--index", s(&grown), "add", "crate:itoa@1.0.14", "--cache-dir", &c],
+    );
+    let out = distributed(&manifest, &grown, &work.path().join("w"), &["0,1", "2,3"], 3);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["already_present"], serde_json::json!(["itoa@1.0.14"]));
+    assert_eq!(digest(&single)["digest"], digest(&grown)["digest"]);
+
+    // A plan made before the index changed is refused, and nothing moves.
+    let stale = work.path().join("stale");
+    let w2 = work.path().join("w2");
+    let shard = w2.join("shard");
+    ok(
+        "shard",
+        &[
+            "index", "shard", s(&manifest), "--out", s(&shard), "--sources", "2", "--ranges", "2",
+            "--cache-dir", &c,
+        ],
+    );
+    let plan = w2.join("plan.json");
+    ok(
+        "plan",
+        &["index", "--index", s(&stale), "plan", "--out", s(&plan), s(&shard)],
+    );
+    let runs = w2.join("runs");
+    ok(
+        "run 0",
+        &["index", "run", "--plan", s(&plan), "--range", "0", "--out", s(&runs)],
+    );
+    // Range 1 missing.
+    let out = provscan(&["index", "--index", s(&stale), "ingest", "--plan", s(&plan), s(&runs)]);
+    assert_eq!(out.status.code(), Some(2), "{}", shared::describe("ingest", &out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the run of range 1 is missing"),
+        "{}",
+        shared::describe("ingest", &out)
+    );
+    // A posting file of another range is refused by the run.
+    let wrong = provscan(&[
+        "index", "run", "--plan", s(&plan), "--range", "1", "--out", s(&runs),
+        s(&shard.join("postings-00000.bin")),
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("holds range 0 of 2"));
+    ok(
+        "run 1",
+        &["index", "run", "--plan", s(&plan), "--range", "1", "--out", s(&runs)],
+    );
+    ok(
+        "add meanwhile",
+        &["index", "--index", s(&stale), "add", "crate:itoa@1.0.15", "--cache-dir", &c],
+    );
+    let before = digest(&stale);
+    let out = provscan(&["index", "--index", s(&stale), "ingest", "--plan", s(&plan), s(&runs)]);
+    assert_eq!(out.status.code(), Some(2), "{}", shared::describe("ingest", &out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run `provscan index plan` again"),
+        "{}",
+        shared::describe("stale ingest", &out)
+    );
+    assert_eq!(before["digest"], digest(&stale)["digest"]);
+}
