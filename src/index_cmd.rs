@@ -280,7 +280,7 @@ impl Display {
 /// Test hook: `PROVSCAN_TEST_KILL_AT=STAGE` makes the process SIGKILL
 /// itself when an add reaches STAGE, so crash recovery can be tested at
 /// exact points.
-fn kill_hook(p: &Progress) {
+pub(crate) fn kill_hook(p: &Progress) {
     if let Progress::Stage(s) = p {
         if std::env::var("PROVSCAN_TEST_KILL_AT").is_ok_and(|v| v == s.name()) {
             let pid = std::process::id().to_string();

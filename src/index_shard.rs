@@ -217,7 +217,7 @@ pub fn ingest(dir: &Path, a: IngestArgs) -> anyhow::Result<ExitCode> {
     let plan = Plan::read(&a.plan)?;
     let index = open_writer(dir)?;
     let report = index
-        .ingest(&plan, &a.runs)
+        .ingest(&plan, &a.runs, &crate::index_cmd::kill_hook)
         .with_context(|| format!("ingesting into index {}", dir.display()))?;
     index.settle(BUILD_MAX_RUNS)?;
     if a.json {

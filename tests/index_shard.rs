@@ -232,3 +232,77 @@ fn ingest_into_an_index_that_has_some_versions_and_refusals() {
     );
     assert_eq!(before["digest"], digest(&stale)["digest"]);
 }
+
+#[test]
+fn a_crash_during_ingest_leaves_the_index_as_it_was() {
+    let work = tempfile::tempdir().unwrap();
+    let manifest = manifest(work.path());
+    let c = cache();
+    let index = work.path().join("index");
+    ok(
+        "add",
+        &["index", "--index", s(&index), "add", "crate:itoa@1.0.14", "--cache-dir", &c],
+    );
+    let before = digest(&index);
+    let w = work.path().join("w");
+    let shard = w.join("shard");
+    ok(
+        "shard",
+        &[
+            "index", "shard", s(&manifest), "--out", s(&shard), "--sources", "1,2", "--ranges",
+            "2", "--cache-dir", &c,
+        ],
+    );
+    for stage in ["reserved", "ingested"] {
+        let plan = w.join(format!("plan-{stage}.json"));
+        ok(
+            "plan",
+            &["index", "--index", s(&index), "plan", "--out", s(&plan), s(&shard)],
+        );
+        let runs = w.join(format!("runs-{stage}"));
+        for r in ["0", "1"] {
+            ok(
+                "run",
+                &["index", "run", "--plan", s(&plan), "--range", r, "--out", s(&runs)],
+            );
+        }
+        let out = Command::new(cargo_bin("provscan"))
+            .args(["index", "--index", s(&index), "ingest", "--plan", s(&plan), s(&runs)])
+            .env("PROVSCAN_TEST_KILL_AT", stage)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), None, "killed at {stage}");
+        // The next writer purges what the crash left; nothing was committed.
+        // (A writer that removes nothing: it exits 1 having opened the index.)
+        let reopen = provscan(&[
+            "index", "--index", s(&index), "remove", "--project", "none", "--version", "0",
+        ]);
+        assert_eq!(reopen.status.code(), Some(1), "{}", shared::describe("reopen", &reopen));
+        let after = digest(&index);
+        assert_eq!(before["records"], after["records"], "killed at {stage}");
+        let list = ok("list", &["index", "--index", s(&index), "list", "--json"]);
+        let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    }
+    // Planned again, the same shard then goes in whole.
+    let plan = w.join("plan.json");
+    ok(
+        "plan",
+        &["index", "--index", s(&index), "plan", "--out", s(&plan), s(&shard)],
+    );
+    let runs = w.join("runs");
+    for r in ["0", "1"] {
+        ok(
+            "run",
+            &["index", "run", "--plan", s(&plan), "--range", r, "--out", s(&runs)],
+        );
+    }
+    ok(
+        "ingest",
+        &["index", "--index", s(&index), "ingest", "--plan", s(&plan), s(&runs)],
+    );
+    let list = ok("list", &["index", "--index", s(&index), "list", "--json"]);
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    assert_eq!(digest(&index)["records"]["dead"], 0);
+}

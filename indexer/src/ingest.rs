@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::schema::{Pending, SkippedFile, VersionInfo};
 use crate::shard::{self, Plan};
-use crate::{Index, IndexError, Result};
+use crate::{Index, IndexError, Progress, Result, Stage};
 
 /// What an ingestion added.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -30,7 +30,14 @@ impl Index {
     /// was (the reserved ids are purged by the next writer), after it with
     /// every version. Refuses when the plan no longer fits the index (a
     /// version added or removed since it was made): plan again.
-    pub fn ingest(&self, plan: &Plan, runs_dir: &Path) -> Result<IngestReport> {
+    ///
+    /// `progress` hears the stages ([`Stage`]) as an add reports them.
+    pub fn ingest(
+        &self,
+        plan: &Plan,
+        runs_dir: &Path,
+        progress: &dyn Fn(&Progress),
+    ) -> Result<IngestReport> {
         self.writer()?;
         let dirs: Vec<_> = plan.shards.iter().map(|s| s.dir.clone()).collect();
         let manifests = dirs
@@ -67,8 +74,10 @@ impl Index {
                 first_content: plan.first_content,
                 end_content: plan.end_content,
             })?;
+            progress(&Progress::Stage(Stage::Reserved));
         }
         self.ingest_postings(ssts, false)?;
+        progress(&Progress::Stage(Stage::Ingested));
 
         let mut b = WriteBatch::default();
         for (s, dir) in dirs.iter().enumerate() {
@@ -130,6 +139,7 @@ impl Index {
         self.put_commit(&mut b, &counts, next_version, plan.end_content)?;
         self.write_sync(b)?;
         self.reload()?;
+        progress(&Progress::Stage(Stage::Committed));
         Ok(report)
     }
 }
