@@ -30,6 +30,23 @@ class StepFailed(Exception):
         self.stderr = stderr
 
 
+def task_env():
+    """The environment of a provscan process on an executor: as many worker
+    threads as the task has cores (`spark.task.cpus`), not the machine's,
+    so that tasks running side by side do not oversubscribe it."""
+    env = dict(os.environ)
+    try:
+        from pyspark import TaskContext
+
+        ctx = TaskContext.get()
+        cpus = ctx.cpus() if ctx is not None else None
+    except Exception:  # outside a task (the driver)
+        cpus = None
+    if cpus:
+        env["RAYON_NUM_THREADS"] = str(cpus)
+    return env
+
+
 def run_step(argv, ok_codes=(0,), attempts=3, cleanup=None):
     """Runs one provscan command, retrying a crash (a code not in ok_codes).
 
@@ -42,7 +59,7 @@ def run_step(argv, ok_codes=(0,), attempts=3, cleanup=None):
     for attempt in range(attempts):
         if attempt and cleanup:
             cleanup()
-        proc = subprocess.run(argv, capture_output=True, text=True)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=task_env())
         if proc.returncode in ok_codes:
             return proc
         last = StepFailed(argv, proc.returncode, proc.stderr)
