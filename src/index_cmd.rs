@@ -625,6 +625,11 @@ fn stats(dir: &Path, a: StatsArgs) -> anyhow::Result<ExitCode> {
         s.common_fingerprints, s.common_threshold
     );
     println!("bytes on disk       {}", s.bytes_on_disk);
+    for (cf, bytes) in &s.bytes_by_column_family {
+        if *bytes > 0 {
+            println!("  {cf:<17} {bytes}");
+        }
+    }
     if s.source_bytes > 0 {
         println!(
             "index/source        {:.3}",

@@ -215,6 +215,9 @@ pub struct Stats {
     pub common_threshold: u64,
     pub common_policy: Option<CommonPolicy>,
     pub bytes_on_disk: u64,
+    /// Table file bytes per column family: what postings, token streams and
+    /// source text each cost (the sizing of docs/scale.md).
+    pub bytes_by_column_family: std::collections::BTreeMap<String, u64>,
 }
 
 /// The live range of content ids as of one consistent view.
@@ -1506,6 +1509,15 @@ impl Index {
             }
         }
         s.bytes_on_disk = dir_size(&self.dir);
+        for cf in ALL_CFS {
+            if let Some(handle) = self.db.cf_handle(cf) {
+                let bytes = self
+                    .db
+                    .property_int_value_cf(handle, "rocksdb.total-sst-files-size")?
+                    .unwrap_or(0);
+                s.bytes_by_column_family.insert(cf.to_string(), bytes);
+            }
+        }
         Ok(s)
     }
 
