@@ -103,6 +103,9 @@ pub struct BuildArgs {
     /// HTML report then shows the target side only.
     #[arg(long)]
     pub no_source: bool,
+    /// As for `add` (tuning and tests).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub batch_limit_bytes: Option<u64>,
 }
 
 #[derive(Args)]
@@ -278,17 +281,33 @@ impl Display {
 }
 
 /// Test hook: `PROVSCAN_TEST_KILL_AT=STAGE` makes the process SIGKILL
-/// itself when an add reaches STAGE, so crash recovery can be tested at
-/// exact points.
+/// itself when a write reaches STAGE, so crash recovery can be tested at
+/// exact points; `STAGE+MS` kills it MS milliseconds later, in the middle
+/// of what follows (a purge, a compaction).
 pub(crate) fn kill_hook(p: &Progress) {
-    if let Progress::Stage(s) = p {
-        if std::env::var("PROVSCAN_TEST_KILL_AT").is_ok_and(|v| v == s.name()) {
-            let pid = std::process::id().to_string();
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid])
-                .status();
-            std::thread::sleep(Duration::from_secs(60));
-        }
+    let Progress::Stage(s) = p else { return };
+    let Ok(spec) = std::env::var("PROVSCAN_TEST_KILL_AT") else {
+        return;
+    };
+    let (stage, delay) = match spec.split_once('+') {
+        Some((stage, ms)) => (stage.to_string(), ms.parse().unwrap_or(0)),
+        None => (spec, 0),
+    };
+    if stage != s.name() {
+        return;
+    }
+    let kill = move || {
+        std::thread::sleep(Duration::from_millis(delay));
+        let pid = std::process::id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status();
+        std::thread::sleep(Duration::from_secs(60));
+    };
+    if delay == 0 {
+        kill();
+    } else {
+        std::thread::spawn(kill);
     }
 }
 
@@ -350,7 +369,7 @@ impl Adder {
         self.display.finish();
         let started = Instant::now();
         let runs = self.index.postings_sorted_runs()?;
-        if self.index.settle(max_runs)? {
+        if self.index.settle_with(max_runs, &kill_hook)? {
             eprintln!(
                 "compacted the fingerprint postings ({runs} sorted runs into 1) in {:.1} s",
                 started.elapsed().as_secs_f64()
@@ -450,7 +469,7 @@ struct BuildOutput {
 fn build(dir: &Path, a: BuildArgs) -> anyhow::Result<ExitCode> {
     let manifest = corpus::Manifest::from_path(&a.manifest)?;
     let opts = load_options(a.cache_dir.as_deref());
-    let adder = Adder::new(dir, None, !a.no_source)?;
+    let adder = Adder::new(dir, a.batch_limit_bytes, !a.no_source)?;
     let mut versions = Vec::new();
     let report = corpus::manifest::build(
         &manifest,
@@ -579,7 +598,7 @@ fn remove(dir: &Path, a: RemoveArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("no index at {}", dir.display());
     }
     let index = open_writer(dir)?;
-    let r = index.remove(&a.project, a.version.as_deref())?;
+    let r = index.remove_with(&a.project, a.version.as_deref(), &kill_hook)?;
     if r.versions.is_empty() {
         eprintln!(
             "{}{} is not in the index",

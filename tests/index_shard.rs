@@ -54,7 +54,11 @@ license = "GPL-3.0-only"
 }
 
 fn cache() -> String {
-    shared::testdata().join("crates").to_str().unwrap().to_string()
+    shared::testdata()
+        .join("crates")
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 /// A crate file from crates.io, cached with the other test downloads.
@@ -76,7 +80,10 @@ fn fetch_crate(name: &str, version: &str) -> PathBuf {
 }
 
 fn digest(index: &Path) -> Value {
-    let out = ok("verify", &["index", "--index", s(index), "verify", "--json"]);
+    let out = ok(
+        "verify",
+        &["index", "--index", s(index), "verify", "--json"],
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["intact"], true);
     v
@@ -92,8 +99,17 @@ fn distributed(manifest: &Path, index: &Path, work: &Path, groups: &[&str], rang
         ok(
             "shard",
             &[
-                "index", "shard", s(manifest), "--out", s(&out), "--sources", group, "--ranges", &r,
-                "--cache-dir", &c,
+                "index",
+                "shard",
+                s(manifest),
+                "--out",
+                s(&out),
+                "--sources",
+                group,
+                "--ranges",
+                &r,
+                "--cache-dir",
+                &c,
             ],
         );
         shards.push(out);
@@ -107,12 +123,30 @@ fn distributed(manifest: &Path, index: &Path, work: &Path, groups: &[&str], rang
         let r = r.to_string();
         ok(
             "run",
-            &["index", "run", "--plan", s(&plan), "--range", &r, "--out", s(&runs)],
+            &[
+                "index",
+                "run",
+                "--plan",
+                s(&plan),
+                "--range",
+                &r,
+                "--out",
+                s(&runs),
+            ],
         );
     }
     ok(
         "ingest",
-        &["index", "--index", s(index), "ingest", "--plan", s(&plan), "--json", s(&runs)],
+        &[
+            "index",
+            "--index",
+            s(index),
+            "ingest",
+            "--plan",
+            s(&plan),
+            "--json",
+            s(&runs),
+        ],
     )
 }
 
@@ -136,23 +170,44 @@ fn distributed_build_gives_the_index_of_a_single_build() {
     let c = cache();
     ok(
         "build",
-        &["index", "--index", s(&single), "build", s(&manifest), "--cache-dir", &c],
+        &[
+            "index",
+            "--index",
+            s(&single),
+            "build",
+            s(&manifest),
+            "--cache-dir",
+            &c,
+        ],
     );
 
     let spread = work.path().join("spread");
-    let out = distributed(&manifest, &spread, &work.path().join("w1"), &["0", "1,2", "3"], 5);
+    let out = distributed(
+        &manifest,
+        &spread,
+        &work.path().join("w1"),
+        &["0", "1,2", "3"],
+        5,
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["added"].as_array().unwrap().len(), 4, "{report}");
 
     let (a, b) = (digest(&single), digest(&spread));
     assert_eq!(a["records"], b["records"]);
-    assert_eq!(a["digest"], b["digest"], "same records, same ids, same postings");
+    assert_eq!(
+        a["digest"], b["digest"],
+        "same records, same ids, same postings"
+    );
     assert!(a["records"]["postings"].as_u64().unwrap() > 1000);
 
     // Findings on real code: the C sources of another libz-sys release.
     let target = fetch_crate("libz-sys", "1.1.33");
     let (x, y) = (scan(&single, &target), scan(&spread, &target));
-    assert!(x["findings"].as_array().unwrap().len() > 10, "{}", x["summary"]);
+    assert!(
+        x["findings"].as_array().unwrap().len() > 10,
+        "{}",
+        x["summary"]
+    );
     assert_eq!(x, y);
 }
 
@@ -166,16 +221,41 @@ fn ingest_into_an_index_that_has_some_versions_and_refusals() {
     let single = work.path().join("single");
     ok(
         "build",
-        &["index", "--index", s(&single), "build", s(&manifest), "--cache-dir", &c],
+        &[
+            "index",
+            "--index",
+            s(&single),
+            "build",
+            s(&manifest),
+            "--cache-dir",
+            &c,
+        ],
     );
     let grown = work.path().join("grown");
     ok(
         "add",
-        &["index", "--index", s(&grown), "add", "crate:itoa@1.0.14", "--cache-dir", &c],
+        &[
+            "index",
+            "--index",
+            s(&grown),
+            "add",
+            "crate:itoa@1.0.14",
+            "--cache-dir",
+            &c,
+        ],
     );
-    let out = distributed(&manifest, &grown, &work.path().join("w"), &["0,1", "2,3"], 3);
+    let out = distributed(
+        &manifest,
+        &grown,
+        &work.path().join("w"),
+        &["0,1", "2,3"],
+        3,
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["already_present"], serde_json::json!(["itoa@1.0.14"]));
+    assert_eq!(
+        report["already_present"],
+        serde_json::json!(["itoa@1.0.14"])
+    );
     assert_eq!(digest(&single)["digest"], digest(&grown)["digest"]);
 
     // A plan made before the index changed is refused, and nothing moves.
@@ -185,23 +265,62 @@ fn ingest_into_an_index_that_has_some_versions_and_refusals() {
     ok(
         "shard",
         &[
-            "index", "shard", s(&manifest), "--out", s(&shard), "--sources", "2", "--ranges", "2",
-            "--cache-dir", &c,
+            "index",
+            "shard",
+            s(&manifest),
+            "--out",
+            s(&shard),
+            "--sources",
+            "2",
+            "--ranges",
+            "2",
+            "--cache-dir",
+            &c,
         ],
     );
     let plan = w2.join("plan.json");
     ok(
         "plan",
-        &["index", "--index", s(&stale), "plan", "--out", s(&plan), s(&shard)],
+        &[
+            "index",
+            "--index",
+            s(&stale),
+            "plan",
+            "--out",
+            s(&plan),
+            s(&shard),
+        ],
     );
     let runs = w2.join("runs");
     ok(
         "run 0",
-        &["index", "run", "--plan", s(&plan), "--range", "0", "--out", s(&runs)],
+        &[
+            "index",
+            "run",
+            "--plan",
+            s(&plan),
+            "--range",
+            "0",
+            "--out",
+            s(&runs),
+        ],
     );
     // Range 1 missing.
-    let out = provscan(&["index", "--index", s(&stale), "ingest", "--plan", s(&plan), s(&runs)]);
-    assert_eq!(out.status.code(), Some(2), "{}", shared::describe("ingest", &out));
+    let out = provscan(&[
+        "index",
+        "--index",
+        s(&stale),
+        "ingest",
+        "--plan",
+        s(&plan),
+        s(&runs),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        shared::describe("ingest", &out)
+    );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("the run of range 1 is missing"),
         "{}",
@@ -209,22 +328,59 @@ fn ingest_into_an_index_that_has_some_versions_and_refusals() {
     );
     // A posting file of another range is refused by the run.
     let wrong = provscan(&[
-        "index", "run", "--plan", s(&plan), "--range", "1", "--out", s(&runs),
+        "index",
+        "run",
+        "--plan",
+        s(&plan),
+        "--range",
+        "1",
+        "--out",
+        s(&runs),
         s(&shard.join("postings-00000.bin")),
     ]);
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("holds range 0 of 2"));
     ok(
         "run 1",
-        &["index", "run", "--plan", s(&plan), "--range", "1", "--out", s(&runs)],
+        &[
+            "index",
+            "run",
+            "--plan",
+            s(&plan),
+            "--range",
+            "1",
+            "--out",
+            s(&runs),
+        ],
     );
     ok(
         "add meanwhile",
-        &["index", "--index", s(&stale), "add", "crate:itoa@1.0.15", "--cache-dir", &c],
+        &[
+            "index",
+            "--index",
+            s(&stale),
+            "add",
+            "crate:itoa@1.0.15",
+            "--cache-dir",
+            &c,
+        ],
     );
     let before = digest(&stale);
-    let out = provscan(&["index", "--index", s(&stale), "ingest", "--plan", s(&plan), s(&runs)]);
-    assert_eq!(out.status.code(), Some(2), "{}", shared::describe("ingest", &out));
+    let out = provscan(&[
+        "index",
+        "--index",
+        s(&stale),
+        "ingest",
+        "--plan",
+        s(&plan),
+        s(&runs),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        shared::describe("ingest", &out)
+    );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("run `provscan index plan` again"),
         "{}",
@@ -241,7 +397,15 @@ fn a_crash_during_ingest_leaves_the_index_as_it_was() {
     let index = work.path().join("index");
     ok(
         "add",
-        &["index", "--index", s(&index), "add", "crate:itoa@1.0.14", "--cache-dir", &c],
+        &[
+            "index",
+            "--index",
+            s(&index),
+            "add",
+            "crate:itoa@1.0.14",
+            "--cache-dir",
+            &c,
+        ],
     );
     let before = digest(&index);
     let w = work.path().join("w");
@@ -249,25 +413,59 @@ fn a_crash_during_ingest_leaves_the_index_as_it_was() {
     ok(
         "shard",
         &[
-            "index", "shard", s(&manifest), "--out", s(&shard), "--sources", "1,2", "--ranges",
-            "2", "--cache-dir", &c,
+            "index",
+            "shard",
+            s(&manifest),
+            "--out",
+            s(&shard),
+            "--sources",
+            "1,2",
+            "--ranges",
+            "2",
+            "--cache-dir",
+            &c,
         ],
     );
     for stage in ["reserved", "ingested"] {
         let plan = w.join(format!("plan-{stage}.json"));
         ok(
             "plan",
-            &["index", "--index", s(&index), "plan", "--out", s(&plan), s(&shard)],
+            &[
+                "index",
+                "--index",
+                s(&index),
+                "plan",
+                "--out",
+                s(&plan),
+                s(&shard),
+            ],
         );
         let runs = w.join(format!("runs-{stage}"));
         for r in ["0", "1"] {
             ok(
                 "run",
-                &["index", "run", "--plan", s(&plan), "--range", r, "--out", s(&runs)],
+                &[
+                    "index",
+                    "run",
+                    "--plan",
+                    s(&plan),
+                    "--range",
+                    r,
+                    "--out",
+                    s(&runs),
+                ],
             );
         }
         let out = Command::new(cargo_bin("provscan"))
-            .args(["index", "--index", s(&index), "ingest", "--plan", s(&plan), s(&runs)])
+            .args([
+                "index",
+                "--index",
+                s(&index),
+                "ingest",
+                "--plan",
+                s(&plan),
+                s(&runs),
+            ])
             .env("PROVSCAN_TEST_KILL_AT", stage)
             .output()
             .unwrap();
@@ -275,9 +473,21 @@ fn a_crash_during_ingest_leaves_the_index_as_it_was() {
         // The next writer purges what the crash left; nothing was committed.
         // (A writer that removes nothing: it exits 1 having opened the index.)
         let reopen = provscan(&[
-            "index", "--index", s(&index), "remove", "--project", "none", "--version", "0",
+            "index",
+            "--index",
+            s(&index),
+            "remove",
+            "--project",
+            "none",
+            "--version",
+            "0",
         ]);
-        assert_eq!(reopen.status.code(), Some(1), "{}", shared::describe("reopen", &reopen));
+        assert_eq!(
+            reopen.status.code(),
+            Some(1),
+            "{}",
+            shared::describe("reopen", &reopen)
+        );
         let after = digest(&index);
         assert_eq!(before["records"], after["records"], "killed at {stage}");
         let list = ok("list", &["index", "--index", s(&index), "list", "--json"]);
@@ -288,18 +498,43 @@ fn a_crash_during_ingest_leaves_the_index_as_it_was() {
     let plan = w.join("plan.json");
     ok(
         "plan",
-        &["index", "--index", s(&index), "plan", "--out", s(&plan), s(&shard)],
+        &[
+            "index",
+            "--index",
+            s(&index),
+            "plan",
+            "--out",
+            s(&plan),
+            s(&shard),
+        ],
     );
     let runs = w.join("runs");
     for r in ["0", "1"] {
         ok(
             "run",
-            &["index", "run", "--plan", s(&plan), "--range", r, "--out", s(&runs)],
+            &[
+                "index",
+                "run",
+                "--plan",
+                s(&plan),
+                "--range",
+                r,
+                "--out",
+                s(&runs),
+            ],
         );
     }
     ok(
         "ingest",
-        &["index", "--index", s(&index), "ingest", "--plan", s(&plan), s(&runs)],
+        &[
+            "index",
+            "--index",
+            s(&index),
+            "ingest",
+            "--plan",
+            s(&plan),
+            s(&runs),
+        ],
     );
     let list = ok("list", &["index", "--index", s(&index), "list", "--json"]);
     let list: Value = serde_json::from_slice(&list.stdout).unwrap();

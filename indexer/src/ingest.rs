@@ -135,7 +135,11 @@ impl Index {
             report.bytes += bytes;
             report.new_contents += new;
         }
-        let next_version = plan.versions.last().map(|v| v.id + 1).unwrap_or(plan.first_version);
+        let next_version = plan
+            .versions
+            .last()
+            .map(|v| v.id + 1)
+            .unwrap_or(plan.first_version);
         self.put_commit(&mut b, &counts, next_version, plan.end_content)?;
         self.write_sync(b)?;
         self.reload()?;

@@ -318,17 +318,30 @@ impl ShardWriter {
             postings,
             ..
         } = self;
-        contents_out.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        contents_out
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
         let mut h = blake3::Hasher::new();
         h.update(&serde_json::to_vec(&contents).expect("serializable"));
         h.update(&serde_json::to_vec(&versions).expect("serializable"));
         let id = h.finalize().to_hex().to_string();
-        let raw_id = blake3::Hash::from_hex(&id).expect("hex").as_bytes().to_owned();
+        let raw_id = blake3::Hash::from_hex(&id)
+            .expect("hex")
+            .as_bytes()
+            .to_owned();
         let mut counts = Vec::with_capacity(ranges as usize);
         for (range, mut list) in postings.into_iter().enumerate() {
             list.par_sort_unstable();
             counts.push(list.len() as u64);
-            write_postings_file(&postings_path(&dir, range as u32), &raw_id, range as u32, ranges, &list)?;
+            write_postings_file(
+                &postings_path(&dir, range as u32),
+                &raw_id,
+                range as u32,
+                ranges,
+                &list,
+            )?;
         }
         let manifest = ShardManifest {
             format: SHARD_FORMAT,
@@ -373,7 +386,10 @@ pub fn read_shard(dir: &Path) -> Result<ShardManifest> {
     if m.format != SHARD_FORMAT {
         return Err(shard_error(
             &path,
-            format!("shard format {}, this provscan reads {SHARD_FORMAT}", m.format),
+            format!(
+                "shard format {}, this provscan reads {SHARD_FORMAT}",
+                m.format
+            ),
         ));
     }
     Ok(m)
@@ -427,7 +443,8 @@ pub(crate) fn for_each_content(
         let mut parts: [Vec<u8>; 3] = Default::default();
         for part in parts.iter_mut() {
             let mut len = [0u8; 4];
-            z.read_exact(&mut len).map_err(|_| bad("truncated record"))?;
+            z.read_exact(&mut len)
+                .map_err(|_| bad("truncated record"))?;
             *part = vec![0; u32::from_le_bytes(len) as usize];
             z.read_exact(part).map_err(|_| bad("truncated record"))?;
         }
@@ -462,7 +479,10 @@ fn write_postings_file(
         z.write_all(&local.to_le_bytes())?;
         z.write_all(&pos.to_le_bytes())?;
     }
-    z.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    z.finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()?;
     Ok(())
 }
 
@@ -479,7 +499,8 @@ pub fn read_postings_file(path: &Path) -> Result<PostingsFile> {
     let bad = |what: &str| shard_error(path, what.to_string());
     let mut f = BufReader::new(std::fs::File::open(path).map_err(|e| bad(&e.to_string()))?);
     let mut head = [0u8; 8 + 32 + 4 + 4 + 8];
-    f.read_exact(&mut head).map_err(|_| bad("truncated header"))?;
+    f.read_exact(&mut head)
+        .map_err(|_| bad("truncated header"))?;
     if &head[..8] != POSTINGS_MAGIC {
         return Err(bad("not a shard posting file"));
     }
@@ -634,7 +655,10 @@ impl Plan {
         if plan.format != SHARD_FORMAT {
             return Err(shard_error(
                 path,
-                format!("plan format {}, this provscan reads {SHARD_FORMAT}", plan.format),
+                format!(
+                    "plan format {}, this provscan reads {SHARD_FORMAT}",
+                    plan.format
+                ),
             ));
         }
         Ok(plan)
@@ -793,7 +817,12 @@ pub fn run_paths(dir: &Path, range: u32) -> (PathBuf, PathBuf) {
 
 /// Merges the posting files of one range, one per shard of the plan, into
 /// one SST file of final ids in `out_dir`.
-pub fn write_run(plan: &Plan, range: u32, inputs: &[PathBuf], out_dir: &Path) -> Result<RunManifest> {
+pub fn write_run(
+    plan: &Plan,
+    range: u32,
+    inputs: &[PathBuf],
+    out_dir: &Path,
+) -> Result<RunManifest> {
     if range >= plan.ranges {
         return Err(shard_error(
             out_dir,
@@ -815,13 +844,18 @@ pub fn write_run(plan: &Plan, range: u32, inputs: &[PathBuf], out_dir: &Path) ->
             ));
         }
         let Some(shard) = by_id.get(file.shard_id.as_str()) else {
-            return Err(shard_error(path, "comes from a shard the plan does not list"));
+            return Err(shard_error(
+                path,
+                "comes from a shard the plan does not list",
+            ));
         };
         if !seen.insert(file.shard_id.clone()) {
             return Err(shard_error(path, "a second posting file of the same shard"));
         }
         postings.extend(file.entries.into_iter().filter_map(|(hash, local, pos)| {
-            shard.final_id(local).map(|content| (hash, Entry { content, pos }))
+            shard
+                .final_id(local)
+                .map(|content| (hash, Entry { content, pos }))
         }));
     }
     if let Some(missing) = plan.shards.iter().find(|s| !seen.contains(&s.id)) {
@@ -861,7 +895,10 @@ pub(crate) fn collect_runs(plan: &Plan, dir: &Path) -> Result<Vec<PathBuf>> {
     for range in 0..plan.ranges {
         let (sst, json) = run_paths(dir, range);
         if !json.exists() {
-            return Err(shard_error(dir, format!("the run of range {range} is missing")));
+            return Err(shard_error(
+                dir,
+                format!("the run of range {range} is missing"),
+            ));
         }
         let m: RunManifest = read_json(&json)?;
         if m.plan != digest {
@@ -931,7 +968,16 @@ mod tests {
         let got: Vec<_> = (0..8).map(|l| s.final_id(l)).collect();
         assert_eq!(
             got,
-            vec![Some(10), Some(11), Some(12), None, None, Some(20), Some(21), None]
+            vec![
+                Some(10),
+                Some(11),
+                Some(12),
+                None,
+                None,
+                Some(20),
+                Some(21),
+                None
+            ]
         );
     }
 }

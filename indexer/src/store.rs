@@ -103,6 +103,10 @@ pub enum Stage {
     /// Postings ingested, version not yet committed.
     Ingested,
     Committed,
+    /// A removal committed; postings of dropped contents not yet purged.
+    Removed,
+    /// Compacting the postings after writing (`Index::settle`).
+    Compacting,
 }
 
 impl Stage {
@@ -114,6 +118,8 @@ impl Stage {
             Stage::Written => "written",
             Stage::Ingested => "ingested",
             Stage::Committed => "committed",
+            Stage::Removed => "removed",
+            Stage::Compacting => "compacting",
         }
     }
 }
@@ -949,7 +955,6 @@ impl Index {
         Ok(report)
     }
 
-
     // --- commit records, shared by add and ingest -------------------------------
 
     /// A new content's records: metadata, digests, token stream, source.
@@ -1070,6 +1075,17 @@ impl Index {
     /// Removes one version, or every version of a project, dropping contents
     /// (and their fingerprints) no longer referenced.
     pub fn remove(&self, project: &str, version: Option<&str>) -> Result<RemoveReport> {
+        self.remove_with(project, version, &|_| {})
+    }
+
+    /// [`Index::remove`], telling `progress` when the removal is committed
+    /// and the purge begins.
+    pub fn remove_with(
+        &self,
+        project: &str,
+        version: Option<&str>,
+        progress: &dyn Fn(&Progress),
+    ) -> Result<RemoveReport> {
         self.writer()?;
         let targets: Vec<VersionInfo> = match version {
             Some(v) => self.version(project, v)?.into_iter().collect(),
@@ -1137,6 +1153,7 @@ impl Index {
         b.put_cf(self.cf(CF_META), meta::COUNTS, to_json(&counts));
         self.write_sync(b)?;
         *self.view.write().unwrap() = self.load_view()?;
+        progress(&Progress::Stage(Stage::Removed));
         report.dropped_contents = dead.len() as u64;
         report.dropped_fingerprints = self.purge()?;
         Ok(report)
@@ -1540,11 +1557,17 @@ impl Index {
     /// checks one file per level instead of one per add.
     /// Returns whether a compaction ran.
     pub fn settle(&self, max_runs: u64) -> Result<bool> {
+        self.settle_with(max_runs, &|_| {})
+    }
+
+    /// [`Index::settle`], telling `progress` before a compaction starts.
+    pub fn settle_with(&self, max_runs: u64, progress: &dyn Fn(&Progress)) -> Result<bool> {
         self.writer()?;
         self.flush()?;
         if self.postings_sorted_runs()? <= max_runs {
             return Ok(false);
         }
+        progress(&Progress::Stage(Stage::Compacting));
         self.db
             .compact_range_cf(self.cf(CF_POSTINGS), None::<&[u8]>, None::<&[u8]>);
         Ok(true)

@@ -1,0 +1,152 @@
+//! SIGKILL during `index remove` (after its commit, during the purge) and
+//! during the compaction that ends a build: the next writer finishes or
+//! undoes the work, and the index ends with exactly the records of a run
+//! that was never killed (the record digest of `index verify --json`).
+
+#[path = "shared/mod.rs"]
+mod shared;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+fn provscan(index: &Path, args: &[&str], kill_at: Option<&str>) -> Output {
+    let mut cmd = Command::new(cargo_bin("provscan"));
+    cmd.arg("index").arg("--index").arg(index).args(args);
+    match kill_at {
+        Some(at) => cmd.env("PROVSCAN_TEST_KILL_AT", at),
+        None => cmd.env_remove("PROVSCAN_TEST_KILL_AT"),
+    };
+    cmd.output().expect("provscan runs")
+}
+
+fn ok(index: &Path, args: &[&str]) -> Output {
+    let out = provscan(index, args, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        shared::describe(&args.join(" "), &out)
+    );
+    out
+}
+
+/// This repository's own source directories, one version each.
+fn sources() -> Vec<(String, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        "engine/src",
+        "indexer/src",
+        "corpus-tools/src",
+        "src",
+        "benches",
+    ]
+    .iter()
+    .map(|d| (d.replace('/', "-"), root.join(d)))
+    .collect()
+}
+
+fn digest(index: &Path) -> Value {
+    let v: Value = serde_json::from_slice(&ok(index, &["verify", "--json"]).stdout).unwrap();
+    assert_eq!(v["intact"], true);
+    v
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn versions(index: &Path) -> usize {
+    let out = ok(index, &["list", "--json"]);
+    serde_json::from_slice::<Vec<Value>>(&out.stdout)
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn sigkill_during_compaction_and_remove_leaves_the_records_of_a_clean_run() {
+    let work = tempfile::tempdir().unwrap();
+    // `index build` leaves one sorted run: it compacts after its adds.
+    let manifest = work.path().join("corpus.toml");
+    let text: String = sources()
+        .iter()
+        .map(|(name, dir)| {
+            format!(
+                "[[source]]\nspec = {:?}\nproject = {name:?}\nversion = \"1\"\nlicense = \"MIT\"\n",
+                dir.to_str().unwrap()
+            )
+        })
+        .collect();
+    std::fs::write(&manifest, text).unwrap();
+    let build = |idx: &Path, kill_at: Option<&str>| {
+        // Every version ingested as its own table file: several sorted runs.
+        let args = [
+            "build",
+            manifest.to_str().unwrap(),
+            "--batch-limit-bytes",
+            "0",
+        ];
+        provscan(idx, &args, kill_at)
+    };
+    let clean = work.path().join("clean");
+    let out = build(&clean, None);
+    assert!(out.status.success(), "{}", shared::describe("build", &out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("compacted"),
+        "the build compacts: {}",
+        shared::describe("build", &out)
+    );
+    let want = digest(&clean);
+
+    // At the stage, then a little later: inside the compaction, or (the
+    // index is small) just after it.
+    for at in ["compacting", "compacting+3", "compacting+15"] {
+        let idx = work.path().join(format!("killed-{at}"));
+        let out = build(&idx, Some(at));
+        let killed = out.status.code().is_none();
+        assert!(
+            killed || out.status.success(),
+            "{at}: {}",
+            shared::describe("build", &out)
+        );
+        assert!(killed || at.contains('+'), "killed at {at}");
+        // Every add had committed: all five versions, the same records.
+        assert_eq!(versions(&idx), 5, "killed at {at}");
+        assert_eq!(digest(&idx)["digest"], want["digest"], "killed at {at}");
+    }
+
+    // Remove the biggest version: its contents' postings are purged.
+    let removed = work.path().join("removed");
+    copy_dir(&clean, &removed);
+    ok(&removed, &["remove", "--project", "engine-src"]);
+    let want = digest(&removed);
+    assert_eq!(want["records"]["dead"], 0);
+    for at in ["removed", "removed+3", "removed+15"] {
+        let idx = work.path().join(format!("killed-{at}"));
+        copy_dir(&clean, &idx);
+        let out = provscan(&idx, &["remove", "--project", "engine-src"], Some(at));
+        let killed = out.status.code().is_none();
+        assert!(
+            killed || out.status.success(),
+            "{at}: {}",
+            shared::describe("rm", &out)
+        );
+        assert!(killed || at.contains('+'), "killed at {at}");
+        // The next writer finishes the purge it finds recorded.
+        let again = provscan(&idx, &["remove", "--project", "engine-src"], None);
+        assert_eq!(
+            again.status.code(),
+            Some(1),
+            "already removed: {}",
+            shared::describe("rm", &again)
+        );
+        assert_eq!(versions(&idx), 4, "killed at {at}");
+        assert_eq!(digest(&idx)["digest"], want["digest"], "killed at {at}");
+    }
+}
