@@ -150,3 +150,80 @@ fn sigkill_during_compaction_and_remove_leaves_the_records_of_a_clean_run() {
         assert_eq!(digest(&idx)["digest"], want["digest"], "killed at {at}");
     }
 }
+
+#[test]
+fn readers_killed_before_cleaning_up_leave_nothing_behind() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("indexer/src");
+    ok(
+        &index,
+        &[
+            "add",
+            src.to_str().unwrap(),
+            "--project",
+            "p",
+            "--version",
+            "1",
+        ],
+    );
+    let tmp = work.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    // A process that has exited, and one that is alive (this test).
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let stale = tmp.join(format!("provscan-reader-{dead}-0"));
+    let live = tmp.join(format!("provscan-reader-{}-0", std::process::id()));
+    for d in [&stale, &live] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("LOG"), "x").unwrap();
+    }
+    // A reader killed by SIGTERM in the middle of a scan.
+    let mut scan = Command::new(cargo_bin("provscan"))
+        .args([
+            "scan",
+            "--index",
+            index.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("engine"))
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let own = |pid: u32| {
+        std::fs::read_dir(&tmp).unwrap().flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("provscan-reader-{pid}-"))
+        })
+    };
+    while !own(scan.id()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(own(scan.id()), "the scan opened a reader");
+    Command::new("kill")
+        .args(["-TERM", &scan.id().to_string()])
+        .status()
+        .unwrap();
+    scan.wait().unwrap();
+
+    let out = Command::new(cargo_bin("provscan"))
+        .args(["index", "--index", index.to_str().unwrap(), "list"])
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", shared::describe("list", &out));
+    let left: Vec<String> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        left,
+        vec![live.file_name().unwrap().to_string_lossy().into_owned()]
+    );
+}

@@ -430,6 +430,7 @@ impl Index {
         let cfs = check_cfs(dir)?;
         let cache = Cache::new_lru_cache(opts.cache_bytes);
         check_integrity(dir, &cfs, &cache)?;
+        sweep_stale_readers(&std::env::temp_dir());
         let secondary = std::env::temp_dir().join(format!(
             "provscan-reader-{}-{}",
             std::process::id(),
@@ -1658,6 +1659,36 @@ pub(crate) fn analyze_one(
         stream,
         source: None,
     })
+}
+
+/// Removes the secondary-instance directories of readers whose process is
+/// gone. A reader removes its own when dropped, but not when killed (SIGKILL,
+/// or SIGINT/SIGTERM, which end the process without running destructors);
+/// the next reader clears them, so they never pile up. Liveness is read from
+/// `/proc`, so elsewhere they are left alone.
+fn sweep_stale_readers(tmp: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    let own = std::process::id();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("provscan-reader-"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != own && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Keeps the first file of each path; the others are skipped files.
