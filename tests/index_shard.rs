@@ -89,65 +89,108 @@ fn digest(index: &Path) -> Value {
     v
 }
 
-/// Shards for each group of sources, a plan, one run per range, ingest.
-fn distributed(manifest: &Path, index: &Path, work: &Path, groups: &[&str], ranges: u32) -> Output {
-    let mut shards = Vec::new();
-    for (i, group) in groups.iter().enumerate() {
-        let out = work.join(format!("shard-{i}"));
-        let r = ranges.to_string();
-        let c = cache();
-        ok(
-            "shard",
-            &[
-                "index",
-                "shard",
-                s(manifest),
-                "--out",
-                s(&out),
-                "--sources",
-                group,
-                "--ranges",
-                &r,
-                "--cache-dir",
-                &c,
-            ],
-        );
-        shards.push(out);
-    }
-    let plan = work.join("plan.json");
-    let mut args = vec!["index", "--index", s(index), "plan", "--out", s(&plan)];
+/// `index shard` of some sources of the manifest.
+fn shard(manifest: &Path, out: &Path, sources: &str, ranges: u32) {
+    let (r, c) = (ranges.to_string(), cache());
+    let args = [
+        "index",
+        "shard",
+        s(manifest),
+        "--out",
+        s(out),
+        "--sources",
+        sources,
+    ];
+    let mut args = args.to_vec();
+    args.extend(["--ranges", &r, "--cache-dir", &c]);
+    ok("shard", &args);
+}
+
+fn plan(index: &Path, plan: &Path, shards: &[PathBuf]) {
+    let mut args = vec!["index", "--index", s(index), "plan", "--out", s(plan)];
     args.extend(shards.iter().map(|p| s(p)));
     ok("plan", &args);
+}
+
+/// `index run` of one range, from the shards' own posting files or `inputs`.
+fn run(plan: &Path, range: u32, runs: &Path, inputs: &[&Path]) -> Output {
+    let r = range.to_string();
+    let mut args = vec![
+        "index",
+        "run",
+        "--plan",
+        s(plan),
+        "--range",
+        &r,
+        "--out",
+        s(runs),
+    ];
+    args.extend(inputs.iter().map(|p| s(p)));
+    provscan(&args)
+}
+
+fn ingest(index: &Path, plan: &Path, runs: &Path) -> Output {
+    provscan(&[
+        "index",
+        "--index",
+        s(index),
+        "ingest",
+        "--plan",
+        s(plan),
+        "--json",
+        s(runs),
+    ])
+}
+
+/// Exit 2 with `needle` in the error.
+fn refused(what: &str, out: &Output, needle: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        shared::describe(what, out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(needle),
+        "{}",
+        shared::describe(what, out)
+    );
+}
+
+/// Shards for each group of sources, a plan, one run per range, ingest.
+fn distributed(manifest: &Path, index: &Path, work: &Path, groups: &[&str], ranges: u32) -> Value {
+    let shards: Vec<PathBuf> = (0..groups.len())
+        .map(|i| work.join(format!("shard-{i}")))
+        .collect();
+    for (group, out) in groups.iter().zip(&shards) {
+        shard(manifest, out, group, ranges);
+    }
+    let plan_file = work.join("plan.json");
+    plan(index, &plan_file, &shards);
     let runs = work.join("runs");
     for r in 0..ranges {
-        let r = r.to_string();
-        ok(
-            "run",
-            &[
-                "index",
-                "run",
-                "--plan",
-                s(&plan),
-                "--range",
-                &r,
-                "--out",
-                s(&runs),
-            ],
-        );
+        let out = run(&plan_file, r, &runs, &[]);
+        assert!(out.status.success(), "{}", shared::describe("run", &out));
     }
+    let out = ingest(index, &plan_file, &runs);
+    assert!(out.status.success(), "{}", shared::describe("ingest", &out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn build(manifest: &Path, index: &Path) {
+    let c = cache();
     ok(
-        "ingest",
+        "build",
         &[
             "index",
             "--index",
             s(index),
-            "ingest",
-            "--plan",
-            s(&plan),
-            "--json",
-            s(&runs),
+            "build",
+            s(manifest),
+            "--cache-dir",
+            &c,
         ],
-    )
+    );
 }
 
 fn scan(index: &Path, target: &Path) -> Value {
@@ -162,34 +205,28 @@ fn scan(index: &Path, target: &Path) -> Value {
     v
 }
 
+fn versions(index: &Path) -> usize {
+    let out = ok("list", &["index", "--index", s(index), "list", "--json"]);
+    serde_json::from_slice::<Vec<Value>>(&out.stdout)
+        .unwrap()
+        .len()
+}
+
 #[test]
 fn distributed_build_gives_the_index_of_a_single_build() {
     let work = tempfile::tempdir().unwrap();
     let manifest = manifest(work.path());
     let single = work.path().join("single");
-    let c = cache();
-    ok(
-        "build",
-        &[
-            "index",
-            "--index",
-            s(&single),
-            "build",
-            s(&manifest),
-            "--cache-dir",
-            &c,
-        ],
-    );
+    build(&manifest, &single);
 
     let spread = work.path().join("spread");
-    let out = distributed(
+    let report = distributed(
         &manifest,
         &spread,
         &work.path().join("w1"),
         &["0", "1,2", "3"],
         5,
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["added"].as_array().unwrap().len(), 4, "{report}");
 
     let (a, b) = (digest(&single), digest(&spread));
@@ -219,18 +256,7 @@ fn ingest_into_an_index_that_has_some_versions_and_refusals() {
 
     // The same end state reached by adds and by an ingestion on top.
     let single = work.path().join("single");
-    ok(
-        "build",
-        &[
-            "index",
-            "--index",
-            s(&single),
-            "build",
-            s(&manifest),
-            "--cache-dir",
-            &c,
-        ],
-    );
+    build(&manifest, &single);
     let grown = work.path().join("grown");
     ok(
         "add",
@@ -244,14 +270,13 @@ fn ingest_into_an_index_that_has_some_versions_and_refusals() {
             &c,
         ],
     );
-    let out = distributed(
+    let report = distributed(
         &manifest,
         &grown,
         &work.path().join("w"),
         &["0,1", "2,3"],
         3,
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         report["already_present"],
         serde_json::json!(["itoa@1.0.14"])
@@ -261,98 +286,26 @@ fn ingest_into_an_index_that_has_some_versions_and_refusals() {
     // A plan made before the index changed is refused, and nothing moves.
     let stale = work.path().join("stale");
     let w2 = work.path().join("w2");
-    let shard = w2.join("shard");
-    ok(
-        "shard",
-        &[
-            "index",
-            "shard",
-            s(&manifest),
-            "--out",
-            s(&shard),
-            "--sources",
-            "2",
-            "--ranges",
-            "2",
-            "--cache-dir",
-            &c,
-        ],
-    );
-    let plan = w2.join("plan.json");
-    ok(
-        "plan",
-        &[
-            "index",
-            "--index",
-            s(&stale),
-            "plan",
-            "--out",
-            s(&plan),
-            s(&shard),
-        ],
-    );
+    let shard_dir = w2.join("shard");
+    shard(&manifest, &shard_dir, "2", 2);
+    let plan_file = w2.join("plan.json");
+    plan(&stale, &plan_file, std::slice::from_ref(&shard_dir));
     let runs = w2.join("runs");
-    ok(
-        "run 0",
-        &[
-            "index",
-            "run",
-            "--plan",
-            s(&plan),
-            "--range",
-            "0",
-            "--out",
-            s(&runs),
-        ],
-    );
+    assert!(run(&plan_file, 0, &runs, &[]).status.success());
     // Range 1 missing.
-    let out = provscan(&[
-        "index",
-        "--index",
-        s(&stale),
+    refused(
         "ingest",
-        "--plan",
-        s(&plan),
-        s(&runs),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        shared::describe("ingest", &out)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("the run of range 1 is missing"),
-        "{}",
-        shared::describe("ingest", &out)
+        &ingest(&stale, &plan_file, &runs),
+        "the run of range 1 is missing",
     );
     // A posting file of another range is refused by the run.
-    let wrong = provscan(&[
-        "index",
+    let other = shard_dir.join("postings-00000.bin");
+    refused(
         "run",
-        "--plan",
-        s(&plan),
-        "--range",
-        "1",
-        "--out",
-        s(&runs),
-        s(&shard.join("postings-00000.bin")),
-    ]);
-    assert_eq!(wrong.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("holds range 0 of 2"));
-    ok(
-        "run 1",
-        &[
-            "index",
-            "run",
-            "--plan",
-            s(&plan),
-            "--range",
-            "1",
-            "--out",
-            s(&runs),
-        ],
+        &run(&plan_file, 1, &runs, &[&other]),
+        "holds range 0 of 2",
     );
+    assert!(run(&plan_file, 1, &runs, &[]).status.success());
     ok(
         "add meanwhile",
         &[
@@ -366,25 +319,10 @@ fn ingest_into_an_index_that_has_some_versions_and_refusals() {
         ],
     );
     let before = digest(&stale);
-    let out = provscan(&[
-        "index",
-        "--index",
-        s(&stale),
-        "ingest",
-        "--plan",
-        s(&plan),
-        s(&runs),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        shared::describe("ingest", &out)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("run `provscan index plan` again"),
-        "{}",
-        shared::describe("stale ingest", &out)
+    refused(
+        "stale ingest",
+        &ingest(&stale, &plan_file, &runs),
+        "run `provscan index plan` again",
     );
     assert_eq!(before["digest"], digest(&stale)["digest"]);
 }
@@ -409,52 +347,15 @@ fn a_crash_during_ingest_leaves_the_index_as_it_was() {
     );
     let before = digest(&index);
     let w = work.path().join("w");
-    let shard = w.join("shard");
-    ok(
-        "shard",
-        &[
-            "index",
-            "shard",
-            s(&manifest),
-            "--out",
-            s(&shard),
-            "--sources",
-            "1,2",
-            "--ranges",
-            "2",
-            "--cache-dir",
-            &c,
-        ],
-    );
+    let shard_dir = w.join("shard");
+    shard(&manifest, &shard_dir, "1,2", 2);
+    let shards = [shard_dir];
     for stage in ["reserved", "ingested"] {
-        let plan = w.join(format!("plan-{stage}.json"));
-        ok(
-            "plan",
-            &[
-                "index",
-                "--index",
-                s(&index),
-                "plan",
-                "--out",
-                s(&plan),
-                s(&shard),
-            ],
-        );
+        let plan_file = w.join(format!("plan-{stage}.json"));
+        plan(&index, &plan_file, &shards);
         let runs = w.join(format!("runs-{stage}"));
-        for r in ["0", "1"] {
-            ok(
-                "run",
-                &[
-                    "index",
-                    "run",
-                    "--plan",
-                    s(&plan),
-                    "--range",
-                    r,
-                    "--out",
-                    s(&runs),
-                ],
-            );
+        for r in 0..2 {
+            assert!(run(&plan_file, r, &runs, &[]).status.success());
         }
         let out = Command::new(cargo_bin("provscan"))
             .args([
@@ -463,7 +364,7 @@ fn a_crash_during_ingest_leaves_the_index_as_it_was() {
                 s(&index),
                 "ingest",
                 "--plan",
-                s(&plan),
+                s(&plan_file),
                 s(&runs),
             ])
             .env("PROVSCAN_TEST_KILL_AT", stage)
@@ -488,56 +389,22 @@ fn a_crash_during_ingest_leaves_the_index_as_it_was() {
             "{}",
             shared::describe("reopen", &reopen)
         );
-        let after = digest(&index);
-        assert_eq!(before["records"], after["records"], "killed at {stage}");
-        let list = ok("list", &["index", "--index", s(&index), "list", "--json"]);
-        let list: Value = serde_json::from_slice(&list.stdout).unwrap();
-        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+        assert_eq!(
+            before["records"],
+            digest(&index)["records"],
+            "killed at {stage}"
+        );
+        assert_eq!(versions(&index), 1);
     }
     // Planned again, the same shard then goes in whole.
-    let plan = w.join("plan.json");
-    ok(
-        "plan",
-        &[
-            "index",
-            "--index",
-            s(&index),
-            "plan",
-            "--out",
-            s(&plan),
-            s(&shard),
-        ],
-    );
+    let plan_file = w.join("plan.json");
+    plan(&index, &plan_file, &shards);
     let runs = w.join("runs");
-    for r in ["0", "1"] {
-        ok(
-            "run",
-            &[
-                "index",
-                "run",
-                "--plan",
-                s(&plan),
-                "--range",
-                r,
-                "--out",
-                s(&runs),
-            ],
-        );
+    for r in 0..2 {
+        assert!(run(&plan_file, r, &runs, &[]).status.success());
     }
-    ok(
-        "ingest",
-        &[
-            "index",
-            "--index",
-            s(&index),
-            "ingest",
-            "--plan",
-            s(&plan),
-            s(&runs),
-        ],
-    );
-    let list = ok("list", &["index", "--index", s(&index), "list", "--json"]);
-    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    let out = ingest(&index, &plan_file, &runs);
+    assert!(out.status.success(), "{}", shared::describe("ingest", &out));
+    assert_eq!(versions(&index), 3);
     assert_eq!(digest(&index)["records"]["dead"], 0);
 }

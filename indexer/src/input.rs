@@ -19,6 +19,19 @@ pub struct VersionInput {
     pub skipped: Vec<SkippedFile>,
 }
 
+impl VersionInput {
+    /// Project and version names must be non-empty and free of NUL bytes
+    /// (NUL separates them in keys).
+    pub(crate) fn check_names(&self) -> crate::Result<()> {
+        for name in [&self.project, &self.version] {
+            if name.contains('\0') || name.is_empty() {
+                return Err(crate::IndexError::BadName(name.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One file of a version.
 #[derive(Clone, Debug, Default)]
 pub struct FileInput {

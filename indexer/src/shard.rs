@@ -206,11 +206,7 @@ impl ShardWriter {
     /// Analyzes the contents of `input` this shard has not seen and records
     /// the version. Returns the number of new contents.
     pub fn add(&mut self, input: VersionInput) -> Result<u64> {
-        for name in [&input.project, &input.version] {
-            if name.contains('\0') || name.is_empty() {
-                return Err(IndexError::BadName(name.clone()));
-            }
-        }
+        input.check_names()?;
         let VersionInput {
             project,
             version,

@@ -725,11 +725,7 @@ impl Index {
     /// again completes it. A version already present is left alone.
     pub fn add(&self, input: VersionInput, opts: &AddOptions) -> Result<AddReport> {
         self.writer()?;
-        for name in [&input.project, &input.version] {
-            if name.contains('\0') || name.is_empty() {
-                return Err(IndexError::BadName(name.clone()));
-            }
-        }
+        input.check_names()?;
         if self.has_version(&input.project, &input.version)? {
             return Ok(AddReport {
                 already_present: true,
