@@ -290,64 +290,107 @@ impl Side<'_> {
     }
 }
 
-/// One row of a banded extension: columns `lo..lo + h.len()`.
-struct Row {
-    lo: usize,
-    h: Vec<i32>,
-    dir: Vec<u8>,
-}
-
-impl Row {
-    fn get(&self, j: usize) -> i32 {
-        if j < self.lo || j >= self.lo + self.h.len() {
-            NEG
-        } else {
-            self.h[j - self.lo]
-        }
-    }
-}
+/// Identical tokens ahead on the best cell's diagonal that end a segment of
+/// the banded extension (see [`extend_forward`]). Identical, not merely
+/// compatible: any name is compatible with any other, and short runs of
+/// names and punctuation line up by chance on a shifted diagonal.
+const RESTART_RUN: usize = 16;
 
 /// Extends an alignment anchored at the start of both slices as far as it
 /// pays: returns how many tokens of each side it takes, and its tally.
 /// The band follows the best cell of each row, so insertions and deletions
 /// spread over a long copy add up without leaving it.
+///
+/// A copy is mostly identical tokens: running the band through them costs
+/// 2·band + 1 cells per token for nothing. So the extension walks exact
+/// runs on their diagonal (one comparison per token) and runs the banded
+/// alignment only from where they break; once the best cell so far is
+/// followed by `RESTART_RUN` identical tokens on its diagonal, the alignment up to it
+/// is settled (leaving that diagonal costs more than the run gives) and the
+/// walk resumes from there.
 fn extend_forward(t: Side, o: Side, p: &ExtendParams) -> (usize, usize, Tally) {
     let (n, m) = (t.len(), o.len());
+    let mut tally = Tally::default();
+    let (mut si, mut sj) = (0usize, 0usize);
+    loop {
+        while si < n && sj < m && compatible(t.at(si), o.at(sj)) {
+            tally.pair(si, sj, t.at(si), o.at(sj));
+            si += 1;
+            sj += 1;
+        }
+        match banded_segment(t, o, si, sj, p, &mut tally) {
+            Segment::Settled { i, j } => (si, sj) = (i, j),
+            Segment::Ended { i, j } => return (i, j, tally),
+        }
+    }
+}
+
+/// How a banded segment of an extension ended, in absolute positions.
+enum Segment {
+    /// The best cell so far is followed by a run of matches: continue there.
+    Settled { i: usize, j: usize },
+    /// The score fell `x_drop` below its best, or a side ran out: the
+    /// extension ends at the best cell.
+    Ended { i: usize, j: usize },
+}
+
+/// The banded X-drop alignment from `(si, sj)`, which is the best cell of
+/// the extension so far. Rows are kept in flat buffers, `2·band + 2` cells
+/// apart, for the trace back.
+fn banded_segment(
+    t: Side,
+    o: Side,
+    si: usize,
+    sj: usize,
+    p: &ExtendParams,
+    tally: &mut Tally,
+) -> Segment {
+    let (n, m) = (t.len() - si, o.len() - sj);
     let b = p.band;
-    let mut rows: Vec<Row> = Vec::new();
+    let stride = 2 * b + 2;
+    let at_t = |i: usize| t.at(si + i);
+    let at_o = |j: usize| o.at(sj + j);
+    let mut lo: Vec<usize> = vec![0];
+    let mut width: Vec<usize> = Vec::new();
+    let mut h: Vec<i32> = Vec::with_capacity(stride * 64);
+    let mut dir: Vec<u8> = Vec::with_capacity(stride * 64);
     let first_hi = b.min(m);
-    rows.push(Row {
-        lo: 0,
-        h: (0..=first_hi).map(|j| -GAP * j as i32).collect(),
-        dir: (0..=first_hi)
-            .map(|j| if j == 0 { DIAG } else { LEFT })
-            .collect(),
-    });
+    for j in 0..=first_hi {
+        h.push(-GAP * j as i32);
+        dir.push(if j == 0 { DIAG } else { LEFT });
+    }
+    width.push(first_hi + 1);
+    h.resize(stride, NEG);
+    dir.resize(stride, DIAG);
+    let get = |h: &[i32], lo: &[usize], width: &[usize], r: usize, j: usize| -> i32 {
+        if j < lo[r] || j >= lo[r] + width[r] {
+            NEG
+        } else {
+            h[r * stride + j - lo[r]]
+        }
+    };
     let (mut best, mut best_i, mut best_j) = (0i32, 0usize, 0usize);
     let mut center = 0usize;
+    let mut settled = false;
     for i in 1..=n {
-        let lo = center.saturating_sub(b);
+        let row_lo = center.saturating_sub(b);
         let hi = (center + b + 1).min(m);
-        if lo > hi {
+        if row_lo > hi {
             break;
         }
-        let prev = &rows[i - 1];
-        let mut row = Row {
-            lo,
-            h: Vec::with_capacity(hi - lo + 1),
-            dir: Vec::with_capacity(hi - lo + 1),
-        };
-        let (mut row_best, mut row_best_j) = (NEG, lo);
-        for j in lo..=hi {
+        let base = i * stride;
+        h.resize(base + stride, NEG);
+        dir.resize(base + stride, DIAG);
+        let (mut row_best, mut row_best_j) = (NEG, row_lo);
+        for j in row_lo..=hi {
             let d = if j > 0 {
-                prev.get(j - 1)
-                    .saturating_add(score(t.at(i - 1), o.at(j - 1)))
+                get(&h, &lo, &width, i - 1, j - 1).saturating_add(score(at_t(i - 1), at_o(j - 1)))
             } else {
                 NEG
             };
-            let u = prev.get(j).saturating_sub(GAP);
-            let l = if j > lo {
-                row.h[j - 1 - lo].saturating_sub(GAP)
+            let u = get(&h, &lo, &width, i - 1, j).saturating_sub(GAP);
+            let l = if j > row_lo {
+                h[base + j - 1 - row_lo].saturating_sub(GAP)
             } else {
                 NEG
             };
@@ -358,30 +401,36 @@ fn extend_forward(t: Side, o: Side, p: &ExtendParams) -> (usize, usize, Tally) {
             } else {
                 (l, LEFT)
             };
-            row.h.push(v);
-            row.dir.push(how);
+            h[base + j - row_lo] = v;
+            dir[base + j - row_lo] = how;
             if v > row_best {
                 row_best = v;
                 row_best_j = j;
             }
         }
-        rows.push(row);
+        lo.push(row_lo);
+        width.push(hi - row_lo + 1);
         if row_best > best {
             (best, best_i, best_j) = (row_best, i, row_best_j);
+            let run = (0..RESTART_RUN)
+                .take_while(|&x| i + x < n && best_j + x < m && at_t(i + x) == at_o(best_j + x))
+                .count();
+            if run == RESTART_RUN {
+                settled = true;
+                break;
+            }
         }
         if row_best < best - p.x_drop {
             break;
         }
         center = row_best_j + 1;
     }
-    // Trace back from the best cell.
-    let mut tally = Tally::default();
+    // Trace back from the best cell to the segment's start.
     let (mut i, mut j) = (best_i, best_j);
     while i > 0 || j > 0 {
-        let row = &rows[i];
-        match row.dir[j - row.lo] {
+        match dir[i * stride + j - lo[i]] {
             DIAG => {
-                tally.pair(i - 1, j - 1, t.at(i - 1), o.at(j - 1));
+                tally.pair(si + i - 1, sj + j - 1, at_t(i - 1), at_o(j - 1));
                 i -= 1;
                 j -= 1;
             }
@@ -395,7 +444,12 @@ fn extend_forward(t: Side, o: Side, p: &ExtendParams) -> (usize, usize, Tally) {
             }
         }
     }
-    (best_i, best_j, tally)
+    let (i, j) = (si + best_i, sj + best_j);
+    if settled {
+        Segment::Settled { i, j }
+    } else {
+        Segment::Ended { i, j }
+    }
 }
 
 /// Aligns one chain of seed hits (sorted, advancing in both files) between
@@ -610,6 +664,37 @@ mod tests {
         );
         assert!(a.edits() >= 10 && a.edits() <= 30, "{a:?}");
         assert!(VerifyParams::for_k(8).reject(&a).is_none());
+    }
+
+    #[test]
+    fn a_long_copy_with_scattered_edits_is_followed_to_both_ends() {
+        // One seed; 4,000 tokens of copy with an edit every 97 tokens on
+        // one side of the seed, and some insertions and deletions: the
+        // extension walks exact runs and aligns only around the edits.
+        let copy = stream(21, 4000);
+        let mut edited = copy.clone();
+        for at in (40..3960).step_by(97) {
+            edited[at] = 39;
+        }
+        edited.splice(3000..3000, [1, 2, 3]);
+        edited.drain(1000..1002);
+        let mut origin = stream(22, 80);
+        origin.extend(&copy);
+        origin.extend(stream(23, 80));
+        let mut target = stream(24, 70);
+        target.extend(&edited);
+        target.extend(stream(25, 70));
+        let a = extend_chain(&target, &origin, &[hit(70 + 500, 80 + 500)], &params()).unwrap();
+        let near = |got: u32, want: usize| (got as usize).abs_diff(want) <= 2;
+        assert!(
+            near(a.target.first, 70) && near(a.origin.first, 80),
+            "{:?}",
+            (a.target, a.origin)
+        );
+        assert!(near(a.target.last, 70 + edited.len() - 1), "{:?}", a.target);
+        assert!(near(a.origin.last, 80 + copy.len() - 1), "{:?}", a.origin);
+        assert!(a.identity() > 0.97, "{}", a.identity());
+        assert!(a.edits() >= 40 && a.edits() <= 60, "{}", a.edits());
     }
 
     #[test]
