@@ -34,7 +34,8 @@ import time
 import tomllib
 
 from pyspark import SparkFiles
-from pyspark.sql import SparkSession
+
+import provscan_job as pj
 
 
 def parse_args(argv):
@@ -54,13 +55,7 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
-    spark = SparkSession.builder.appName("provscan-build-index").getOrCreate()
-    sc = spark.sparkContext
-    sc.setLogLevel(os.environ.get("PROVSCAN_SPARK_LOG", "WARN"))
-    here = os.path.dirname(os.path.abspath(__file__))
-    sc.addPyFile(os.path.join(here, "provscan_job.py"))
-    import provscan_job as pj
-
+    spark, sc = pj.session("provscan-build-index")
     binary = pj.resolve_binary(args.provscan)
     manifest = os.path.abspath(args.manifest)
     with open(manifest, "rb") as f:

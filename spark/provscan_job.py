@@ -11,6 +11,18 @@ import subprocess
 import time
 
 
+def session(app_name):
+    """A Spark session for one of the jobs, with this module shipped to the
+    executors (the tasks' closures call it there)."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.appName(app_name).getOrCreate()
+    sc = spark.sparkContext
+    sc.setLogLevel(os.environ.get("PROVSCAN_SPARK_LOG", "WARN"))
+    sc.addPyFile(os.path.abspath(__file__))
+    return spark, sc
+
+
 def resolve_binary(explicit=None):
     """The provscan binary: --provscan, $PROVSCAN_BIN, else the PATH."""
     candidate = explicit or os.environ.get("PROVSCAN_BIN") or shutil.which("provscan")

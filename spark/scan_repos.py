@@ -30,8 +30,9 @@ import tempfile
 import time
 
 from pyspark import SparkFiles
-from pyspark.sql import SparkSession
 from pyspark.sql import types as T
+
+import provscan_job as pj
 
 FINDING_SCHEMA = T.StructType([
     T.StructField("repo", T.StringType(), False),
@@ -96,13 +97,7 @@ def finding_row(repo, f):
 
 def main(argv):
     args = parse_args(argv)
-    spark = SparkSession.builder.appName("provscan-scan-repos").getOrCreate()
-    sc = spark.sparkContext
-    sc.setLogLevel(os.environ.get("PROVSCAN_SPARK_LOG", "WARN"))
-    here = os.path.dirname(os.path.abspath(__file__))
-    sc.addPyFile(os.path.join(here, "provscan_job.py"))
-    import provscan_job as pj
-
+    spark, sc = pj.session("provscan-scan-repos")
     binary = pj.resolve_binary(args.provscan)
     with open(args.repos) as f:
         repos = [line.strip() for line in f if line.strip() and not line.lstrip().startswith("#")]
