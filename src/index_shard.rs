@@ -67,9 +67,10 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct IngestArgs {
-    /// The plan the runs were written for.
+    /// The plan the runs were written for [default: the copy every run
+    /// leaves in the runs directory].
     #[arg(long, value_name = "FILE")]
-    pub plan: PathBuf,
+    pub plan: Option<PathBuf>,
     /// The directory holding one run per range.
     pub runs: PathBuf,
     /// Print the report as JSON.
@@ -214,7 +215,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn ingest(dir: &Path, a: IngestArgs) -> anyhow::Result<ExitCode> {
-    let plan = Plan::read(&a.plan)?;
+    let plan_file = a
+        .plan
+        .clone()
+        .unwrap_or_else(|| a.runs.join(shard::PLAN_IN_RUNS));
+    let plan = Plan::read(&plan_file)?;
     let index = open_writer(dir)?;
     let report = index
         .ingest(&plan, &a.runs, &crate::index_cmd::kill_hook)

@@ -356,7 +356,12 @@ impl ShardWriter {
 }
 
 fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
+    // Several tasks may write the same file (each run leaves the plan in
+    // the runs directory): each writes its own temporary, and the rename
+    // leaves one whole copy.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("json.{}-{n}.tmp", std::process::id()));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(&serde_json::to_vec(value).expect("serializable"))?;
     f.sync_all()?;
@@ -803,6 +808,9 @@ pub struct RunManifest {
     pub fingerprints: u64,
 }
 
+/// The copy of the plan every run leaves in its runs directory.
+pub const PLAN_IN_RUNS: &str = "plan.json";
+
 /// The files of range `range`'s run in a runs directory.
 pub fn run_paths(dir: &Path, range: u32) -> (PathBuf, PathBuf) {
     (
@@ -880,6 +888,11 @@ pub fn write_run(
         fingerprints,
     };
     write_json_atomically(&json, &manifest)?;
+    // The runs directory carries its plan: `index ingest DIR` needs no more.
+    let plan_copy = out_dir.join(PLAN_IN_RUNS);
+    if !plan_copy.exists() {
+        plan.write(&plan_copy)?;
+    }
     Ok(manifest)
 }
 
