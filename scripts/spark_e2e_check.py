@@ -45,6 +45,12 @@ def main(run, provscan):
         spark = verify(provscan, f"{run}/spark-{cores}")
         if spark["digest"] != single["digest"] or spark["records"] != single["records"]:
             failures.append(f"index built on local[{cores}] differs: {spark} vs {single}")
+    expected = {line.strip() for line in open(f"{run}/expected-failures") if line.strip()}
+    for cores in (1, 2):
+        report = json.load(open(f"{run}/work-{cores}/build-report.json"))
+        failed = {s["spec"] for s in report["sources"] if s["error"]}
+        if failed != expected:
+            failures.append(f"local[{cores}] build lists failed sources {failed}, expected {expected}")
     print(f"indexes: single and Spark (local[1], local[2]) hold the same records, digest "
           f"{single['digest'][:16]}…, {single['records']['postings']} fingerprints, "
           f"{single['records']['contents']} contents")
@@ -71,10 +77,15 @@ def main(run, provscan):
                         f"{sum((table - one_by_one).values())} extra, "
                         f"{sum((one_by_one - table).values())} missing")
     summary = json.load(open(f"{run}/org/summary.json"))
-    if summary["failed"] or summary["incomplete"] or summary["repos"] != len(repos):
-        failures.append(f"org scan summary: {summary}")
-    print(f"org scan: {summary['repos']} packages, {summary['findings']} findings, by class "
+    statuses = {e["repo"]: e["status"] for e in json.load(open(f"{run}/org/repos.json"))}
+    missing = [r for r in statuses if r not in repos]
+    if (summary["failed"] != 1 or summary["incomplete"] or summary["repos"] != len(repos) + 1
+            or [statuses[r] for r in missing] != ["failed"]):
+        failures.append(f"org scan summary: {summary}, statuses {statuses}")
+    print(f"org scan: {summary['repos']} repositories ({summary['failed']} unreadable, listed as "
+          f"failed), {summary['findings']} findings, by class "
           f"{summary['findings_by_license_class']}; equal to scanning them one by one")
+    print(f"failed sources listed by both Spark builds: {sorted(expected)}")
 
     timings = {}
     for line in open(f"{run}/timings"):
