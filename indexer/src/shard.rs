@@ -207,16 +207,7 @@ impl ShardWriter {
     /// the version. Returns the number of new contents.
     pub fn add(&mut self, input: VersionInput) -> Result<u64> {
         input.check_names()?;
-        let VersionInput {
-            project,
-            version,
-            source_spec,
-            declared_license,
-            release_date,
-            files,
-            skipped,
-        } = input;
-        let (files, mut skipped) = crate::store::dedup_paths(files, skipped);
+        let (files, mut skipped) = crate::store::dedup_paths(input.files, input.skipped);
         let digests: Vec<FileDigests> = files
             .par_iter()
             .map(|f| FileDigests::of(&f.bytes))
@@ -289,11 +280,11 @@ impl ShardWriter {
             .collect();
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         self.versions.push(ShardVersion {
-            project,
-            version,
-            source_spec,
-            declared_license,
-            release_date,
+            project: input.project,
+            version: input.version,
+            source_spec: input.source_spec,
+            declared_license: input.declared_license,
+            release_date: input.release_date,
             files,
             skipped,
         });
