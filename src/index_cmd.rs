@@ -326,7 +326,7 @@ struct AddSummary {
     skipped: Vec<SkippedFile>,
 }
 
-pub(crate) fn cache_dir(explicit: Option<&Path>) -> PathBuf {
+fn cache_dir(explicit: Option<&Path>) -> PathBuf {
     match explicit {
         Some(d) => d.to_path_buf(),
         None => dirs::cache_dir()

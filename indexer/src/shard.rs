@@ -145,7 +145,7 @@ pub struct FailedSource {
 pub struct ShardWriter {
     dir: PathBuf,
     params: engine::Params,
-    ranges: u32,
+    /// Where each range but the first starts; one posting list per range.
     bounds: Vec<u64>,
     keep_source: bool,
     contents_out: zstd::Encoder<'static, BufWriter<std::fs::File>>,
@@ -183,7 +183,6 @@ impl ShardWriter {
         Ok(ShardWriter {
             dir: dir.to_path_buf(),
             params,
-            ranges,
             bounds: range_bounds(ranges, params.w),
             keep_source,
             contents_out,
@@ -238,18 +237,13 @@ impl ShardWriter {
             .map_init(
                 || Analyzer::new(params),
                 |an, &i| {
-                    let f = &files[i];
-                    let local = locals[i] as u64;
-                    let r = crate::store::analyze_one(an, local, &f.path, &f.bytes, &digests[i], f)
-                        .map(|mut a| {
-                            if keep_source {
-                                a.source = Some(
-                                    zstd::bulk::compress(&f.bytes, 3)
-                                        .expect("zstd compresses any input"),
-                                );
-                            }
-                            a
-                        });
+                    let r = crate::store::analyze_one(
+                        an,
+                        locals[i] as u64,
+                        &files[i],
+                        &digests[i],
+                        keep_source,
+                    );
                     (i, r)
                 },
             )
@@ -296,7 +290,6 @@ impl ShardWriter {
         let ShardWriter {
             dir,
             params,
-            ranges,
             bounds,
             contents_out,
             contents,
@@ -313,18 +306,15 @@ impl ShardWriter {
         let mut h = blake3::Hasher::new();
         h.update(&serde_json::to_vec(&contents).expect("serializable"));
         h.update(&serde_json::to_vec(&versions).expect("serializable"));
-        let id = h.finalize().to_hex().to_string();
-        let raw_id = blake3::Hash::from_hex(&id)
-            .expect("hex")
-            .as_bytes()
-            .to_owned();
-        let mut counts = Vec::with_capacity(ranges as usize);
+        let hash = h.finalize();
+        let ranges = postings.len() as u32;
+        let mut counts = Vec::with_capacity(postings.len());
         for (range, mut list) in postings.into_iter().enumerate() {
             list.par_sort_unstable();
             counts.push(list.len() as u64);
             write_postings_file(
                 &postings_path(&dir, range as u32),
-                &raw_id,
+                hash.as_bytes(),
                 range as u32,
                 ranges,
                 &list,
@@ -332,7 +322,7 @@ impl ShardWriter {
         }
         let manifest = ShardManifest {
             format: SHARD_FORMAT,
-            id,
+            id: hash.to_hex().to_string(),
             engine_params: EngineParams::of(params),
             ranges,
             bounds,

@@ -819,14 +819,7 @@ impl Index {
                     |an, &i| {
                         let f = &files[i];
                         let id = new_ids[&digests[i].exact];
-                        let r =
-                            analyze_one(an, id, &f.path, &f.bytes, &digests[i], f).map(|mut a| {
-                                a.source = opts.keep_source.then(|| {
-                                    zstd::bulk::compress(&f.bytes, 3)
-                                        .expect("zstd compresses any input")
-                                });
-                                a
-                            });
+                        let r = analyze_one(an, id, f, &digests[i], opts.keep_source);
                         progress(Progress::File {
                             bytes: f.bytes.len() as u64,
                         });
@@ -1604,16 +1597,19 @@ impl Index {
 /// [`engine::matcher::MAX_REPEATS_IN_ORIGIN`]).
 const POSITIONS_KEPT_PER_CONTENT: usize = engine::matcher::MAX_REPEATS_IN_ORIGIN + 1;
 
+/// Analyzes one new content (`add` and `index shard` alike): its record,
+/// postings (under content id `id`), token stream and, when kept, its
+/// compressed source text.
 pub(crate) fn analyze_one(
     an: &mut Analyzer,
     id: u64,
-    path: &str,
-    bytes: &[u8],
-    digests: &FileDigests,
     f: &crate::input::FileInput,
+    digests: &FileDigests,
+    keep_source: bool,
 ) -> std::result::Result<Analyzed, String> {
+    let bytes = &f.bytes;
     let a = an
-        .analyze(Path::new(path), bytes)
+        .analyze(Path::new(&f.path), bytes)
         .map_err(|e| e.to_string())?;
     // Positions past the matcher's repetition limit change no match; a
     // table of literals repeats one normalized gram thousands of times.
@@ -1653,7 +1649,8 @@ pub(crate) fn analyze_one(
         },
         fps,
         stream,
-        source: None,
+        source: keep_source
+            .then(|| zstd::bulk::compress(bytes, 3).expect("zstd compresses any input")),
     })
 }
 
