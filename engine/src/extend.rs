@@ -245,11 +245,31 @@ fn global(t: &[u32], o: &[u32]) -> Tally {
         }
     }
     let mut tally = Tally::default();
-    let (mut i, mut j) = (n, m);
+    trace_back(
+        (n, m),
+        |i, j| dir[i * w + j],
+        |i, j| (i, j, t[i], o[j]),
+        &mut tally,
+    );
+    tally
+}
+
+/// Walks an alignment's trace back from cell `from` to the origin `(0, 0)`,
+/// adding its pairs and indels to `tally`. `how(i, j)` is the move that
+/// reached cell `(i, j)`; `pair(i, j)` gives the tally's positions and the
+/// two tokens of the pair of tokens `i` and `j` of the matrix.
+fn trace_back(
+    from: (usize, usize),
+    how: impl Fn(usize, usize) -> u8,
+    pair: impl Fn(usize, usize) -> (usize, usize, u32, u32),
+    tally: &mut Tally,
+) {
+    let (mut i, mut j) = from;
     while i > 0 || j > 0 {
-        match dir[i * w + j] {
+        match how(i, j) {
             DIAG => {
-                tally.pair(i - 1, j - 1, t[i - 1], o[j - 1]);
+                let (pi, pj, a, b) = pair(i - 1, j - 1);
+                tally.pair(pi, pj, a, b);
                 i -= 1;
                 j -= 1;
             }
@@ -263,7 +283,6 @@ fn global(t: &[u32], o: &[u32]) -> Tally {
             }
         }
     }
-    tally
 }
 
 /// The tokens an extension walks through, in the order it walks them.
@@ -426,24 +445,12 @@ fn banded_segment(
         center = row_best_j + 1;
     }
     // Trace back from the best cell to the segment's start.
-    let (mut i, mut j) = (best_i, best_j);
-    while i > 0 || j > 0 {
-        match dir[i * stride + j - lo[i]] {
-            DIAG => {
-                tally.pair(si + i - 1, sj + j - 1, at_t(i - 1), at_o(j - 1));
-                i -= 1;
-                j -= 1;
-            }
-            UP => {
-                tally.indels += 1;
-                i -= 1;
-            }
-            _ => {
-                tally.indels += 1;
-                j -= 1;
-            }
-        }
-    }
+    trace_back(
+        (best_i, best_j),
+        |i, j| dir[i * stride + j - lo[i]],
+        |i, j| (si + i, sj + j, at_t(i), at_o(j)),
+        tally,
+    );
     let (i, j) = (si + best_i, sj + best_j);
     if settled {
         Segment::Settled { i, j }
