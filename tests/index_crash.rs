@@ -48,9 +48,7 @@ fn sources() -> Vec<(String, PathBuf)> {
 }
 
 fn digest(index: &Path) -> Value {
-    let v: Value = serde_json::from_slice(&ok(index, &["verify", "--json"]).stdout).unwrap();
-    assert_eq!(v["intact"], true);
-    v
+    shared::index_digest(&cargo_bin("provscan"), index)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -63,10 +61,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn versions(index: &Path) -> usize {
-    let out = ok(index, &["list", "--json"]);
-    serde_json::from_slice::<Vec<Value>>(&out.stdout)
-        .unwrap()
-        .len()
+    shared::index_versions(&cargo_bin("provscan"), index)
 }
 
 #[test]

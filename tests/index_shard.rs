@@ -80,13 +80,7 @@ fn fetch_crate(name: &str, version: &str) -> PathBuf {
 }
 
 fn digest(index: &Path) -> Value {
-    let out = ok(
-        "verify",
-        &["index", "--index", s(index), "verify", "--json"],
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["intact"], true);
-    v
+    shared::index_digest(&cargo_bin("provscan"), index)
 }
 
 /// `index shard` of some sources of the manifest.
@@ -207,10 +201,7 @@ fn scan(index: &Path, target: &Path) -> Value {
 }
 
 fn versions(index: &Path) -> usize {
-    let out = ok("list", &["index", "--index", s(index), "list", "--json"]);
-    serde_json::from_slice::<Vec<Value>>(&out.stdout)
-        .unwrap()
-        .len()
+    shared::index_versions(&cargo_bin("provscan"), index)
 }
 
 #[test]

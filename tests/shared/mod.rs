@@ -52,3 +52,33 @@ pub fn run_ok(what: &str, cmd: &mut Command) -> Output {
     assert!(out.status.success(), "{}", describe(what, &out));
     out
 }
+
+/// `provscan index verify --json` of `index` with the binary `provscan`:
+/// the index must be intact; gives its records per column family and the
+/// digest of every record (equal for indexes holding the same data).
+pub fn index_digest(provscan: &Path, index: &Path) -> serde_json::Value {
+    let out = run_ok(
+        "index verify",
+        Command::new(provscan)
+            .args(["index", "--index"])
+            .arg(index)
+            .args(["verify", "--json"]),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("verify prints JSON");
+    assert_eq!(v["intact"], true);
+    v
+}
+
+/// How many versions `index` holds (`provscan index list --json`).
+pub fn index_versions(provscan: &Path, index: &Path) -> usize {
+    let out = run_ok(
+        "index list",
+        Command::new(provscan)
+            .args(["index", "--index"])
+            .arg(index)
+            .args(["list", "--json"]),
+    );
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+        .expect("list prints JSON")
+        .len()
+}
