@@ -381,13 +381,10 @@ fn banded_segment(
     width.push(first_hi + 1);
     h.resize(stride, NEG);
     dir.resize(stride, DIAG);
-    let get = |h: &[i32], lo: &[usize], width: &[usize], r: usize, j: usize| -> i32 {
-        if j < lo[r] || j >= lo[r] + width[r] {
-            NEG
-        } else {
-            h[r * stride + j - lo[r]]
-        }
-    };
+    // The previous row, padded with NEG one cell to the left and as far
+    // right as this row reaches: the inner loop then reads it without a
+    // bounds test per cell.
+    let mut prev: Vec<i32> = Vec::with_capacity(stride + 2);
     let (mut best, mut best_i, mut best_j) = (0i32, 0usize, 0usize);
     let mut center = 0usize;
     let mut settled = false;
@@ -397,22 +394,36 @@ fn banded_segment(
         if row_lo > hi {
             break;
         }
+        let w = hi - row_lo + 1;
+        // prev[x] holds cell (i - 1, row_lo - 1 + x), x in 0..=w.
+        prev.clear();
+        prev.resize(w + 1, NEG);
+        let (plo, pw) = (lo[i - 1], width[i - 1]);
+        let pbase = (i - 1) * stride;
+        // Columns both rows have: j in [max(row_lo - 1, plo), min(hi, plo + pw - 1)].
+        let from = row_lo.max(plo + 1) - 1;
+        let to = (hi + 1).min(plo + pw);
+        if from < to {
+            let x0 = from + 1 - row_lo;
+            prev[x0..x0 + (to - from)].copy_from_slice(&h[pbase + from - plo..pbase + to - plo]);
+        }
         let base = i * stride;
         h.resize(base + stride, NEG);
         dir.resize(base + stride, DIAG);
+        let ti = at_t(i - 1);
+        let row = &mut h[base..base + w];
+        let drow = &mut dir[base..base + w];
         let (mut row_best, mut row_best_j) = (NEG, row_lo);
-        for j in row_lo..=hi {
+        let mut left = NEG;
+        for x in 0..w {
+            let j = row_lo + x;
             let d = if j > 0 {
-                get(&h, &lo, &width, i - 1, j - 1).saturating_add(score(at_t(i - 1), at_o(j - 1)))
+                prev[x] + score(ti, at_o(j - 1))
             } else {
                 NEG
             };
-            let u = get(&h, &lo, &width, i - 1, j).saturating_sub(GAP);
-            let l = if j > row_lo {
-                h[base + j - 1 - row_lo].saturating_sub(GAP)
-            } else {
-                NEG
-            };
+            let u = prev[x + 1] - GAP;
+            let l = left - GAP;
             let (v, how) = if d >= u && d >= l {
                 (d, DIAG)
             } else if u >= l {
@@ -420,8 +431,10 @@ fn banded_segment(
             } else {
                 (l, LEFT)
             };
-            h[base + j - row_lo] = v;
-            dir[base + j - row_lo] = how;
+            let v = v.max(NEG);
+            row[x] = v;
+            drow[x] = how;
+            left = v;
             if v > row_best {
                 row_best = v;
                 row_best_j = j;
@@ -581,9 +594,116 @@ impl VerifyParams {
 
 #[cfg(test)]
 mod tests {
+    /// The banded segment written plainly (every cell read through bounds
+    /// tests): the reference the fast one must equal cell for cell.
+    fn reference_segment(
+        t: Side,
+        o: Side,
+        si: usize,
+        sj: usize,
+        p: &ExtendParams,
+        tally: &mut Tally,
+    ) -> Segment {
+        let (n, m) = (t.len() - si, o.len() - sj);
+        let b = p.band;
+        let stride = 2 * b + 2;
+        let at_t = |i: usize| t.at(si + i);
+        let at_o = |j: usize| o.at(sj + j);
+        let mut lo: Vec<usize> = vec![0];
+        let mut width: Vec<usize> = Vec::new();
+        let mut h: Vec<i32> = Vec::with_capacity(stride * 64);
+        let mut dir: Vec<u8> = Vec::with_capacity(stride * 64);
+        let first_hi = b.min(m);
+        for j in 0..=first_hi {
+            h.push(-GAP * j as i32);
+            dir.push(if j == 0 { DIAG } else { LEFT });
+        }
+        width.push(first_hi + 1);
+        h.resize(stride, NEG);
+        dir.resize(stride, DIAG);
+        let get = |h: &[i32], lo: &[usize], width: &[usize], r: usize, j: usize| -> i32 {
+            if j < lo[r] || j >= lo[r] + width[r] {
+                NEG
+            } else {
+                h[r * stride + j - lo[r]]
+            }
+        };
+        let (mut best, mut best_i, mut best_j) = (0i32, 0usize, 0usize);
+        let mut center = 0usize;
+        let mut settled = false;
+        for i in 1..=n {
+            let row_lo = center.saturating_sub(b);
+            let hi = (center + b + 1).min(m);
+            if row_lo > hi {
+                break;
+            }
+            let base = i * stride;
+            h.resize(base + stride, NEG);
+            dir.resize(base + stride, DIAG);
+            let (mut row_best, mut row_best_j) = (NEG, row_lo);
+            for j in row_lo..=hi {
+                let d = if j > 0 {
+                    get(&h, &lo, &width, i - 1, j - 1)
+                        .saturating_add(score(at_t(i - 1), at_o(j - 1)))
+                } else {
+                    NEG
+                };
+                let u = get(&h, &lo, &width, i - 1, j).saturating_sub(GAP);
+                let l = if j > row_lo {
+                    h[base + j - 1 - row_lo].saturating_sub(GAP)
+                } else {
+                    NEG
+                };
+                let (v, how) = if d >= u && d >= l {
+                    (d, DIAG)
+                } else if u >= l {
+                    (u, UP)
+                } else {
+                    (l, LEFT)
+                };
+                h[base + j - row_lo] = v;
+                dir[base + j - row_lo] = how;
+                if v > row_best {
+                    row_best = v;
+                    row_best_j = j;
+                }
+            }
+            lo.push(row_lo);
+            width.push(hi - row_lo + 1);
+            if row_best > best {
+                (best, best_i, best_j) = (row_best, i, row_best_j);
+                let run = (0..RESTART_RUN)
+                    .take_while(|&x| i + x < n && best_j + x < m && at_t(i + x) == at_o(best_j + x))
+                    .count();
+                if run == RESTART_RUN {
+                    settled = true;
+                    break;
+                }
+            }
+            if row_best < best - p.x_drop {
+                break;
+            }
+            center = row_best_j + 1;
+        }
+        // Trace back from the best cell to the segment's start.
+        trace_back(
+            (best_i, best_j),
+            |i, j| dir[i * stride + j - lo[i]],
+            |i, j| (si + i, sj + j, at_t(i), at_o(j)),
+            tally,
+        );
+        let (i, j) = (si + best_i, sj + best_j);
+        if settled {
+            Segment::Settled { i, j }
+        } else {
+            Segment::Ended { i, j }
+        }
+    }
+
     use super::*;
     use crate::align::Anchor;
     use crate::stream::NAME_BIT;
+    use proptest::prelude::*;
 
     fn hit(t: u32, o: u32) -> Hit {
         let a = |pos| Anchor {
@@ -772,5 +892,81 @@ mod tests {
         // A few lucky tokens at most on either end.
         assert!(a.target.first >= 195 && a.target.first <= 200, "{a:?}");
         assert!(a.target.last >= 299 && a.target.last <= 304, "{a:?}");
+    }
+    /// An edit of a token stream, for the property test below.
+    #[derive(Clone, Debug)]
+    enum Edit {
+        Delete(usize),
+        Insert(usize, u32),
+        Replace(usize, u32),
+        /// Unrelated tokens from here on: the end of a copy.
+        Diverge(usize, u64),
+        /// A run of unrelated tokens inserted.
+        InsertRun(usize, u64, usize),
+    }
+
+    fn edit_strategy() -> impl Strategy<Value = Edit> {
+        let tok = prop_oneof![1u32..40, (0u32..17).prop_map(|x| x | NAME_BIT)];
+        // Edits gather near the start, where the band leaves its diagonal.
+        prop_oneof![
+            (0usize..80).prop_map(Edit::Delete),
+            ((0usize..80), tok.clone()).prop_map(|(p, t)| Edit::Insert(p, t)),
+            ((0usize..80), tok).prop_map(|(p, t)| Edit::Replace(p, t)),
+            ((0usize..400), any::<u64>()).prop_map(|(p, s)| Edit::Diverge(p, s | 1)),
+            ((0usize..80), any::<u64>(), 1usize..40).prop_map(|(p, s, n)| Edit::InsertRun(
+                p,
+                s | 1,
+                n
+            )),
+        ]
+    }
+
+    fn segment_end(s: Segment) -> (usize, usize, bool) {
+        match s {
+            Segment::Settled { i, j } => (i, j, true),
+            Segment::Ended { i, j } => (i, j, false),
+        }
+    }
+
+    proptest! {
+        /// The fast banded segment makes the same choices as the plain one,
+        /// cell for cell: same end, same tally, both directions.
+        #[test]
+        fn banded_segment_equals_the_plain_one(
+            seed in 1u64..u64::MAX,
+            edits in proptest::collection::vec(edit_strategy(), 0..12),
+            start in 0usize..20,
+            kinds in prop_oneof![Just(2u32), Just(4), Just(40)],
+        ) {
+            // A small alphabet: chance matches, ties, and paths along the
+            // band's edges, which is where a fast band can go wrong.
+            let a: Vec<u32> = stream(seed, 300).into_iter().map(|t| if is_name(t) { t } else { t % kinds + 1 }).collect();
+            let mut b = a.clone();
+            for e in edits {
+                let n = b.len().max(1);
+                match e {
+                    Edit::Delete(p) if !b.is_empty() => { b.remove(p % n); }
+                    Edit::Delete(_) => {}
+                    Edit::Insert(p, t) => b.insert(p % (b.len() + 1), t),
+                    Edit::Replace(p, t) => if !b.is_empty() { b[p % n] = t },
+                    Edit::Diverge(p, s) => { b.truncate(p % n); b.extend(stream(s, 200)); }
+                    Edit::InsertRun(p, s, len) => {
+                        let at = p % (b.len() + 1);
+                        b.splice(at..at, stream(s, len));
+                    }
+                }
+            }
+            let p = params();
+            let sj = start.min(b.len());
+            for (t, o) in [
+                (Side::Forward(&a), Side::Forward(&b)),
+                (Side::Backward(&a), Side::Backward(&b)),
+            ] {
+                let (mut fast, mut plain) = (Tally::default(), Tally::default());
+                let f = segment_end(banded_segment(t, o, start, sj, &p, &mut fast));
+                let r = segment_end(reference_segment(t, o, start, sj, &p, &mut plain));
+                prop_assert_eq!((f, &fast), (r, &plain));
+            }
+        }
     }
 }
