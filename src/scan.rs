@@ -652,9 +652,12 @@ impl Scanner<'_> {
             });
         }
         // Names of the enclosing definitions: one parse, and only of files
-        // that have findings (the matching itself never parses).
+        // with a finding that a definition can hold (the matching itself
+        // never parses).
         if !findings.is_empty() {
-            let symbols = engine::symbols::Symbols::parse(language, &file.bytes);
+            let ranges: Vec<[u32; 2]> = findings.iter().map(|f| f.target_lines).collect();
+            let symbols =
+                engine::symbols::Symbols::for_ranges(language, &file.bytes, target, &ranges);
             for f in &mut findings {
                 f.symbol = symbols.enclosing(f.target_lines).map(|d| d.name.clone());
             }
