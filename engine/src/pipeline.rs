@@ -48,19 +48,44 @@ pub struct Matched {
     pub extended: usize,
 }
 
-/// Target token ranges already explained by a verified alignment.
+/// Target token ranges already explained by a verified alignment, with
+/// the target positions of the seed hits that found each.
 #[derive(Default)]
-struct Explained(Vec<Range>);
+struct Explained(Vec<(Range, Vec<u32>)>);
 
 impl Explained {
-    fn add(&mut self, r: Range) {
-        self.0.push(r);
+    fn add(&mut self, r: Range, chain: &[Hit]) {
+        let mut seeds: Vec<u32> = chain.iter().map(|h| h.target.pos).collect();
+        seeds.dedup();
+        self.0.push((r, seeds));
     }
 
     fn covers(&self, first: u32, last: u32) -> bool {
-        self.0.iter().any(|r| r.first <= first && last <= r.last)
+        self.0
+            .iter()
+            .any(|(r, _)| r.first <= first && last <= r.last)
+    }
+
+    /// Whether a chain with `seeds` distinct target hits over target tokens
+    /// `first..=last` is too weak to matter: an alignment already explains
+    /// the stretch, found by at least `SEED_ADVANTAGE` times as many hits of
+    /// the same lookups there. A copy nearly as close as that one (one
+    /// settling could list as an alternative) shares most of its seeds;
+    /// a chain of a few idioms does not, and aligning it costs a banded
+    /// extension for a match that settling throws away.
+    fn outweighs(&self, first: u32, last: u32, seeds: usize) -> bool {
+        self.0.iter().any(|(r, hits)| {
+            r.first <= first && last <= r.last && {
+                let a = hits.partition_point(|&p| p < first);
+                let b = hits.partition_point(|&p| p <= last);
+                b - a >= SEED_ADVANTAGE * seeds
+            }
+        })
     }
 }
+
+/// See [`Explained::outweighs`].
+const SEED_ADVANTAGE: usize = 4;
 
 /// Matches one target against an index. `target` is the target's symbol
 /// stream and `fingerprints` its winnowed fingerprints, in position order.
@@ -142,7 +167,10 @@ where
                         && r.first <= first.origin.pos
                         && last.origin.pos + k - 1 <= r.last
                 });
-                if done {
+                // Nor would a chain that a stronger alignment's seeds
+                // outweigh.
+                let (tf, tl) = (first.target.pos, last.target.pos + k - 1);
+                if done || explained.outweighs(tf, tl, distinct_targets(&chain)) {
                     continue;
                 }
                 out.extended += 1;
@@ -159,7 +187,7 @@ where
                 {
                     continue;
                 }
-                explained.add(a.target);
+                explained.add(a.target, &chain);
                 aligned.push((origin, a, chain.len() as u32));
             }
         }
@@ -483,5 +511,39 @@ mod tests {
         assert!(span.edits <= 2, "{span:?}");
         // The first batch explained the copy: the rest was not looked up.
         assert!(m.lookups < fps.len(), "{} of {}", m.lookups, fps.len());
+    }
+
+    #[test]
+    fn a_chain_is_outweighed_only_inside_a_stretch_found_by_far_more_seeds() {
+        let hit = |t: u32| Hit {
+            target: Anchor {
+                pos: t,
+                first_line: 0,
+                last_line: 0,
+            },
+            origin: Anchor {
+                pos: t,
+                first_line: 0,
+                last_line: 0,
+            },
+        };
+        let mut explained = Explained::default();
+        // 12 seeds over tokens 100..=400, every 25 tokens from 100.
+        let seeds: Vec<Hit> = (0..12).map(|i| hit(100 + 25 * i)).collect();
+        explained.add(
+            Range {
+                first: 100,
+                last: 400,
+            },
+            &seeds,
+        );
+        // The whole stretch: 12 seeds against 3 (4 times as many) or 4.
+        assert!(explained.outweighs(100, 400, 3));
+        assert!(!explained.outweighs(100, 400, 4));
+        // Half of it holds 6 of the seeds: a chain of 2 there is not outweighed.
+        assert!(!explained.outweighs(100, 250, 2));
+        assert!(explained.outweighs(100, 250, 1));
+        // Beyond the stretch, nothing is.
+        assert!(!explained.outweighs(90, 250, 1));
     }
 }
