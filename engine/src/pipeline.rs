@@ -147,15 +147,9 @@ where
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(params.max_candidates);
         for (origin, _) in ranked {
-            let stream = match fetched.get(&origin) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = streams.stream(origin)?;
-                    fetched.insert(origin, s.clone());
-                    s
-                }
-            };
-            let Some(stream) = stream else { continue };
+            // The stream is fetched (and decoded) only for a chain that is
+            // extended.
+            let mut stream: Option<Arc<SymbolStream>> = None;
             for chain in chains(&hits_by_origin[&origin], params.align.max_gap) {
                 let (first, last) = (chain[0], chain[chain.len() - 1]);
                 // A chain inside a stretch already aligned with this origin
@@ -173,17 +167,30 @@ where
                 if done || explained.outweighs(tf, tl, distinct_targets(&chain)) {
                     continue;
                 }
+                if stream.is_none() {
+                    let s = match fetched.get(&origin) {
+                        Some(s) => s.clone(),
+                        None => {
+                            let s = streams.stream(origin)?;
+                            fetched.insert(origin, s.clone());
+                            s
+                        }
+                    };
+                    let Some(s) = s else { break };
+                    stream = Some(s);
+                }
+                let stream = stream.as_ref().expect("fetched");
                 out.extended += 1;
                 let Some(mut a) = extend_chain(&target.syms, &stream.syms, &chain, &params.extend)
                 else {
                     continue;
                 };
                 tried.push((origin, a.target, a.origin));
-                trim_to_literals(&mut a, target, &stream);
-                trim_to_lines(&mut a, target, &stream);
+                trim_to_literals(&mut a, target, stream);
+                trim_to_lines(&mut a, target, stream);
                 if params.verify.reject(&a).is_some()
-                    || !enough_lines(&a, target, &stream, params)
-                    || !literals_agree(&a, target, &stream)
+                    || !enough_lines(&a, target, stream, params)
+                    || !literals_agree(&a, target, stream)
                 {
                     continue;
                 }
