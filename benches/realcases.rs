@@ -407,6 +407,24 @@ fn main() -> anyhow::Result<()> {
         row("all lines pooled", "naive", ratios(&total_n), &total_n)
     );
     println!();
+    println!("Covered lines that are not right, by why:");
+    println!();
+    println!("| case | matcher | edited inside a right-origin finding | under another origin | in own-code files | precision if edited lines counted right |");
+    println!("|---|---|---:|---:|---:|---:|");
+    let why = |name: &str, matcher: &str, c: &Counts| {
+        let lenient = (c.right + c.false_edited) as f64 / c.covered.max(1) as f64;
+        println!(
+            "| {name} | {matcher} | {} | {} | {} | {lenient:.3} |",
+            c.false_edited, c.false_elsewhere, c.false_own
+        );
+    };
+    for o in &outcomes {
+        why(o.case.name, "provscan", &o.provscan);
+        why(o.case.name, "naive", &o.naive);
+    }
+    why("all lines pooled", "provscan", &total_p);
+    why("all lines pooled", "naive", &total_n);
+    println!();
     for f in &failed {
         println!("FAILED (not in the table): {f}");
     }

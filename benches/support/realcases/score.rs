@@ -75,11 +75,21 @@ pub struct Counts {
     pub minified_found: usize,
     /// Findings in own-code files (no copy there).
     pub own_findings: usize,
+    /// Covered lines that are not right, by why: inside a finding naming
+    /// the right origin file but not equal to any line of it (edited
+    /// between the vendored and the indexed version, or inserted), under
+    /// findings naming another origin in a copied file, in own-code files.
+    pub false_edited: usize,
+    pub false_elsewhere: usize,
+    pub false_own: usize,
 }
 
 impl std::ops::AddAssign for Counts {
     fn add_assign(&mut self, o: Counts) {
         self.copied += o.copied;
+        self.false_edited += o.false_edited;
+        self.false_elsewhere += o.false_elsewhere;
+        self.false_own += o.false_own;
         self.recalled += o.recalled;
         self.covered += o.covered;
         self.right += o.right;
@@ -140,6 +150,7 @@ pub fn score(found: &[Found], truth: &Truth, target: &Tree, origins: &[Tree]) ->
             .collect();
         c.covered += covered.len();
         let Some(copy) = copy else {
+            c.false_own += covered.len();
             c.own_findings += fs.len();
             if !fs.is_empty() {
                 c.fp += 1;
@@ -152,6 +163,13 @@ pub fn score(found: &[Found], truth: &Truth, target: &Tree, origins: &[Tree]) ->
             .flat_map(|f| f.target_lines.0..=f.target_lines.1)
             .filter(|l| copy.lines.contains_key(l))
             .collect();
+        let inside_right: BTreeSet<usize> = right
+            .iter()
+            .flat_map(|f| f.target_lines.0..=f.target_lines.1)
+            .filter(|l| covered.contains(l))
+            .collect();
+        c.false_edited += inside_right.len().saturating_sub(rightly.len());
+        c.false_elsewhere += covered.difference(&inside_right).count();
         c.copied += copy.lines.len();
         c.recalled += rightly.len();
         c.right += rightly.len();

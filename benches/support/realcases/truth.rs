@@ -196,11 +196,14 @@ fn correspond(
     best.map(|(_, _, p, pairs)| (p, pairs))
 }
 
-/// Non-blank target lines equal (trimmed) to an origin line in a patience
-/// diff: target line → origin line, both 1-based.
+/// Non-blank target lines equal to an origin line in a patience diff:
+/// target line → origin line, both 1-based. Lines are compared without
+/// their whitespace: a copy reformatted (`#if` become `# if`, re-indented,
+/// spaces around operators) is still the copied line.
 pub fn aligned(target: &str, origin: &str) -> BTreeMap<usize, usize> {
-    let t: Vec<&str> = lines(target).into_iter().map(str::trim).collect();
-    let o: Vec<&str> = lines(origin).into_iter().map(str::trim).collect();
+    let squash = |l: &str| -> String { l.split_whitespace().collect() };
+    let t: Vec<String> = lines(target).into_iter().map(squash).collect();
+    let o: Vec<String> = lines(origin).into_iter().map(squash).collect();
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut out = BTreeMap::new();
     for op in capture_diff_slices_deadline(Algorithm::Patience, &o, &t, Some(deadline)) {
