@@ -192,6 +192,19 @@ const NEG: i32 = i32::MIN / 4;
 /// edited token is not explained as a deletion plus an insertion.
 const GAP: i32 = 2;
 
+/// The best of the three moves into a cell, and which it was; ties go to
+/// the diagonal, then to the target's gap.
+#[inline]
+fn choose(d: i32, u: i32, l: i32) -> (i32, u8) {
+    if d >= u && d >= l {
+        (d, DIAG)
+    } else if u >= l {
+        (u, UP)
+    } else {
+        (l, LEFT)
+    }
+}
+
 #[inline]
 fn score(t: u32, o: u32) -> i32 {
     if compatible(t, o) {
@@ -233,13 +246,7 @@ fn global(t: &[u32], o: &[u32]) -> Tally {
             let d = h[(i - 1) * w + j - 1] + score(t[i - 1], o[j - 1]);
             let u = h[(i - 1) * w + j] - GAP;
             let l = h[i * w + j - 1] - GAP;
-            let (best, how) = if d >= u && d >= l {
-                (d, DIAG)
-            } else if u >= l {
-                (u, UP)
-            } else {
-                (l, LEFT)
-            };
+            let (best, how) = choose(d, u, l);
             h[i * w + j] = best;
             dir[i * w + j] = how;
         }
@@ -353,6 +360,37 @@ enum Segment {
     Ended { i: usize, j: usize },
 }
 
+/// The rows of a banded segment: row `r` holds the cells from column
+/// `lo[r]`, `width[r]` of them, at `r · (2·band + 2)` in `h` (scores) and
+/// `dir` (moves).
+struct Rows {
+    lo: Vec<usize>,
+    width: Vec<usize>,
+    h: Vec<i32>,
+    dir: Vec<u8>,
+}
+
+impl Rows {
+    /// Row 0 of a band of half-width `band` over `m` origin tokens: origin
+    /// tokens aligned to nothing.
+    fn first(band: usize, m: usize) -> Rows {
+        let stride = 2 * band + 2;
+        let hi = band.min(m);
+        let mut h: Vec<i32> = Vec::with_capacity(stride * 64);
+        let mut dir: Vec<u8> = Vec::with_capacity(stride * 64);
+        h.extend((0..=hi).map(|j| -GAP * j as i32));
+        dir.extend((0..=hi).map(|j| if j == 0 { DIAG } else { LEFT }));
+        h.resize(stride, NEG);
+        dir.resize(stride, DIAG);
+        Rows {
+            lo: vec![0],
+            width: vec![hi + 1],
+            h,
+            dir,
+        }
+    }
+}
+
 /// The banded X-drop alignment from `(si, sj)`, which is the best cell of
 /// the extension so far. Rows are kept in flat buffers, `2·band + 2` cells
 /// apart, for the trace back.
@@ -369,28 +407,21 @@ fn banded_segment(
     let stride = 2 * b + 2;
     let at_t = |i: usize| t.at(si + i);
     let at_o = |j: usize| o.at(sj + j);
-    let mut lo: Vec<usize> = vec![0];
-    let mut width: Vec<usize> = Vec::new();
-    let mut h: Vec<i32> = Vec::with_capacity(stride * 64);
-    let mut dir: Vec<u8> = Vec::with_capacity(stride * 64);
-    let first_hi = b.min(m);
-    for j in 0..=first_hi {
-        h.push(-GAP * j as i32);
-        dir.push(if j == 0 { DIAG } else { LEFT });
-    }
-    width.push(first_hi + 1);
-    h.resize(stride, NEG);
-    dir.resize(stride, DIAG);
+    let Rows {
+        mut lo,
+        mut width,
+        mut h,
+        mut dir,
+    } = Rows::first(b, m);
     // The previous row, padded with NEG one cell to the left and as far
     // right as this row reaches: the inner loop then reads it without a
     // bounds test per cell.
     let mut prev: Vec<i32> = Vec::with_capacity(stride + 2);
-    let (mut best, mut best_i, mut best_j) = (0i32, 0usize, 0usize);
-    let mut center = 0usize;
+    let mut walk = Walk::new(p.x_drop);
     let mut settled = false;
     for i in 1..=n {
-        let row_lo = center.saturating_sub(b);
-        let hi = (center + b + 1).min(m);
+        let row_lo = walk.center.saturating_sub(b);
+        let hi = (walk.center + b + 1).min(m);
         if row_lo > hi {
             break;
         }
@@ -424,13 +455,7 @@ fn banded_segment(
             };
             let u = prev[x + 1] - GAP;
             let l = left - GAP;
-            let (v, how) = if d >= u && d >= l {
-                (d, DIAG)
-            } else if u >= l {
-                (u, UP)
-            } else {
-                (l, LEFT)
-            };
+            let (v, how) = choose(d, u, l);
             let v = v.max(NEG);
             row[x] = v;
             drow[x] = how;
@@ -442,33 +467,111 @@ fn banded_segment(
         }
         lo.push(row_lo);
         width.push(hi - row_lo + 1);
-        if row_best > best {
-            (best, best_i, best_j) = (row_best, i, row_best_j);
-            let run = (0..RESTART_RUN)
-                .take_while(|&x| i + x < n && best_j + x < m && at_t(i + x) == at_o(best_j + x))
-                .count();
-            if run == RESTART_RUN {
-                settled = true;
-                break;
-            }
-        }
-        if row_best < best - p.x_drop {
+        let ahead = |x| i + x < n && row_best_j + x < m && at_t(i + x) == at_o(row_best_j + x);
+        if let Some(s) = walk.end_row(i, row_best, row_best_j, ahead).stop() {
+            settled = s;
             break;
         }
-        center = row_best_j + 1;
     }
-    // Trace back from the best cell to the segment's start.
-    trace_back(
-        (best_i, best_j),
-        |i, j| dir[i * stride + j - lo[i]],
-        |i, j| (si + i, sj + j, at_t(i), at_o(j)),
+    walk.finish(
+        settled,
+        (si, sj),
         tally,
-    );
-    let (i, j) = (si + best_i, sj + best_j);
-    if settled {
-        Segment::Settled { i, j }
-    } else {
-        Segment::Ended { i, j }
+        |i, j| dir[i * stride + j - lo[i]],
+        |i, j| (at_t(i), at_o(j)),
+    )
+}
+
+/// The state of a banded segment between its rows: its best cell so far
+/// and the column the next row centres on.
+struct Walk {
+    best: i32,
+    best_i: usize,
+    best_j: usize,
+    center: usize,
+    x_drop: i32,
+}
+
+/// What a finished row of a banded segment decided.
+enum RowEnd {
+    Go,
+    /// The new best cell is followed by [`RESTART_RUN`] identical tokens.
+    Settled,
+    /// The row's best fell `x_drop` below the segment's.
+    Dropped,
+}
+
+impl RowEnd {
+    /// `None` to go on, else whether the segment settled.
+    fn stop(self) -> Option<bool> {
+        match self {
+            RowEnd::Go => None,
+            RowEnd::Settled => Some(true),
+            RowEnd::Dropped => Some(false),
+        }
+    }
+}
+
+impl Walk {
+    fn new(x_drop: i32) -> Walk {
+        Walk {
+            best: 0,
+            best_i: 0,
+            best_j: 0,
+            center: 0,
+            x_drop,
+        }
+    }
+
+    /// After row `i`, whose best cell is `(i, row_best_j)`; `identical(x)`
+    /// says whether the tokens `x` ahead of that cell on its diagonal are
+    /// identical.
+    fn end_row(
+        &mut self,
+        i: usize,
+        row_best: i32,
+        row_best_j: usize,
+        identical: impl Fn(usize) -> bool,
+    ) -> RowEnd {
+        if row_best > self.best {
+            (self.best, self.best_i, self.best_j) = (row_best, i, row_best_j);
+            if (0..RESTART_RUN).all(identical) {
+                return RowEnd::Settled;
+            }
+        }
+        if row_best < self.best - self.x_drop {
+            return RowEnd::Dropped;
+        }
+        self.center = row_best_j + 1;
+        RowEnd::Go
+    }
+
+    /// Traces back from the best cell to the segment's start `(si, sj)`:
+    /// `how(i, j)` is the move into a cell, `tokens(i, j)` the two tokens
+    /// of a pair, both relative to the start.
+    fn finish(
+        &self,
+        settled: bool,
+        (si, sj): (usize, usize),
+        tally: &mut Tally,
+        how: impl Fn(usize, usize) -> u8,
+        tokens: impl Fn(usize, usize) -> (u32, u32),
+    ) -> Segment {
+        trace_back(
+            (self.best_i, self.best_j),
+            how,
+            |i, j| {
+                let (a, b) = tokens(i, j);
+                (si + i, sj + j, a, b)
+            },
+            tally,
+        );
+        let (i, j) = (si + self.best_i, sj + self.best_j);
+        if settled {
+            Segment::Settled { i, j }
+        } else {
+            Segment::Ended { i, j }
+        }
     }
 }
 
@@ -609,18 +712,12 @@ mod tests {
         let stride = 2 * b + 2;
         let at_t = |i: usize| t.at(si + i);
         let at_o = |j: usize| o.at(sj + j);
-        let mut lo: Vec<usize> = vec![0];
-        let mut width: Vec<usize> = Vec::new();
-        let mut h: Vec<i32> = Vec::with_capacity(stride * 64);
-        let mut dir: Vec<u8> = Vec::with_capacity(stride * 64);
-        let first_hi = b.min(m);
-        for j in 0..=first_hi {
-            h.push(-GAP * j as i32);
-            dir.push(if j == 0 { DIAG } else { LEFT });
-        }
-        width.push(first_hi + 1);
-        h.resize(stride, NEG);
-        dir.resize(stride, DIAG);
+        let Rows {
+            mut lo,
+            mut width,
+            mut h,
+            mut dir,
+        } = Rows::first(b, m);
         let get = |h: &[i32], lo: &[usize], width: &[usize], r: usize, j: usize| -> i32 {
             if j < lo[r] || j >= lo[r] + width[r] {
                 NEG
@@ -628,12 +725,11 @@ mod tests {
                 h[r * stride + j - lo[r]]
             }
         };
-        let (mut best, mut best_i, mut best_j) = (0i32, 0usize, 0usize);
-        let mut center = 0usize;
+        let mut walk = Walk::new(p.x_drop);
         let mut settled = false;
         for i in 1..=n {
-            let row_lo = center.saturating_sub(b);
-            let hi = (center + b + 1).min(m);
+            let row_lo = walk.center.saturating_sub(b);
+            let hi = (walk.center + b + 1).min(m);
             if row_lo > hi {
                 break;
             }
@@ -654,13 +750,7 @@ mod tests {
                 } else {
                     NEG
                 };
-                let (v, how) = if d >= u && d >= l {
-                    (d, DIAG)
-                } else if u >= l {
-                    (u, UP)
-                } else {
-                    (l, LEFT)
-                };
+                let (v, how) = choose(d, u, l);
                 h[base + j - row_lo] = v;
                 dir[base + j - row_lo] = how;
                 if v > row_best {
@@ -670,34 +760,19 @@ mod tests {
             }
             lo.push(row_lo);
             width.push(hi - row_lo + 1);
-            if row_best > best {
-                (best, best_i, best_j) = (row_best, i, row_best_j);
-                let run = (0..RESTART_RUN)
-                    .take_while(|&x| i + x < n && best_j + x < m && at_t(i + x) == at_o(best_j + x))
-                    .count();
-                if run == RESTART_RUN {
-                    settled = true;
-                    break;
-                }
-            }
-            if row_best < best - p.x_drop {
+            let ahead = |x| i + x < n && row_best_j + x < m && at_t(i + x) == at_o(row_best_j + x);
+            if let Some(s) = walk.end_row(i, row_best, row_best_j, ahead).stop() {
+                settled = s;
                 break;
             }
-            center = row_best_j + 1;
         }
-        // Trace back from the best cell to the segment's start.
-        trace_back(
-            (best_i, best_j),
-            |i, j| dir[i * stride + j - lo[i]],
-            |i, j| (si + i, sj + j, at_t(i), at_o(j)),
+        walk.finish(
+            settled,
+            (si, sj),
             tally,
-        );
-        let (i, j) = (si + best_i, sj + best_j);
-        if settled {
-            Segment::Settled { i, j }
-        } else {
-            Segment::Ended { i, j }
-        }
+            |i, j| dir[i * stride + j - lo[i]],
+            |i, j| (at_t(i), at_o(j)),
+        )
     }
 
     use super::*;
