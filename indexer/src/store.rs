@@ -1795,12 +1795,10 @@ fn check_integrity(dir: &Path, cfs: &[String], cache: &Cache) -> Result<()> {
         let descriptors = cfs
             .iter()
             .map(|n| ColumnFamilyDescriptor::new(n, cf_options(n, cache)));
-        // The check reads the MANIFEST's list of files and stats them: no
-        // table needs opening, so none is opened ahead (with every table
-        // opened at open, this instance cost as much as the reader itself).
-        let mut options = reader_options();
-        options.set_max_open_files(16);
-        let db = DB::open_cf_descriptors_read_only(&options, dir, descriptors, false)
+        // Every table is opened here (footer, index and filter blocks
+        // read): that is what finds a table file overwritten in place, which
+        // the secondary instance would leave out silently.
+        let db = DB::open_cf_descriptors_read_only(&reader_options(), dir, descriptors, false)
             .map_err(|e| crate::integrity::damaged(dir, None, e.to_string()))?;
         crate::integrity::check(&db, dir, mark)
     };
