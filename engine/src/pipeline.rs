@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::align::{chains, Anchor, Hit, Range, Span};
 use crate::extend::{extend_chain, Alignment};
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
-use crate::stream::{is_literal, SymbolStream};
+use crate::stream::{compatible, is_literal, SymbolStream};
 use crate::winnow::Fingerprint;
 
 /// Postings by gram hash: the seeds' side of an index.
@@ -133,17 +133,41 @@ where
             });
         }
         // The best-seeded origins of this batch, by distinct target hits.
-        let mut ranked: Vec<(u64, usize)> = touched
-            .into_iter()
-            .map(|o| {
-                let hits = hits_by_origin.get_mut(&o).expect("touched");
-                hits.sort_unstable();
-                hits.dedup();
-                drop_repetitive(hits, params.max_repeats_in_origin);
-                (o, distinct_targets(hits))
-            })
-            .filter(|&(_, n)| n >= params.min_distinct_hits)
-            .collect();
+        let mut touched: Vec<u64> = touched.into_iter().collect();
+        touched.sort_unstable();
+        let mut ranked: Vec<(u64, usize)> = Vec::new();
+        let mut resolved = 0;
+        for o in touched {
+            let hits = hits_by_origin.get_mut(&o).expect("touched");
+            hits.sort_unstable();
+            hits.dedup();
+            let repeated = drop_repetitive(hits, params.max_repeats_in_origin);
+            let mut n = distinct_targets(hits);
+            // An origin seeded only by grams it repeats (a test repeating
+            // one assertion with other numbers) would be lost: the literal
+            // values in its stream may still tell where the copy is.
+            if n < params.min_distinct_hits
+                && repeated.len() >= params.min_distinct_hits
+                && resolved < MAX_RESOLVED_PER_BATCH
+            {
+                resolved += 1;
+                if let Some(stream) = fetch(&mut fetched, streams, o)? {
+                    hits.extend(resolve_repeats(
+                        target,
+                        &stream,
+                        &repeated,
+                        params.extend.k as usize,
+                        params.max_repeats_in_origin,
+                    ));
+                    hits.sort_unstable();
+                    hits.dedup();
+                    n = distinct_targets(hits);
+                }
+            }
+            if n >= params.min_distinct_hits {
+                ranked.push((o, n));
+            }
+        }
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(params.max_candidates);
         for (origin, _) in ranked {
@@ -168,15 +192,9 @@ where
                     continue;
                 }
                 if stream.is_none() {
-                    let s = match fetched.get(&origin) {
-                        Some(s) => s.clone(),
-                        None => {
-                            let s = streams.stream(origin)?;
-                            fetched.insert(origin, s.clone());
-                            s
-                        }
+                    let Some(s) = fetch(&mut fetched, streams, origin)? else {
+                        break;
                     };
-                    let Some(s) = s else { break };
                     stream = Some(s);
                 }
                 let stream = stream.as_ref().expect("fetched");
@@ -400,13 +418,88 @@ fn span_of(a: &Alignment, hits: u32, t: &SymbolStream, o: &SymbolStream) -> Span
     }
 }
 
-/// Drops every hit of a target gram that recurs more than `max` times in the origin.
-pub(crate) fn drop_repetitive(hits: &mut Vec<Hit>, max: usize) {
+/// Origins seeded only by repeated grams resolved against their stream, at
+/// most, per lookup batch (each costs a stream fetch).
+const MAX_RESOLVED_PER_BATCH: usize = 4;
+
+/// Repeated grams of one origin resolved, at most (each costs a pass over
+/// the origin's stream; the extension finds the rest of the copy).
+const RESOLVED_GRAMS: usize = 4;
+
+/// An origin's stream, fetched once per target.
+fn fetch<S: Streams>(
+    fetched: &mut HashMap<u64, Option<Arc<SymbolStream>>>,
+    streams: &S,
+    origin: u64,
+) -> Result<Option<Arc<SymbolStream>>, S::Error> {
+    if let Some(s) = fetched.get(&origin) {
+        return Ok(s.clone());
+    }
+    let s = streams.stream(origin)?;
+    fetched.insert(origin, s.clone());
+    Ok(s)
+}
+
+/// Drops every hit of a target gram that recurs more than `max` times in
+/// the origin; returns those grams' target anchors, one per gram.
+pub(crate) fn drop_repetitive(hits: &mut Vec<Hit>, max: usize) -> Vec<Anchor> {
     let mut counts: HashMap<u32, usize> = HashMap::new();
     for h in hits.iter() {
         *counts.entry(h.target.pos).or_default() += 1;
     }
+    let mut repeated: Vec<Anchor> = hits
+        .iter()
+        .filter(|h| counts[&h.target.pos] > max)
+        .map(|h| h.target)
+        .collect();
+    repeated.dedup_by_key(|a| a.pos);
     hits.retain(|h| counts[&h.target.pos] <= max);
+    repeated
+}
+
+/// Where in `origin` each repeated gram of the target lies, told apart by
+/// literal values: the k tokens compatible and every literal's value
+/// equal. A gram without literals, or found at more than `max` places even
+/// so, gives nothing (it still says nothing about where the copy is).
+fn resolve_repeats(
+    target: &SymbolStream,
+    origin: &SymbolStream,
+    repeated: &[Anchor],
+    k: usize,
+    max: usize,
+) -> Vec<Hit> {
+    let mut out = Vec::new();
+    if target.values.is_empty() || origin.values.is_empty() || origin.len() < k {
+        return out;
+    }
+    // A few grams suffice to seed a chain; each costs a pass over the origin.
+    for t in repeated.iter().take(RESOLVED_GRAMS) {
+        let p = t.pos as usize;
+        if p + k > target.len() || target.values[p..p + k].iter().all(|&v| v == 0) {
+            continue;
+        }
+        let same = |q: usize| {
+            (0..k).all(|x| {
+                compatible(target.syms[p + x], origin.syms[q + x])
+                    && target.values[p + x] == origin.values[q + x]
+            })
+        };
+        let found: Vec<usize> = (0..=origin.len() - k)
+            .filter(|&q| same(q))
+            .take(max + 1)
+            .collect();
+        if found.len() <= max {
+            out.extend(found.into_iter().map(|q| Hit {
+                target: *t,
+                origin: Anchor {
+                    pos: q as u32,
+                    first_line: origin.lines[q],
+                    last_line: origin.end_lines[q + k - 1],
+                },
+            }));
+        }
+    }
+    out
 }
 
 pub(crate) fn distinct_targets(hits: &[Hit]) -> usize {
@@ -552,5 +645,35 @@ mod tests {
         assert!(explained.outweighs(100, 250, 1));
         // Beyond the stretch, nothing is.
         assert!(!explained.outweighs(90, 250, 1));
+    }
+
+    #[test]
+    fn a_copy_out_of_repetitive_code_is_found_at_its_own_repeat() {
+        // One assertion repeated with other numbers: every gram of a copy
+        // recurs in the origin far more often than `max_repeats_in_origin`.
+        let line = |i: u32| {
+            format!(
+                "    r = moderate_path({}, -{}, 0); check(r.valid, \"valid\"); expect(into_float(r.f), {}.{});\n",
+                123456 + i * 7919,
+                i % 5,
+                987 + i * 31,
+                i
+            )
+        };
+        let origin = format!(
+            "void moderate_path_test(void) {{\n    struct res r;\n{}}}\n",
+            (0..40).map(line).collect::<String>()
+        );
+        let pasted: String = (20..30).map(line).collect();
+        let target = format!("int host(int a) {{\n    struct res r;\n{pasted}    return a;\n}}\n");
+        let found = find(&origin, &target);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let span = found[0].best.span;
+        // Origin line of repeat i is i + 3; the paste holds repeats 20..30.
+        assert!(
+            span.origin_lines.first >= 22 && span.origin_lines.last <= 33,
+            "{span:?}"
+        );
+        assert!(span.origin_lines.last >= 31, "{span:?}");
     }
 }
