@@ -53,32 +53,33 @@ pub fn run_ok(what: &str, cmd: &mut Command) -> Output {
     out
 }
 
+/// `provscan index --index INDEX <args…>` with the binary `provscan`,
+/// which must succeed and print JSON.
+fn index_json(provscan: &Path, index: &Path, args: &[&str]) -> serde_json::Value {
+    let what = format!("index {}", args.join(" "));
+    let out = run_ok(
+        &what,
+        Command::new(provscan)
+            .args(["index", "--index"])
+            .arg(index)
+            .args(args),
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what} prints JSON: {e}"))
+}
+
 /// `provscan index verify --json` of `index` with the binary `provscan`:
 /// the index must be intact; gives its records per column family and the
 /// digest of every record (equal for indexes holding the same data).
 pub fn index_digest(provscan: &Path, index: &Path) -> serde_json::Value {
-    let out = run_ok(
-        "index verify",
-        Command::new(provscan)
-            .args(["index", "--index"])
-            .arg(index)
-            .args(["verify", "--json"]),
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("verify prints JSON");
+    let v = index_json(provscan, index, &["verify", "--json"]);
     assert_eq!(v["intact"], true);
     v
 }
 
 /// How many versions `index` holds (`provscan index list --json`).
 pub fn index_versions(provscan: &Path, index: &Path) -> usize {
-    let out = run_ok(
-        "index list",
-        Command::new(provscan)
-            .args(["index", "--index"])
-            .arg(index)
-            .args(["list", "--json"]),
-    );
-    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
-        .expect("list prints JSON")
+    index_json(provscan, index, &["list", "--json"])
+        .as_array()
+        .expect("list prints an array")
         .len()
 }
