@@ -19,7 +19,8 @@
 //! - `PROVSCAN_SWEEP`: `1` for the built-in list of settings, or settings
 //!   such as `k=16,w=8;k=20,w=12,gap=60,norm=text`: one summary row each;
 //! - `PROVSCAN_VERBOSE=1`: print every false finding;
-//! - `PROVSCAN_DEBUG=1`: explain every missed T1 10-line copy on stderr;
+//! - `PROVSCAN_DEBUG=1` (or `T2`, `T3:20`, …): explain every missed copy
+//!   of that mutation and size (10 lines unless given) on stderr;
 //! - `PROVSCAN_TESTDATA`: download cache (default `$HOME/.cache/provscan-testdata`).
 
 #[path = "support/matching.rs"]
@@ -586,7 +587,17 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
             setting.matcher == 1,
         )
     };
-    let debug = std::env::var("PROVSCAN_DEBUG").is_ok();
+    // `1` or `T1`: T1 copies; `T2`, `T3`: those mutations; `T1:20`: of
+    // 20 lines (10 unless given).
+    let debug = std::env::var("PROVSCAN_DEBUG").ok().map(|v| {
+        let (m, size) = v.split_once(':').unwrap_or((&v, "10"));
+        let m = match m {
+            "T2" => Mutation::T2,
+            "T3" => Mutation::T3,
+            _ => Mutation::T1,
+        };
+        (m, size.parse::<usize>().unwrap_or(10))
+    });
     let family = |l: Language| setting.family.then(|| l.family());
     // What `scan` does before parsing (probe=1 or 2): the probe's tokens,
     // whose fingerprints must hit for the file to be matched at all.
@@ -655,7 +666,14 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
                     found.extend(r.first.max(b0)..=r.last.min(b1));
                 }
             }
-            if !any && debug && trial.mutation == Mutation::T1 && trial.size == 10 {
+            if !any && debug == Some((trial.mutation, trial.size)) && setting.matcher != 1 {
+                for f in &findings {
+                    let (t, o) = (f.best.span.target_lines, f.best.span.origin_lines);
+                    eprintln!(
+                        "  found: origin {} lines {}-{} ~ target lines {}-{}, {} tokens",
+                        f.best.origin, o.first, o.last, t.first, t.last, f.best.span.matched_tokens
+                    );
+                }
                 let d = &material.donors[trial.donor];
                 let donor_set: std::collections::HashSet<u64> =
                     donors[trial.donor].1.iter().map(|f| f.hash).collect();

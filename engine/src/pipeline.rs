@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::align::{chains, Anchor, Hit, Range, Span};
 use crate::extend::{extend_chain, Alignment};
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
-use crate::stream::{compatible, is_literal, SymbolStream};
+use crate::stream::{compatible, is_literal, is_name, same_name, SymbolStream};
 use crate::winnow::Fingerprint;
 
 /// Postings by gram hash: the seeds' side of an index.
@@ -217,29 +217,67 @@ where
             }
         }
     }
-    let mut matches: Vec<SnippetMatch> = aligned
+    let mut matches: Vec<(Closeness, SnippetMatch)> = aligned
         .into_iter()
-        .map(|(origin, a, hits)| SnippetMatch {
-            origin,
-            span: span_of(
-                &a,
-                hits,
-                target,
-                fetched[&origin].as_deref().expect("aligned"),
-            ),
+        .map(|(origin, a, hits)| {
+            let stream = fetched[&origin].as_deref().expect("aligned");
+            (
+                Closeness::of(&a, target, stream),
+                SnippetMatch {
+                    origin,
+                    span: span_of(&a, hits, target, stream),
+                },
+            )
         })
         .collect();
-    // Most aligned tokens first, then fewest edits: the origin the target
-    // is closest to wins, its near-equals become alternatives.
-    matches.sort_by(|a, b| {
-        b.span
-            .matched_tokens
-            .cmp(&a.span.matched_tokens)
-            .then(a.span.edits.cmp(&b.span.edits))
-            .then(a.origin.cmp(&b.origin))
-    });
+    // The origin (and the place in it) the target is closest to wins; its
+    // near-equals become alternatives.
+    matches.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then(a.origin.cmp(&b.origin)));
+    let matches = matches.into_iter().map(|(_, m)| m).collect();
     out.findings = settle(matches, params.alternative_share);
     Ok(out)
+}
+
+/// How close a target stretch is to the origin stretch it aligns with;
+/// greater is closer.
+///
+/// Aligned tokens count, and every token of either range left unmatched
+/// counts half against: a copy found with 124 matches over 128 target and
+/// 178 origin tokens is a looser fit than one with 116 over 119 and 117,
+/// and ranking by matches alone named the loose one (a renamed Rust match
+/// arm found again in an arm of another shape further up its own file).
+/// Between equal fits (code that a file holds twice, or two releases of a
+/// file) the one whose names and literal values agree with the target's
+/// text most is the copy: a copy often keeps its names and constants, and
+/// two releases differ in a few of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Closeness {
+    /// `4 × matches − target tokens − origin tokens`: twice (matches −
+    /// unmatched / 2), kept integral.
+    fit: i64,
+    /// Aligned names and literals with the same text on both sides.
+    same_text: u32,
+}
+
+impl Closeness {
+    fn of(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> Closeness {
+        let fit =
+            4 * i64::from(a.matches) - i64::from(a.target.count()) - i64::from(a.origin.count());
+        let literals = !t.values.is_empty() && !o.values.is_empty();
+        let same_text = a
+            .path
+            .iter()
+            .filter(|&&(i, j)| {
+                let (i, j) = (i as usize, j as usize);
+                if is_name(t.syms[i]) {
+                    same_name(t, i, o, j)
+                } else {
+                    literals && is_literal(t.syms[i]) && t.values[i] == o.values[j]
+                }
+            })
+            .count() as u32;
+        Closeness { fit, same_text }
+    }
 }
 
 /// Moves the ends of an alignment off lines it barely enters. An extension
@@ -708,5 +746,56 @@ mod tests {
         assert!(other.is_empty(), "{other:?}");
         let same = find(&table(1), &format!("int x;\n{}", table(1)));
         assert_eq!(same.len(), 1, "{same:?}");
+    }
+
+    #[test]
+    fn code_a_file_holds_twice_is_placed_where_its_names_agree() {
+        // Two functions of one shape, names apart: a copy of the second
+        // aligns as well with the first.
+        let origin = format!(
+            "{}{}{}",
+            function("alpha", 6),
+            function("beta", 12),
+            function("gamma", 12)
+        );
+        let target = format!("int own(void) {{ return 1; }}\n{}", function("gamma", 12));
+        let found = find(&origin, &target);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let span = found[0].best.span;
+        // gamma is origin lines 25..=39 (beta 10..=24).
+        assert_eq!(
+            (span.origin_lines.first, span.origin_lines.last),
+            (25, 39),
+            "{span:?}"
+        );
+    }
+
+    #[test]
+    fn a_tight_fit_is_closer_than_more_matches_spread_thin() {
+        let alignment = |matches: u32, t: (u32, u32), o: (u32, u32)| Alignment {
+            target: Range {
+                first: t.0,
+                last: t.1,
+            },
+            origin: Range {
+                first: o.0,
+                last: o.1,
+            },
+            matches,
+            substitutions: 0,
+            indels: 0,
+            names: Default::default(),
+            path: Vec::new(),
+        };
+        let stream = SymbolStream::default();
+        // 124 matches over 128 target and 178 origin tokens, against 116
+        // over 119 and 117 (a renamed match arm of the harness).
+        let loose = Closeness::of(&alignment(124, (0, 127), (0, 177)), &stream, &stream);
+        let tight = Closeness::of(&alignment(116, (0, 118), (200, 316)), &stream, &stream);
+        assert!(tight > loose, "{tight:?} {loose:?}");
+        // A whole copy is closer than a part of it.
+        let whole = Closeness::of(&alignment(1000, (0, 999), (0, 999)), &stream, &stream);
+        let part = Closeness::of(&alignment(800, (0, 799), (0, 799)), &stream, &stream);
+        assert!(whole > part);
     }
 }

@@ -6,10 +6,12 @@
 //! ([`crate::extend`]). The index keeps this form of every origin (the
 //! forward store), and a target is put in the same form before matching.
 //!
-//! Names do not keep their text: each distinct name of a file gets a small
-//! ordinal, in order of first use. That is all a renaming check needs (is
-//! the map between the two files' names one to one?) and it compresses
-//! far better than hashes.
+//! Names are symbols by ordinal: each distinct name of a file gets a small
+//! one, in order of first use. That is all alignment and the renaming
+//! check need (is the map between the two files' names one to one?), and
+//! it compresses far better than hashes. A 16-bit hash of each name's
+//! text is kept beside, once per ordinal, to tell which of two equally
+//! close places a copy that kept its names came from.
 
 use crate::token::{class, Token, TokenKind};
 
@@ -35,6 +37,10 @@ pub struct SymbolStream {
     /// verify step compares values, so that two different tables of the
     /// same shape do not pass for a copy.
     pub values: Vec<u16>,
+    /// Per name ordinal, a 16-bit hash of the name's text (never 0);
+    /// empty when not known (streams of index records written before
+    /// names were kept).
+    pub names: Vec<u16>,
 }
 
 impl SymbolStream {
@@ -47,13 +53,18 @@ impl SymbolStream {
             starts: Vec::with_capacity(tokens.len()),
             ends: Vec::with_capacity(tokens.len()),
             values: Vec::new(),
+            names: Vec::new(),
         };
         for t in tokens {
             let sym = match t.kind {
                 TokenKind::Fixed => t.code & !NAME_BIT,
                 TokenKind::Ident => {
                     let next = names.len() as u32;
-                    NAME_BIT | *names.entry(t.code).or_insert(next)
+                    let ordinal = *names.entry(t.code).or_insert(next);
+                    if ordinal == next {
+                        s.names.push(fold16(t.code));
+                    }
+                    NAME_BIT | ordinal
                 }
             };
             s.syms.push(sym);
@@ -119,6 +130,11 @@ impl SymbolStream {
         .iter()
         .all(|&l| l == n)
             && (self.values.is_empty() || self.values.len() == n)
+            && (self.names.is_empty()
+                || self
+                    .syms
+                    .iter()
+                    .all(|&s| !is_name(s) || ((s & !NAME_BIT) as usize) < self.names.len()))
             && self.lines.windows(2).all(|w| w[0] <= w[1])
             && self.starts.windows(2).all(|w| w[0] <= w[1])
             && (0..n).all(|i| self.end_lines[i] >= self.lines[i] && self.ends[i] >= self.starts[i])
@@ -142,6 +158,23 @@ pub fn is_name(sym: u32) -> bool {
 #[inline]
 pub fn is_literal(sym: u32) -> bool {
     matches!(sym, class::STRING | class::NUMBER | class::CHAR)
+}
+
+/// Whether the names of target token `i` and origin token `j`, both names,
+/// have the same text. False when either stream lacks its names' hashes.
+#[inline]
+pub fn same_name(t: &SymbolStream, i: usize, o: &SymbolStream, j: usize) -> bool {
+    let ordinal = |s: &SymbolStream, k: usize| (s.syms[k] & !NAME_BIT) as usize;
+    match (t.names.get(ordinal(t, i)), o.names.get(ordinal(o, j))) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// A name's text code folded to 16 bits, never 0.
+fn fold16(code: u32) -> u16 {
+    let h = code ^ (code >> 16);
+    ((h & 0xffff) % 65535 + 1) as u16
 }
 
 /// A literal's text hashed to 16 bits, never 0 (0 marks "not a literal").
@@ -178,6 +211,9 @@ mod tests {
         assert_eq!(s.line_range(1, 3), (1, 2));
         assert_eq!(s.byte_range(0, 9), (0, 7));
         assert!(s.is_consistent());
+        assert_eq!(s.names.len(), 2);
+        assert!(same_name(&s, 0, &s, 3));
+        assert!(!same_name(&s, 0, &s, 2));
         assert!(compatible(s.syms[0], s.syms[2]));
         assert!(!compatible(s.syms[0], s.syms[1]));
     }

@@ -5,7 +5,9 @@
 //! symbol reference (`2 × dictionary index`, or `2 × name ordinal + 1`);
 //! line deltas; lines spanned by each token; byte-offset deltas; token
 //! lengths; then whether literal values follow, and the 16-bit value of
-//! each literal token. Keywords and punctuation then take one byte before compression
+//! each literal token; then the number of names and, per name ordinal, the
+//! 16-bit hash of its text (two bytes, little-endian; a record written
+//! before names were kept ends before this, and decodes with none). Keywords and punctuation then take one byte before compression
 //! and layout columns are nearly all zeros and ones, which zstd shrinks to
 //! little (see `docs/index.md` for the measured cost per source byte).
 
@@ -67,6 +69,10 @@ pub fn encode(s: &SymbolStream) -> Vec<u8> {
             put_varint(&mut raw, u64::from(v));
         }
     }
+    put_varint(&mut raw, s.names.len() as u64);
+    for &v in &s.names {
+        raw.extend_from_slice(&v.to_le_bytes());
+    }
     zstd::bulk::compress(&raw, LEVEL).expect("zstd compresses any input")
 }
 
@@ -94,6 +100,7 @@ pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
         starts: Vec::with_capacity(n),
         ends: Vec::with_capacity(n),
         values: Vec::new(),
+        names: Vec::new(),
     };
     for _ in 0..n {
         let r = next()?;
@@ -136,7 +143,23 @@ pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
         }
         _ => return None,
     }
-    s.is_consistent().then_some(s)
+    if at < raw.len() {
+        let count = get_varint(&raw, &mut at)?;
+        if count > n as u64 {
+            return None;
+        }
+        let count = count as usize;
+        let bytes = raw.get(at..at + 2 * count)?;
+        s.names = bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        if s.names.contains(&0) {
+            return None;
+        }
+        at += 2 * count;
+    }
+    (at == raw.len() && s.is_consistent()).then_some(s)
 }
 
 #[cfg(test)]
@@ -159,5 +182,26 @@ mod tests {
         assert_eq!(decode(b"not a stream"), None);
         let empty = SymbolStream::default();
         assert_eq!(decode(&encode(&empty)), Some(empty));
+    }
+
+    #[test]
+    fn records_written_before_names_were_kept_decode_without_them() {
+        let src = b"fn add(a: u32, b: u32) -> u32 { a + b }\n";
+        let tokens = Tokenizer::default().tokenize(Language::Rust, src).tokens;
+        let s = SymbolStream::of_file(&tokens, src);
+        assert_eq!(s.names.len(), 3, "add, a, b");
+        // The older record: everything up to the name section.
+        let mut older = s.clone();
+        older.names.clear();
+        let raw = zstd::stream::decode_all(&encode(&older)[..]).unwrap();
+        let raw = &raw[..raw.len() - 1]; // the name count, 0
+        let bytes = zstd::bulk::compress(raw, LEVEL).unwrap();
+        assert_eq!(decode(&bytes), Some(older));
+        // A name hash of 0, or names the symbols outrun, is damage.
+        let mut bad = s.clone();
+        bad.names[1] = 0;
+        assert_eq!(decode(&encode(&bad)), None);
+        bad.names.truncate(1);
+        assert_eq!(decode(&encode(&bad)), None);
     }
 }
