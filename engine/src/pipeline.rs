@@ -207,7 +207,7 @@ where
                 trim_to_literals(&mut a, target, stream);
                 trim_to_lines(&mut a, target, stream);
                 if params.verify.reject(&a).is_some()
-                    || !enough_lines(&a, target, stream, params)
+                    || !lines_agree(&a, target, stream, params)
                     || !literals_agree(&a, target, stream)
                 {
                     continue;
@@ -352,8 +352,14 @@ fn partial_last_line(s: &SymbolStream, r: Range) -> u32 {
 const LONG_LINE_TOKENS: u32 = 50;
 
 /// Both sides must span enough lines, unless the side with fewer lines is
-/// minified: there lines mean nothing and the aligned tokens tell.
-fn enough_lines(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &MatchParams) -> bool {
+/// minified: there lines mean nothing and the aligned tokens tell. And a
+/// short alignment must span lines in proportion on both sides: 57 tokens
+/// of declarations spread over 84 lines of a header, between its long
+/// comments, against 5 lines of another project's declarations is a chain
+/// of idioms bridged over the comments, not a copy. A long one may have
+/// lost or gained whole comment blocks on the way (a vendored copy without
+/// its documentation), and its length is evidence enough.
+fn lines_agree(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &MatchParams) -> bool {
     let (tf, tl) = t.line_range(a.target.first as usize, a.target.last as usize);
     let (of, ol) = o.line_range(a.origin.first as usize, a.origin.last as usize);
     let (t_lines, o_lines) = (tl + 1 - tf, ol + 1 - of);
@@ -362,8 +368,21 @@ fn enough_lines(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &Matc
     } else {
         (o_lines, a.origin.count())
     };
-    lines >= params.align.min_lines || tokens >= LONG_LINE_TOKENS * lines
+    let minified = tokens >= LONG_LINE_TOKENS * lines;
+    let enough = lines >= params.align.min_lines || minified;
+    let in_proportion = minified
+        || a.matches >= LONG_ALIGNMENT
+        || t_lines.max(o_lines) <= LINE_SPREAD * lines + LINE_SLACK;
+    enough && in_proportion
 }
+
+/// Aligned tokens from which line spans need not be in proportion.
+const LONG_ALIGNMENT: u32 = 100;
+/// A short alignment's longer side spans at most this many times the
+/// shorter side's lines, plus [`LINE_SLACK`] (comments and blank lines a
+/// copy gained or lost).
+const LINE_SPREAD: u32 = 3;
+const LINE_SLACK: u32 = 8;
 
 /// Keeps the stretch of the alignment's path that its literal values
 /// support best: each aligned pair scores 1, a pair of literals with
@@ -433,9 +452,19 @@ fn literals_agree(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> bool {
             equal += u32::from(t.values[i] == o.values[j]);
         }
     }
-    pairs < MIN_LITERAL_PAIRS
-        || (pairs as f64) < LITERAL_SHARE * a.matches as f64
-        || equal * 2 >= pairs
+    if pairs < MIN_LITERAL_PAIRS {
+        return true;
+    }
+    if (pairs as f64) >= LITERAL_SHARE * a.matches as f64 {
+        equal * 2 >= pairs
+    } else {
+        // Fewer literals than carry the stretch still speak when nearly
+        // all of them differ: `key: call("break"),` lists of a parser
+        // against `key: call('s'),` lists of a locale align name for name
+        // and share no value. A copy that changed constants at random keeps
+        // half; below one in ten it was not copied.
+        equal * 10 >= pairs
+    }
 }
 
 fn span_of(a: &Alignment, hits: u32, t: &SymbolStream, o: &SymbolStream) -> Span {
@@ -797,5 +826,59 @@ mod tests {
         let whole = Closeness::of(&alignment(1000, (0, 999), (0, 999)), &stream, &stream);
         let part = Closeness::of(&alignment(800, (0, 799), (0, 799)), &stream, &stream);
         assert!(whole > part);
+    }
+
+    #[test]
+    fn key_lists_that_share_no_value_do_not_match() {
+        // One literal in thirteen tokens: too few to carry the stretch, but
+        // a list whose every value differs is another list of one shape.
+        let list = |word: &dyn Fn(u32) -> String| -> String {
+            // Four shapes of row, so that no gram recurs more than
+            // `max_repeats_in_origin` times.
+            let rows: String = (0..20)
+                .map(|i| match i % 4 {
+                    0 => format!("    set_key(tbl, key_{i}, lookup(\"{}\"));\n", word(i)),
+                    1 => format!("    tbl->keys[key_{i}] = intern(tbl, \"{}\");\n", word(i)),
+                    2 => format!(
+                        "    if (!has(tbl, key_{i})) add(tbl, key_{i}, find(\"{}\"), flags);\n",
+                        word(i)
+                    ),
+                    _ => format!("    keys_{i} = tbl->count++ + strlen(\"{}\");\n", word(i)),
+                })
+                .collect();
+            format!("void keys(struct table *tbl) {{\n{rows}}}\n")
+        };
+        let origin = list(&|i| format!("break{i}"));
+        let other = find(&origin, &list(&|i| format!("plural{i}")));
+        assert!(other.is_empty(), "{other:?}");
+        let same = find(&origin, &format!("int x;\n{origin}"));
+        assert_eq!(same.len(), 1, "{same:?}");
+        // A copy with half its values changed is still one.
+        let half = list(&|i| {
+            if i % 2 == 0 {
+                format!("break{i}")
+            } else {
+                format!("other{i}")
+            }
+        });
+        assert_eq!(find(&origin, &format!("int x;\n{half}")).len(), 1);
+    }
+
+    #[test]
+    fn short_alignments_span_lines_in_proportion() {
+        let decl = |i: u32| format!("API int call_{i} (state *L, int x{i});\n");
+        let origin: String = (0..6).map(decl).collect();
+        let origin = format!("{origin}int tail(void);\n");
+        // The same declarations, each after a long comment: 60 tokens over
+        // 70 lines against 6.
+        let spread: String = (0..6)
+            .map(|i| format!("/*\n{} */\n{}", " * doc\n".repeat(10), decl(i)))
+            .collect();
+        let found = find(&origin, &spread);
+        assert!(found.is_empty(), "{found:?}");
+        // A comment line between each: in proportion.
+        let close: String = (0..6).map(|i| format!("// doc\n{}", decl(i))).collect();
+        let found = find(&origin, &close);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }
