@@ -177,9 +177,10 @@ fn fold16(code: u32) -> u16 {
     ((h & 0xffff) % 65535 + 1) as u16
 }
 
-/// A literal's text hashed to 16 bits, never 0 (0 marks "not a literal").
+/// A literal's value ([`crate::token::literal_text`]) hashed to 16 bits,
+/// never 0 (0 marks "not a literal").
 pub fn literal_value(text: &[u8]) -> u16 {
-    let h = xxhash_rust::xxh3::xxh3_64(text);
+    let h = xxhash_rust::xxh3::xxh3_64(crate::token::literal_text(text));
     ((h % 65535) + 1) as u16
 }
 

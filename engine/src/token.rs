@@ -85,6 +85,32 @@ pub(crate) fn text_code(text: &[u8]) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
+/// What a literal says, without how it is written: a string or character
+/// literal loses its kind or encoding prefix (`L'x'`, `u8"x"`, `b"x"`,
+/// `r"x"`, `f"x"`) and its quotes, single, double, backtick or tripled.
+/// readline 8.3 wrote `case L' ':` where 8.2 had `case ' ':`, and
+/// formatters turn `'x'` into `"x"`: the values are the same, and a copy's
+/// values are what tells it from another table of the same shape.
+/// Numbers and anything else are their text.
+pub fn literal_text(text: &[u8]) -> &[u8] {
+    let Some(p) = text
+        .iter()
+        .position(|c| matches!(c, b'"' | b'\'' | b'`'))
+        .filter(|&p| p <= 3 && text[..p].iter().all(u8::is_ascii_alphanumeric))
+    else {
+        return text;
+    };
+    let body = &text[p..];
+    let q = body[0];
+    let lead = body.iter().take_while(|&&c| c == q).count();
+    let trail = body.iter().rev().take_while(|&&c| c == q).count();
+    let n = lead.min(trail).min(3);
+    if 2 * n >= body.len() {
+        return &[];
+    }
+    &body[n..body.len() - n]
+}
+
 fn node_class(name: &str, named: bool) -> NodeClass {
     if name.contains("comment") {
         return NodeClass::Comment;
@@ -402,6 +428,23 @@ pub(crate) fn utf8_len(first: u8) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn literal_text_drops_prefixes_and_quotes() {
+        let t = |s: &str| String::from_utf8(literal_text(s.as_bytes()).to_vec()).unwrap();
+        assert_eq!(t("L' '"), " ");
+        assert_eq!(t("' '"), " ");
+        assert_eq!(t("u8\"abc\""), "abc");
+        assert_eq!(t("'abc'"), t("\"abc\""));
+        assert_eq!(t("\"\"\"doc\"\"\""), "doc");
+        assert_eq!(t("`tpl`"), "tpl");
+        assert_eq!(t("''"), "");
+        // An escaped quote at the end stays part of the value.
+        assert_eq!(t("'\\''"), "\\'");
+        // Numbers, and words that are not a prefix, are their text.
+        assert_eq!(t("0x1F"), "0x1F");
+        assert_eq!(t("prefix'x'"), "prefix'x'");
+    }
     use super::*;
 
     fn codes(lang: Language, src: &str) -> Vec<(TokenKind, u32)> {

@@ -51,7 +51,7 @@ impl Default for Params {
 
 /// Bump when the token normalization or hashing changes: stored fingerprints
 /// from another version would silently stop matching.
-pub const NORMALIZATION_VERSION: u32 = 5;
+pub const NORMALIZATION_VERSION: u32 = 6;
 
 /// One selected gram: its hash and where it sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -280,7 +280,7 @@ pub fn table_fingerprints(tokens: &[Token], bytes: &[u8], params: Params) -> Vec
                 && matches!(t.code, class::STRING | class::NUMBER | class::CHAR);
             literal.then(|| {
                 let text = bytes.get(t.start as usize..t.end as usize).unwrap_or(&[]);
-                crate::token::text_code(text)
+                crate::token::text_code(crate::token::literal_text(text))
             })
         })
         .collect();
