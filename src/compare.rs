@@ -182,7 +182,7 @@ impl Corpus {
             &t.fingerprints,
             &self.postings,
             &self.postings,
-            params,
+            &params.for_language(t.language),
         ) {
             Ok(m) => m.findings,
             Err(never) => match never {},

@@ -610,7 +610,8 @@ impl Scanner<'_> {
             scanner: self,
             family: language.family(),
         };
-        let matched = match_target(target, fingerprints, &postings, self, &self.params)?;
+        let params = self.params.for_language(language);
+        let matched = match_target(target, fingerprints, &postings, self, &params)?;
         self.lookups
             .fetch_add(matched.lookups as u64, std::sync::atomic::Ordering::Relaxed);
         self.fingerprints.fetch_add(

@@ -56,6 +56,18 @@ pub struct MatchParams {
 }
 
 impl MatchParams {
+    /// These parameters for a target of `language`. Where seeds are
+    /// sampled (prose keeps one in four, `Language::seed_sampling`), a chain
+    /// of one seed stands for several and is judged like any chain: an
+    /// edited manual aligns hundreds of words from one seed.
+    pub fn for_language(&self, language: crate::lang::Language) -> MatchParams {
+        let mut p = *self;
+        if language.seed_sampling() > 1 {
+            p.verify.lone_seed_identity = p.verify.min_identity;
+        }
+        p
+    }
+
     pub fn for_k(k: usize) -> MatchParams {
         MatchParams {
             align: AlignParams::for_k(k),

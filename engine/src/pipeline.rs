@@ -87,16 +87,10 @@ impl Explained {
 /// Most origins a gram may be in for one hit of it to make a candidate.
 const RARE_SEED_ORIGINS: usize = 1;
 
-/// Lowest identity of an alignment seeded by one hit.
-const LONE_SEED_IDENTITY: f64 = 0.85;
-
 /// A chain of one seed has less to stand on than the verify floor assumes:
-/// its alignment must be closer. On the harness this took false findings
-/// from 0.312 to 0.272 per 1,000 pairs, with single seeds of rare grams
-/// admitted (`RARE_SEED_ORIGINS`), and raised precision; 0.8 kept more
-/// false findings, 0.9 lost 10-line T3 copies.
-fn too_loose_for_one_seed(chain: &[Hit], a: &Alignment) -> bool {
-    distinct_targets(chain) == 1 && a.identity() < LONE_SEED_IDENTITY
+/// its alignment must be closer (`VerifyParams::lone_seed_identity`).
+fn too_loose_for_one_seed(chain: &[Hit], a: &Alignment, params: &MatchParams) -> bool {
+    distinct_targets(chain) == 1 && a.identity() < params.verify.lone_seed_identity
 }
 
 /// See [`Explained::outweighs`].
@@ -241,7 +235,7 @@ where
                 tried.push((origin, a.target, a.origin));
                 trim_to_literals(&mut a, target, stream);
                 trim_to_lines(&mut a, target, stream);
-                if too_loose_for_one_seed(&chain, &a)
+                if too_loose_for_one_seed(&chain, &a, params)
                     || params.verify.reject(&a).is_some()
                     || !lines_agree(&a, target, stream, params)
                     || !literals_agree(&a, target, stream)
@@ -1014,12 +1008,26 @@ mod tests {
             names: Default::default(),
             path: Vec::new(),
         };
+        let code = MatchParams::for_k(24);
         // 80 matches and 20 edits: identity 0.8.
-        assert!(too_loose_for_one_seed(&[hit(5)], &alignment(80, 20)));
-        assert!(!too_loose_for_one_seed(&[hit(5)], &alignment(90, 10)));
+        assert!(too_loose_for_one_seed(&[hit(5)], &alignment(80, 20), &code));
+        assert!(!too_loose_for_one_seed(
+            &[hit(5)],
+            &alignment(90, 10),
+            &code
+        ));
         assert!(!too_loose_for_one_seed(
             &[hit(5), hit(40)],
-            &alignment(80, 20)
+            &alignment(80, 20),
+            &code
         ));
+        // Prose keeps one seed in four: one of them stands for several.
+        let prose = code.for_language(crate::lang::Language::Prose);
+        assert!(!too_loose_for_one_seed(
+            &[hit(5)],
+            &alignment(80, 20),
+            &prose
+        ));
+        assert_eq!(code.for_language(crate::lang::Language::C), code);
     }
 }
