@@ -235,6 +235,7 @@ where
                 tried.push((origin, a.target, a.origin));
                 trim_to_literals(&mut a, target, stream);
                 trim_to_lines(&mut a, target, stream);
+                trim_unsupported_ends(&mut a, target, stream);
                 if too_loose_for_one_seed(&chain, &a, params)
                     || params.verify.reject(&a).is_some()
                     || !lines_agree(&a, target, stream, params)
@@ -318,7 +319,7 @@ impl Closeness {
 /// side's end follows along the alignment's path (a range never loses its
 /// last line this way: only a line it goes on past).
 fn trim_to_lines(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
-    for _ in 0..2 {
+    for _ in 0..1 {
         let ct = partial_first_line(t, a.target);
         let co = partial_first_line(o, a.origin);
         if ct > 0 || co > 0 {
@@ -334,6 +335,83 @@ fn trim_to_lines(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
         if !a.fit_to_path() {
             return;
         }
+    }
+}
+
+/// Moves the ends of an alignment off lines whose names nothing else in it
+/// supports. Names align with any names, so the host's statement just
+/// before a paste (`output2 = yaml.dump(value2)`) aligns with the origin's
+/// statement just before the copied lines (`s = json.dumps(obj)`) and
+/// extends the copy by a line it does not hold. A line really copied
+/// shares a renaming with the rest of the copy: a variable it declares
+/// is used further on, one it uses was declared before. An end line none
+/// of whose (target name, origin name) pairs occurs elsewhere in the
+/// alignment, and one of whose names the rest maps to another name, is
+/// given up; at most two lines at each end.
+fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
+    let pair = |&(i, j): &(u32, u32)| -> Option<(u32, u32)> {
+        let (ts, os) = (t.syms[i as usize], o.syms[j as usize]);
+        (is_name(ts) && is_name(os)).then_some((ts, os))
+    };
+    let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
+    for p in a.path.iter().filter_map(pair) {
+        *counts.entry(p).or_default() += 1;
+    }
+    // Path entries on the target line of the entry at `at`, as a range.
+    let line_of = |path: &[(u32, u32)], at: usize| -> std::ops::Range<usize> {
+        let line = t.lines[path[at].0 as usize];
+        let on = |k: &usize| t.lines[path[*k].0 as usize] == line;
+        let start = (0..=at).rev().take_while(on).last().unwrap_or(at);
+        let end = (at..path.len()).take_while(on).last().unwrap_or(at);
+        start..end + 1
+    };
+    let unsupported = |path: &[(u32, u32)],
+                       r: &std::ops::Range<usize>,
+                       counts: &HashMap<(u32, u32), u32>|
+     -> bool {
+        let mut here: HashMap<(u32, u32), u32> = HashMap::new();
+        for p in path[r.clone()].iter().filter_map(pair) {
+            *here.entry(p).or_default() += 1;
+        }
+        // No pair of the line occurs elsewhere, and one of its names is
+        // mapped elsewhere to another name.
+        let elsewhere = |p: &(u32, u32)| counts[p] > here[p];
+        let conflict = |&(ts, os): &(u32, u32)| {
+            counts.iter().any(|(&(a, b), &n)| {
+                n > here.get(&(a, b)).copied().unwrap_or(0) && ((a == ts) != (b == os))
+            })
+        };
+        !here.is_empty() && !here.keys().any(elsewhere) && here.keys().any(conflict)
+    };
+    let mut changed = false;
+    for _ in 0..1 {
+        if a.path.len() < 2 {
+            break;
+        }
+        let r = line_of(&a.path, 0);
+        if r.end < a.path.len() && unsupported(&a.path, &r, &counts) {
+            for p in a.path[r.clone()].iter().filter_map(pair) {
+                *counts.get_mut(&p).expect("counted") -= 1;
+            }
+            a.path.drain(r);
+            changed = true;
+        }
+    }
+    for _ in 0..1 {
+        if a.path.len() < 2 {
+            break;
+        }
+        let r = line_of(&a.path, a.path.len() - 1);
+        if r.start > 0 && unsupported(&a.path, &r, &counts) {
+            for p in a.path[r.clone()].iter().filter_map(pair) {
+                *counts.get_mut(&p).expect("counted") -= 1;
+            }
+            a.path.truncate(r.start);
+            changed = true;
+        }
+    }
+    if changed {
+        a.fit_to_path();
     }
 }
 
@@ -1029,5 +1107,24 @@ mod tests {
             &prose
         ));
         assert_eq!(code.for_language(crate::lang::Language::C), code);
+    }
+
+    #[test]
+    fn a_host_line_that_renames_against_the_copy_is_not_part_of_it() {
+        let body: String = function("beta", 12)
+            .lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        // The origin's statement before the copied body, and the host's
+        // before the paste: one shape, names that map `len` to `buf`, where
+        // the body maps `len` to `len`.
+        let origin = format!("    c->start = compute(buf, len);\n{body}");
+        let target = format!("    s->count = compute(len, buf);\n{body}");
+        let found = find(&origin, &target);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let span = found[0].best.span;
+        assert_eq!(span.target_lines.first, 2, "{span:?}");
+        assert_eq!(span.origin_lines.first, 2, "{span:?}");
     }
 }
