@@ -621,10 +621,12 @@ impl Scanner<'_> {
         let squashed = SquashedText::new(&file.bytes);
         let mut findings = Vec::with_capacity(matched.findings.len());
         for f in matched.findings {
+            let f = self.prefer_same_path(f, &file.rel)?;
             let span = f.best.span;
             let info = self.info(f.best.origin)?;
             let lines = [span.origin_lines.first, span.origin_lines.last];
-            let (mut origin, alternatives) = self.origins(&info, lines, &f.alternatives)?;
+            let (mut origin, alternatives) =
+                self.origins(&info, lines, &f.alternatives, &file.rel)?;
             if let Some(stream) = Streams::stream(self, f.best.origin)? {
                 let (a, b) = stream.byte_range(
                     span.origin_tokens.first as usize,
@@ -690,7 +692,7 @@ impl Scanner<'_> {
         let info = self.info(m.content)?;
         let lines = [1, engine::analyze::line_count(&file.bytes).max(1)];
         let origin_lines = [1, info.meta.lines.max(1)];
-        let (origin, alternatives) = self.origins(&info, origin_lines, &[])?;
+        let (origin, alternatives) = self.origins(&info, origin_lines, &[], &file.rel)?;
         Ok(Some(Finding {
             path: file.rel.clone(),
             kind: FindingKind::File,
@@ -758,6 +760,49 @@ impl Scanner<'_> {
         Ok(info)
     }
 
+    /// Between a finding's origin and an alternative nearly as close, of
+    /// the same project, the file at the target's own path: lz4 ships
+    /// near-identical Visual Studio projects for five compiler versions,
+    /// and a vendored `build/VS2022/lz4.sln` was named after
+    /// `build/VS2017/lz4.sln`, a few GUIDs closer. Only within the project:
+    /// across projects the upstream goes before its redistributors
+    /// whatever their paths (`project_origins`).
+    fn prefer_same_path(
+        &self,
+        mut f: engine::matcher::Finding,
+        target: &str,
+    ) -> anyhow::Result<engine::matcher::Finding> {
+        if f.alternatives.is_empty() {
+            return Ok(f);
+        }
+        let affinity = |m: &SnippetMatch| -> anyhow::Result<(Option<String>, usize)> {
+            let info = self.info(m.origin)?;
+            let first = project_origins(&info, [0, 0], target).into_iter().next();
+            Ok(first.map_or((None, 0), |o| {
+                let shared = shared_suffix(target, &o.path);
+                (o.project, shared)
+            }))
+        };
+        let (project, mut best_shared) = affinity(&f.best)?;
+        let mut chosen = None;
+        for (k, m) in f.alternatives.iter().enumerate() {
+            let near =
+                m.span.matched_tokens as f64 >= NEAR_EQUAL * f.best.span.matched_tokens as f64;
+            if !near {
+                continue;
+            }
+            let (p, shared) = affinity(m)?;
+            if p == project && shared > best_shared {
+                best_shared = shared;
+                chosen = Some(k);
+            }
+        }
+        if let Some(k) = chosen {
+            std::mem::swap(&mut f.best, &mut f.alternatives[k]);
+        }
+        Ok(f)
+    }
+
     /// The reported origin and the alternatives. Other versions of the same
     /// project file fold into `versions`; other projects become alternatives.
     fn origins(
@@ -765,14 +810,15 @@ impl Scanner<'_> {
         best: &ContentInfo,
         lines: [u32; 2],
         others: &[SnippetMatch],
+        target: &str,
     ) -> anyhow::Result<(Origin, Vec<Origin>)> {
-        let mut candidates = project_origins(best, lines);
+        let mut candidates = project_origins(best, lines, target);
         let mut origin = candidates.remove(0);
         let mut alternatives = candidates;
         for m in others {
             let info = self.info(m.origin)?;
             let lines = [m.span.origin_lines.first, m.span.origin_lines.last];
-            for alt in project_origins(&info, lines) {
+            for alt in project_origins(&info, lines, target) {
                 if alt.project == origin.project && alt.path == origin.path {
                     origin.versions.extend(alt.versions);
                 } else if !alternatives
@@ -789,10 +835,26 @@ impl Scanner<'_> {
     }
 }
 
+/// Share of the best origin's matched tokens an alternative needs for its
+/// path to decide between them.
+const NEAR_EQUAL: f64 = 0.95;
+
+/// Path components two paths share at their ends: `liblz4/lib/lz4.c` and
+/// `lib/lz4.c` share two.
+fn shared_suffix(a: &str, b: &str) -> usize {
+    a.rsplit('/')
+        .zip(b.rsplit('/'))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 /// One origin per (project, path) holding the content, the likeliest
 /// original first: a file nearer its project's root is less likely to be a
-/// vendored copy (`zlib/inflate.c` before `libz-sys/src/zlib/inflate.c`).
-fn project_origins(info: &ContentInfo, lines: [u32; 2]) -> Vec<Origin> {
+/// vendored copy (`zlib/inflate.c` before `libz-sys/src/zlib/inflate.c`);
+/// within the project chosen so, the path that shares most of its end with
+/// the target's (`build/VS2022/lz4.sln` for a copy of that file, before an
+/// identical `build/VS2017/lz4.sln`).
+fn project_origins(info: &ContentInfo, lines: [u32; 2], target: &str) -> Vec<Origin> {
     let mut groups: Vec<(String, String, Vec<&Occurrence>)> = Vec::new();
     for occ in &info.occurrences {
         match groups
@@ -804,6 +866,18 @@ fn project_origins(info: &ContentInfo, lines: [u32; 2]) -> Vec<Origin> {
         }
     }
     groups.sort_by_key(|(p, path, _)| (path.matches('/').count(), p.clone(), path.clone()));
+    if let Some(project) = groups.first().map(|g| g.0.clone()) {
+        let closest = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.0 == project)
+            .max_by_key(|(k, g)| (shared_suffix(target, &g.1), std::cmp::Reverse(*k)))
+            .map(|(k, _)| k);
+        if let Some(k) = closest {
+            let g = groups.remove(k);
+            groups.insert(0, g);
+        }
+    }
     let mut origins: Vec<Origin> = groups
         .into_iter()
         .map(|(project, path, occs)| {
@@ -987,5 +1061,38 @@ mod tests {
             holder("Copyright (C) 1989-2017,2022 Free Software Foundation, Inc."),
             "free software foundation, inc."
         );
+    }
+
+    #[test]
+    fn the_origin_at_the_targets_own_path_goes_first_within_its_project() {
+        let occ = |project: &str, path: &str| Occurrence {
+            project: project.into(),
+            version: "1".into(),
+            path: path.into(),
+            license: None,
+        };
+        let info = ContentInfo {
+            meta: meta(&[]),
+            occurrences: vec![
+                occ("lz4", "build/VS2017/lz4.sln"),
+                occ("lz4", "build/VS2022/lz4.sln"),
+                occ("lz4-sys", "liblz4/build/VS2022/lz4.sln"),
+            ],
+        };
+        let paths = |target: &str| -> Vec<String> {
+            project_origins(&info, [1, 10], target)
+                .into_iter()
+                .map(|o| format!("{}:{}", o.project.unwrap(), o.path))
+                .collect()
+        };
+        // The upstream before its redistributor whatever the paths, and
+        // within the upstream the file at the target's path.
+        assert_eq!(
+            paths("vendor/liblz4/build/VS2022/lz4.sln")[..2],
+            ["lz4:build/VS2022/lz4.sln", "lz4:build/VS2017/lz4.sln"]
+        );
+        assert_eq!(paths("lz4.sln")[0], "lz4:build/VS2017/lz4.sln");
+        assert_eq!(shared_suffix("a/lib/lz4.c", "lib/lz4.c"), 2);
+        assert_eq!(shared_suffix("lib/lz4.c", "lib/lz4hc.c"), 0);
     }
 }
