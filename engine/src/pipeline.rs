@@ -701,6 +701,39 @@ mod tests {
             .tokens
     }
 
+    /// A seed hit at token `t` on both sides.
+    fn hit(t: u32) -> Hit {
+        let at = Anchor {
+            pos: t,
+            first_line: 0,
+            last_line: 0,
+        };
+        Hit {
+            target: at,
+            origin: at,
+        }
+    }
+
+    /// An alignment of `matches` tokens over target and origin token ranges,
+    /// without edits or a path.
+    fn alignment(matches: u32, t: (u32, u32), o: (u32, u32)) -> Alignment {
+        Alignment {
+            target: Range {
+                first: t.0,
+                last: t.1,
+            },
+            origin: Range {
+                first: o.0,
+                last: o.1,
+            },
+            matches,
+            substitutions: 0,
+            indels: 0,
+            names: Default::default(),
+            path: Vec::new(),
+        }
+    }
+
     /// A table of `n` rows of eight numbers drawn from `seed`.
     fn table(seed: u64, n: usize) -> String {
         let mut x = seed;
@@ -793,18 +826,6 @@ mod tests {
 
     #[test]
     fn a_chain_is_outweighed_only_inside_a_stretch_found_by_far_more_seeds() {
-        let hit = |t: u32| Hit {
-            target: Anchor {
-                pos: t,
-                first_line: 0,
-                last_line: 0,
-            },
-            origin: Anchor {
-                pos: t,
-                first_line: 0,
-                last_line: 0,
-            },
-        };
         let mut explained = Explained::default();
         // 12 seeds over tokens 100..=400, every 25 tokens from 100.
         let seeds: Vec<Hit> = (0..12).map(|i| hit(100 + 25 * i)).collect();
@@ -909,21 +930,6 @@ mod tests {
 
     #[test]
     fn a_tight_fit_is_closer_than_more_matches_spread_thin() {
-        let alignment = |matches: u32, t: (u32, u32), o: (u32, u32)| Alignment {
-            target: Range {
-                first: t.0,
-                last: t.1,
-            },
-            origin: Range {
-                first: o.0,
-                last: o.1,
-            },
-            matches,
-            substitutions: 0,
-            indels: 0,
-            names: Default::default(),
-            path: Vec::new(),
-        };
         let stream = SymbolStream::default();
         // 124 matches over 128 target and 178 origin tokens, against 116
         // over 119 and 117 (a renamed match arm of the harness).
@@ -1059,32 +1065,12 @@ mod tests {
 
     #[test]
     fn an_alignment_from_one_seed_must_be_closer() {
-        let hit = |t: u32| Hit {
-            target: Anchor {
-                pos: t,
-                first_line: 0,
-                last_line: 0,
-            },
-            origin: Anchor {
-                pos: t,
-                first_line: 0,
-                last_line: 0,
-            },
-        };
-        let alignment = |matches: u32, edits: u32| Alignment {
-            target: Range {
-                first: 0,
-                last: matches + edits - 1,
-            },
-            origin: Range {
-                first: 0,
-                last: matches + edits - 1,
-            },
-            matches,
-            substitutions: edits,
-            indels: 0,
-            names: Default::default(),
-            path: Vec::new(),
+        let alignment = |matches: u32, edits: u32| {
+            let last = matches + edits - 1;
+            Alignment {
+                substitutions: edits,
+                ..alignment(matches, (0, last), (0, last))
+            }
         };
         let code = MatchParams::for_k(24);
         // 80 matches and 20 edits: identity 0.8.
