@@ -319,7 +319,7 @@ impl Closeness {
 /// side's end follows along the alignment's path (a range never loses its
 /// last line this way: only a line it goes on past).
 fn trim_to_lines(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
-    for _ in 0..1 {
+    for _ in 0..2 {
         let ct = partial_first_line(t, a.target);
         let co = partial_first_line(o, a.origin);
         if ct > 0 || co > 0 {
