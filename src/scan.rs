@@ -775,12 +775,13 @@ impl Scanner<'_> {
         if f.alternatives.is_empty() {
             return Ok(f);
         }
+        // The project and the path-suffix length of a candidate's first
+        // origin.
         let affinity = |m: &SnippetMatch| -> anyhow::Result<(Option<String>, usize)> {
             let info = self.info(m.origin)?;
-            let first = project_origins(&info, [0, 0], target).into_iter().next();
-            Ok(first.map_or((None, 0), |o| {
-                let shared = shared_suffix(target, &o.path);
-                (o.project, shared)
+            let first = occurrence_groups(&info, target).into_iter().next();
+            Ok(first.map_or((None, 0), |(project, path, _)| {
+                (Some(project.to_string()), shared_suffix(target, path))
             }))
         };
         let (project, mut best_shared) = affinity(&f.best)?;
@@ -848,6 +849,38 @@ fn shared_suffix(a: &str, b: &str) -> usize {
         .count()
 }
 
+/// A content's occurrences grouped by (project, path), in the order of
+/// [`project_origins`].
+fn occurrence_groups<'a>(
+    info: &'a ContentInfo,
+    target: &str,
+) -> Vec<(&'a str, &'a str, Vec<&'a Occurrence>)> {
+    let mut groups: Vec<(&str, &str, Vec<&Occurrence>)> = Vec::new();
+    for occ in &info.occurrences {
+        match groups
+            .iter_mut()
+            .find(|(p, path, _)| *p == occ.project && *path == occ.path)
+        {
+            Some(g) => g.2.push(occ),
+            None => groups.push((&occ.project, &occ.path, vec![occ])),
+        }
+    }
+    groups.sort_by_key(|&(p, path, _)| (path.matches('/').count(), p, path));
+    if let Some(project) = groups.first().map(|g| g.0) {
+        let closest = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.0 == project)
+            .max_by_key(|(k, g)| (shared_suffix(target, g.1), std::cmp::Reverse(*k)))
+            .map(|(k, _)| k);
+        if let Some(k) = closest {
+            let g = groups.remove(k);
+            groups.insert(0, g);
+        }
+    }
+    groups
+}
+
 /// One origin per (project, path) holding the content, the likeliest
 /// original first: a file nearer its project's root is less likely to be a
 /// vendored copy (`zlib/inflate.c` before `libz-sys/src/zlib/inflate.c`);
@@ -855,29 +888,7 @@ fn shared_suffix(a: &str, b: &str) -> usize {
 /// the target's (`build/VS2022/lz4.sln` for a copy of that file, before an
 /// identical `build/VS2017/lz4.sln`).
 fn project_origins(info: &ContentInfo, lines: [u32; 2], target: &str) -> Vec<Origin> {
-    let mut groups: Vec<(String, String, Vec<&Occurrence>)> = Vec::new();
-    for occ in &info.occurrences {
-        match groups
-            .iter_mut()
-            .find(|(p, path, _)| *p == occ.project && *path == occ.path)
-        {
-            Some(g) => g.2.push(occ),
-            None => groups.push((occ.project.clone(), occ.path.clone(), vec![occ])),
-        }
-    }
-    groups.sort_by_key(|(p, path, _)| (path.matches('/').count(), p.clone(), path.clone()));
-    if let Some(project) = groups.first().map(|g| g.0.clone()) {
-        let closest = groups
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.0 == project)
-            .max_by_key(|(k, g)| (shared_suffix(target, &g.1), std::cmp::Reverse(*k)))
-            .map(|(k, _)| k);
-        if let Some(k) = closest {
-            let g = groups.remove(k);
-            groups.insert(0, g);
-        }
-    }
+    let groups = occurrence_groups(info, target);
     let mut origins: Vec<Origin> = groups
         .into_iter()
         .map(|(project, path, occs)| {
@@ -890,10 +901,10 @@ fn project_origins(info: &ContentInfo, lines: [u32; 2], target: &str) -> Vec<Ori
                 .expect("a group has an occurrence");
             let license = newest.license.as_ref().or(info.meta.license.as_ref());
             Origin {
-                project: Some(project),
+                project: Some(project.to_string()),
                 version: versions.last().cloned(),
                 versions,
-                path,
+                path: path.to_string(),
                 lines,
                 license: license.map(|l| l.expression.clone()),
                 license_evidence: license.map(|l| l.evidence.clone()),

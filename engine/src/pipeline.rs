@@ -347,7 +347,9 @@ fn trim_to_lines(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
 /// is used further on, one it uses was declared before. An end line none
 /// of whose (target name, origin name) pairs occurs elsewhere in the
 /// alignment, and one of whose names the rest maps to another name, is
-/// given up; at most two lines at each end.
+/// given up; one line at each end (two gave the harness 0.002 more range
+/// precision and cost 10-line T3 copies 0.002 of recall, their edited
+/// last line).
 fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
     let pair = |&(i, j): &(u32, u32)| -> Option<(u32, u32)> {
         let (ts, os) = (t.syms[i as usize], o.syms[j as usize]);
@@ -383,33 +385,24 @@ fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) 
         };
         !here.is_empty() && !here.keys().any(elsewhere) && here.keys().any(conflict)
     };
-    let mut changed = false;
-    for _ in 0..1 {
-        if a.path.len() < 2 {
-            break;
+    // The first line, then the last; each is given up only if something
+    // stays.
+    let first = (a.path.len() >= 2)
+        .then(|| line_of(&a.path, 0))
+        .filter(|r| r.end < a.path.len() && unsupported(&a.path, r, &counts));
+    if let Some(r) = &first {
+        for p in a.path[r.clone()].iter().filter_map(pair) {
+            *counts.get_mut(&p).expect("counted") -= 1;
         }
-        let r = line_of(&a.path, 0);
-        if r.end < a.path.len() && unsupported(&a.path, &r, &counts) {
-            for p in a.path[r.clone()].iter().filter_map(pair) {
-                *counts.get_mut(&p).expect("counted") -= 1;
-            }
-            a.path.drain(r);
-            changed = true;
-        }
+        a.path.drain(r.clone());
     }
-    for _ in 0..1 {
-        if a.path.len() < 2 {
-            break;
-        }
-        let r = line_of(&a.path, a.path.len() - 1);
-        if r.start > 0 && unsupported(&a.path, &r, &counts) {
-            for p in a.path[r.clone()].iter().filter_map(pair) {
-                *counts.get_mut(&p).expect("counted") -= 1;
-            }
-            a.path.truncate(r.start);
-            changed = true;
-        }
+    let last = (a.path.len() >= 2)
+        .then(|| line_of(&a.path, a.path.len() - 1))
+        .filter(|r| r.start > 0 && unsupported(&a.path, r, &counts));
+    if let Some(r) = &last {
+        a.path.truncate(r.start);
     }
+    let changed = first.is_some() || last.is_some();
     if changed {
         a.fit_to_path();
     }
