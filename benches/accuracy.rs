@@ -20,7 +20,9 @@
 //!   such as `k=16,w=8;k=20,w=12,gap=60,norm=text`: one summary row each;
 //! - `PROVSCAN_VERBOSE=1`: print every false finding;
 //! - `PROVSCAN_DEBUG=1` (or `T2`, `T3:20`, …): explain every missed copy
-//!   of that mutation and size (10 lines unless given) on stderr;
+//!   of that mutation and size (10 lines unless given) on stderr; with
+//!   `PROVSCAN_DEBUG_RANGE=1` also every finding of those trials that
+//!   reaches past the paste, both sides' lines printed;
 //! - `PROVSCAN_TESTDATA`: download cache (default `$HOME/.cache/provscan-testdata`).
 
 #[path = "support/matching.rs"]
@@ -664,6 +666,32 @@ fn evaluate(material: &Material, setting: &Setting) -> Outcome {
                 if correct(f, trial) {
                     any = true;
                     found.extend(r.first.max(b0)..=r.last.min(b1));
+                }
+            }
+            if std::env::var("PROVSCAN_DEBUG_RANGE").is_ok()
+                && debug == Some((trial.mutation, trial.size))
+                && setting.matcher != 1
+            {
+                for f in &findings {
+                    let (t, o) = (f.best.span.target_lines, f.best.span.origin_lines);
+                    if t.first <= b1 && t.last >= b0 && (t.first < b0 || t.last > b1) {
+                        let tl: Vec<&str> = trial.text.lines().collect();
+                        let d = &material.donors[f.best.origin as usize];
+                        let dt = String::from_utf8_lossy(&d.file.bytes);
+                        let dl: Vec<&str> = dt.lines().collect();
+                        let show = |ls: &[&str], a: u32, b: u32| {
+                            (a..=b)
+                                .filter_map(|l| ls.get(l as usize - 1).map(|x| format!("    {l}: {x}")))
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        };
+                        eprintln!(
+                            "RANGE {:?} {} block {b0}-{b1} target {}-{} origin {}-{} (true {:?}, donor {})\n  target:\n{}\n  origin:\n{}",
+                            trial.language, d.file.path, t.first, t.last, o.first, o.last, trial.origin,
+                            f.best.origin == trial.donor as u64,
+                            show(&tl, t.first, t.last), show(&dl, o.first, o.last)
+                        );
+                    }
                 }
             }
             if !any && debug == Some((trial.mutation, trial.size)) && setting.matcher != 1 {

@@ -626,7 +626,7 @@ impl Scanner<'_> {
             let info = self.info(f.best.origin)?;
             let lines = [span.origin_lines.first, span.origin_lines.last];
             let (mut origin, alternatives) =
-                self.origins(&info, lines, &f.alternatives, &file.rel)?;
+                self.origins(f.best.origin, &info, lines, &f.alternatives, &file.rel)?;
             if let Some(stream) = Streams::stream(self, f.best.origin)? {
                 let (a, b) = stream.byte_range(
                     span.origin_tokens.first as usize,
@@ -692,7 +692,8 @@ impl Scanner<'_> {
         let info = self.info(m.content)?;
         let lines = [1, engine::analyze::line_count(&file.bytes).max(1)];
         let origin_lines = [1, info.meta.lines.max(1)];
-        let (origin, alternatives) = self.origins(&info, origin_lines, &[], &file.rel)?;
+        let (origin, alternatives) =
+            self.origins(m.content, &info, origin_lines, &[], &file.rel)?;
         Ok(Some(Finding {
             path: file.rel.clone(),
             kind: FindingKind::File,
@@ -805,9 +806,12 @@ impl Scanner<'_> {
     }
 
     /// The reported origin and the alternatives. Other versions of the same
-    /// project file fold into `versions`; other projects become alternatives.
+    /// project file fold into `versions`; other projects become
+    /// alternatives, and so do other places of the best content itself
+    /// (a block its file holds twice: the same path, other lines).
     fn origins(
         &self,
+        best_content: u64,
         best: &ContentInfo,
         lines: [u32; 2],
         others: &[SnippetMatch],
@@ -819,8 +823,15 @@ impl Scanner<'_> {
         for m in others {
             let info = self.info(m.origin)?;
             let lines = [m.span.origin_lines.first, m.span.origin_lines.last];
+            // Another place of the same content, equally close (settled in
+            // the engine): the same file, other lines.
+            let elsewhere = m.origin == best_content;
             for alt in project_origins(&info, lines, target) {
-                if alt.project == origin.project && alt.path == origin.path {
+                if elsewhere {
+                    if alt.project == origin.project && alt.path == origin.path {
+                        alternatives.push(alt);
+                    }
+                } else if alt.project == origin.project && alt.path == origin.path {
                     origin.versions.extend(alt.versions);
                 } else if !alternatives
                     .iter()

@@ -196,7 +196,11 @@ pub fn find_snippets(
             .then(b.span.similarity.total_cmp(&a.span.similarity))
             .then(a.origin.cmp(&b.origin))
     });
-    settle(matches, params.alternative_share)
+    // Ranked by position: no two matches tie.
+    settle(
+        matches.into_iter().enumerate().collect(),
+        params.alternative_share,
+    )
 }
 
 fn group_hits(
@@ -220,31 +224,58 @@ fn group_hits(
 
 /// Greedy, best first: a match over target lines already claimed becomes an
 /// alternative if nearly as good, and is dropped otherwise.
-pub(crate) fn settle(matches: Vec<SnippetMatch>, alternative_share: f64) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = Vec::new();
-    for m in matches {
+///
+/// Alternatives name other origins, with one exception: another place in
+/// the best match's own origin whose rank `K` equals the best's. A file that
+/// holds the same code twice (a test repeating a block, a table printed
+/// twice) gives a renamed copy of it two equal fits, and which one was
+/// copied cannot be told; naming one and hiding the other would be a guess.
+pub(crate) fn settle<K: PartialEq>(
+    matches: Vec<(K, SnippetMatch)>,
+    alternative_share: f64,
+) -> Vec<Finding> {
+    let mut findings: Vec<(K, Finding)> = Vec::new();
+    for (key, m) in matches {
         let claimed = findings
             .iter_mut()
-            .find(|f| f.best.span.target_lines.overlap_share(&m.span.target_lines) >= 0.5);
+            .find(|(_, f)| f.best.span.target_lines.overlap_share(&m.span.target_lines) >= 0.5);
         match claimed {
-            Some(f) => {
+            Some((best_key, f)) => {
                 let close = m.span.matched_tokens as f64
                     >= alternative_share * f.best.span.matched_tokens as f64;
                 let new_origin = f.best.origin != m.origin
                     && f.alternatives.iter().all(|a| a.origin != m.origin);
-                if close && new_origin {
+                let elsewhere = |other: &SnippetMatch| {
+                    other.origin != m.origin
+                        || other.span.origin_lines.overlap_share(&m.span.origin_lines) == 0.0
+                };
+                let same_origin_tie = f.best.origin == m.origin
+                    && *best_key == key
+                    && f.alternatives.len() < MAX_ALTERNATIVES
+                    && std::iter::once(&f.best)
+                        .chain(&f.alternatives)
+                        .all(elsewhere);
+                if (close && new_origin) || same_origin_tie {
                     f.alternatives.push(m);
                 }
             }
-            None => findings.push(Finding {
-                best: m,
-                alternatives: Vec::new(),
-            }),
+            None => findings.push((
+                key,
+                Finding {
+                    best: m,
+                    alternatives: Vec::new(),
+                },
+            )),
         }
     }
+    let mut findings: Vec<Finding> = findings.into_iter().map(|(_, f)| f).collect();
     findings.sort_by_key(|f| f.best.span.target_lines.first);
     findings
 }
+
+/// Places of the best origin's own that a finding lists beside it (see
+/// [`settle`]).
+const MAX_ALTERNATIVES: usize = 4;
 
 #[cfg(test)]
 mod tests {

@@ -165,7 +165,7 @@ where
             // An origin seeded only by grams it repeats (a test repeating
             // one assertion with other numbers) would be lost: the literal
             // values in its stream may still tell where the copy is.
-            if n < params.min_distinct_hits
+            if (n < params.min_distinct_hits || repeated.len() > n)
                 && repeated.len() >= params.min_distinct_hits
                 && resolved < MAX_RESOLVED_PER_BATCH
             {
@@ -243,6 +243,9 @@ where
                 {
                     continue;
                 }
+                // Which lines to report, once the copy is accepted: the
+                // edited lines at its ends are evidence that it is one.
+                trim_foreign_ends(&mut a, target, stream);
                 explained.add(a.target, &chain);
                 aligned.push((origin, a, chain.len() as u32));
             }
@@ -264,7 +267,6 @@ where
     // The origin (and the place in it) the target is closest to wins; its
     // near-equals become alternatives.
     matches.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then(a.origin.cmp(&b.origin)));
-    let matches = matches.into_iter().map(|(_, m)| m).collect();
     out.findings = settle(matches, params.alternative_share);
     Ok(out)
 }
@@ -407,6 +409,102 @@ fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) 
         a.fit_to_path();
     }
 }
+
+/// Moves the ends of an alignment off lines whose text differs, when the
+/// rest kept its text. A copy that kept its names and values (a vendored
+/// file, a pasted function) and was extended into the host's code on
+/// either side aligns there by token class only: `fclose(inpFp); if (cmp)
+/// {` against `MOD(sum2); } if (len) {`. Up to [`FOREIGN_MAX_LINES`] end
+/// lines on each side are given up while fewer than half of their names and
+/// literal values have the same text on both sides, and the rest of the
+/// alignment has at least [`FOREIGN_MIN_TEXTS`] such, [`FOREIGN_REST_SAME`]
+/// of them the same. A renamed copy keeps few names, so the rule leaves it
+/// to [`trim_unsupported_ends`]; and an end line edited between two
+/// releases is given up too, as it should: it is not what was copied.
+fn trim_foreign_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
+    let literals = !t.values.is_empty() && !o.values.is_empty();
+    // Whether a pair's name or literal value has the same text on both
+    // sides; None for other tokens.
+    let same_text = |&(i, j): &(u32, u32)| -> Option<bool> {
+        let (i, j) = (i as usize, j as usize);
+        if is_name(t.syms[i]) && is_name(o.syms[j]) {
+            Some(same_name(t, i, o, j))
+        } else if literals && is_literal(t.syms[i]) {
+            Some(t.values[i] == o.values[j])
+        } else {
+            None
+        }
+    };
+    let tally = |path: &[(u32, u32)]| -> (u32, u32) {
+        path.iter().filter_map(same_text).fold(
+            (0, 0),
+            |(s, d), same| if same { (s + 1, d) } else { (s, d + 1) },
+        )
+    };
+    let (mut same, mut differ) = tally(&a.path);
+    // Path entries of the first (or last) target line.
+    let end_line = |path: &[(u32, u32)], last: bool| -> usize {
+        let at = if last { path.len() - 1 } else { 0 };
+        let line = t.lines[path[at].0 as usize];
+        let on = |&(i, _): &(u32, u32)| t.lines[i as usize] == line;
+        if last {
+            path.iter().rev().take_while(|p| on(p)).count()
+        } else {
+            path.iter().take_while(|p| on(p)).count()
+        }
+    };
+    let mut changed = false;
+    for last in [false, true] {
+        for _ in 0..FOREIGN_MAX_LINES {
+            if a.path.len() < 2 {
+                break;
+            }
+            let n = end_line(&a.path, last);
+            if n >= a.path.len() {
+                break;
+            }
+            let line = if last {
+                &a.path[a.path.len() - n..]
+            } else {
+                &a.path[..n]
+            };
+            let (s_here, d_here) = tally(line);
+            let (rest_same, rest_differ) = (same - s_here, differ - d_here);
+            // The line next to it inside: a comment block between the two
+            // belongs with the rest, and giving the line up would lose it.
+            let (here, next) = if last {
+                (a.path[a.path.len() - 1], a.path[a.path.len() - n - 1])
+            } else {
+                (a.path[0], a.path[n])
+            };
+            let gap = t.lines[here.0 as usize].abs_diff(t.lines[next.0 as usize]);
+            let foreign = gap <= FOREIGN_MAX_GAP
+                && d_here > 0
+                && s_here < d_here
+                && rest_same >= FOREIGN_MIN_TEXTS
+                && rest_same as f64 >= FOREIGN_REST_SAME * (rest_same + rest_differ) as f64;
+            if !foreign {
+                break;
+            }
+            (same, differ) = (rest_same, rest_differ);
+            if last {
+                a.path.truncate(a.path.len() - n);
+            } else {
+                a.path.drain(..n);
+            }
+            changed = true;
+        }
+    }
+    if changed {
+        a.fit_to_path();
+    }
+}
+
+/// See [`trim_foreign_ends`].
+const FOREIGN_MAX_LINES: usize = 3;
+const FOREIGN_MAX_GAP: u32 = 2;
+const FOREIGN_MIN_TEXTS: u32 = 8;
+const FOREIGN_REST_SAME: f64 = 0.8;
 
 /// Tokens of `r` on its first line, if that line is less than half inside
 /// `r` and `r` goes on past it; else 0.
@@ -786,6 +884,64 @@ mod tests {
             );
         }
         s + "    return 0;\n}\n"
+    }
+
+    #[test]
+    fn host_lines_of_the_same_shape_around_a_verbatim_copy_are_not_reported() {
+        let origin = format!(
+            "int gamma_total = compute_gamma(state, 4);\n{}int delta_total = compute_delta(state, 5);\n",
+            function("beta", 12)
+        );
+        let target = format!(
+            "int host_value = make_host(ctx, 4);\n{}int other_value = make_other(ctx, 5);\n",
+            function("beta", 12)
+        );
+        let found = find(&origin, &target);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let span = found[0].best.span;
+        assert_eq!((span.target_lines.first, span.target_lines.last), (2, 16));
+        assert_eq!((span.origin_lines.first, span.origin_lines.last), (2, 16));
+        // Renamed, the same lines stay: nothing tells the copy's names from
+        // the host's.
+        let renamed = target
+            .replace("do_beta", "run_step")
+            .replace("state_", "level_")
+            .replace("c->", "k->")
+            .replace("*c", "*k")
+            .replace("(c,", "(k,")
+            .replace("total", "sum")
+            .replace("buf", "data")
+            .replace("len", "size");
+        let found = find(&origin, &renamed);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let span = found[0].best.span;
+        assert_eq!(
+            (span.target_lines.first, span.target_lines.last),
+            (1, 17),
+            "{span:?}"
+        );
+    }
+
+    #[test]
+    fn code_an_origin_holds_twice_gives_both_places() {
+        let beta = function("beta", 12);
+        let origin = format!("{beta}{}{beta}", function("alpha", 20));
+        let found = find(&origin, &format!("int x;\n{beta}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        let mut places: Vec<u32> = std::iter::once(&f.best)
+            .chain(&f.alternatives)
+            .map(|m| m.span.origin_lines.first)
+            .collect();
+        places.sort_unstable();
+        assert_eq!(places, vec![1, 39], "{f:?}");
+        // A place that fits less well is no alternative.
+        let edited = beta.replace("c->total += buf[3] * 3;", "c->total -= 1;");
+        let origin = format!("{beta}{}{edited}", function("alpha", 20));
+        let found = find(&origin, &format!("int x;\n{beta}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].alternatives.is_empty(), "{found:?}");
+        assert_eq!(found[0].best.span.origin_lines.first, 1);
     }
 
     #[test]
