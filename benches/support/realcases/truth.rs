@@ -79,9 +79,9 @@ pub fn derive(case: &Case, target: &Tree, origins: &[Tree]) -> anyhow::Result<Tr
         let tl = lines(&f.text);
         let n = tl.iter().filter(|l| content(l)).count();
         let found = correspond(&f.path, &f.text, scope, origin)
-            .filter(|(_, pairs)| n > 0 && pairs.len() as f64 >= MIN_COPIED_SHARE * n as f64)
+            .filter(|(_, _, in_order)| n > 0 && *in_order as f64 >= MIN_COPIED_SHARE * n as f64)
             .or_else(|| by_content(&f.path, &f.text, scope, origin));
-        let Some((opath, pairs)) = found else {
+        let Some((opath, pairs, _)) = found else {
             unknown.insert(f.path.clone());
             continue;
         };
@@ -111,7 +111,7 @@ fn by_content(
     ttext: &str,
     scope: &Scope,
     origin: &Tree,
-) -> Option<(String, BTreeMap<usize, usize>)> {
+) -> Option<(String, BTreeMap<usize, usize>, usize)> {
     let ext = |p: &str| p.rsplit_once('.').map(|(_, e)| e.to_string());
     let want = ext(tpath)?;
     let tset: HashSet<&str> = lines(ttext)
@@ -142,9 +142,9 @@ fn by_content(
     if (best.0 as f64) < MIN_COPIED_SHARE * tset.len() as f64 {
         return None;
     }
-    let pairs = aligned(ttext, &best.1.text);
+    let (pairs, in_order) = aligned(ttext, &best.1.text);
     let n = lines(ttext).iter().filter(|l| content(l)).count();
-    (pairs.len() as f64 >= MIN_COPIED_SHARE * n as f64).then(|| (best.1.path.clone(), pairs))
+    (in_order as f64 >= MIN_COPIED_SHARE * n as f64).then(|| (best.1.path.clone(), pairs, in_order))
 }
 
 fn under(path: &str, scope: &str) -> bool {
@@ -158,7 +158,7 @@ fn correspond(
     ttext: &str,
     scope: &Scope,
     origin: &Tree,
-) -> Option<(String, BTreeMap<usize, usize>)> {
+) -> Option<(String, BTreeMap<usize, usize>, usize)> {
     let tparts: Vec<&str> = tpath.split('/').collect();
     let base = *tparts.last()?;
     let mut best: Option<(usize, usize, String, BTreeMap<usize, usize>)> = None;
@@ -185,22 +185,31 @@ fn correspond(
     candidates.retain(|c| c.0 == top);
     for (common, opath) in candidates.into_iter().take(12) {
         let otext = &origin.file(opath)?.text;
-        let pairs = aligned(ttext, otext);
+        let (pairs, in_order) = aligned(ttext, otext);
         let better = best
             .as_ref()
-            .is_none_or(|b| (common, pairs.len()) > (b.0, b.1));
+            .is_none_or(|b| (common, in_order) > (b.0, b.1));
         if better {
-            best = Some((common, pairs.len(), opath.to_string(), pairs));
+            best = Some((common, in_order, opath.to_string(), pairs));
         }
     }
-    best.map(|(_, _, p, pairs)| (p, pairs))
+    best.map(|(_, in_order, p, pairs)| (p, pairs, in_order))
 }
 
 /// Non-blank target lines equal to an origin line in a patience diff:
 /// target line → origin line, both 1-based. Lines are compared without
 /// their whitespace: a copy reformatted (`#if` become `# if`, re-indented,
-/// spaces around operators) is still the copied line.
-pub fn aligned(target: &str, origin: &str) -> BTreeMap<usize, usize> {
+/// spaces around operators) is still the copied line. A diff pairs lines in
+/// one order only, so a block the newer release moved elsewhere in the file
+/// (lz4 1.10.0's `lz4hc.c` against 1.9.4 moved whole functions) would count
+/// as not copied: stretches the diff left unpaired are then looked up in
+/// the whole origin file, and a run of at least [`MOVED_MIN_LINES`]
+/// non-blank lines (and [`MOVED_MIN_CHARS`] characters) equal to a run of
+/// the origin is copied too.
+///
+/// Returns the pairs and how many of them the diff gave: whether a file is
+/// a copy at all ([`MIN_COPIED_SHARE`]) is judged on those alone.
+pub fn aligned(target: &str, origin: &str) -> (BTreeMap<usize, usize>, usize) {
     let squash = |l: &str| -> String { l.split_whitespace().collect() };
     let t: Vec<String> = lines(target).into_iter().map(squash).collect();
     let o: Vec<String> = lines(origin).into_iter().map(squash).collect();
@@ -220,7 +229,71 @@ pub fn aligned(target: &str, origin: &str) -> BTreeMap<usize, usize> {
             }
         }
     }
-    out
+    let in_order = out.len();
+    moved_blocks(&t, &o, &mut out);
+    (out, in_order)
+}
+
+/// See [`aligned`].
+const MOVED_MIN_LINES: usize = 3;
+const MOVED_MIN_CHARS: usize = 40;
+/// Origin places tried per target line (`}` is everywhere).
+const MOVED_MAX_PLACES: usize = 64;
+
+/// Adds to `pairs` the runs of unpaired target lines equal to a run of
+/// origin lines anywhere (see [`aligned`]); lines squashed, 0-based in,
+/// 1-based in `pairs`.
+fn moved_blocks(t: &[String], o: &[String], pairs: &mut BTreeMap<usize, usize>) {
+    let mut places: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (j, line) in o.iter().enumerate() {
+        if !line.is_empty() {
+            places.entry(line).or_default().push(j);
+        }
+    }
+    let unpaired =
+        |i: usize, pairs: &BTreeMap<usize, usize>| t[i].is_empty() || !pairs.contains_key(&(i + 1));
+    let mut i = 0;
+    while i < t.len() {
+        if t[i].is_empty() || !unpaired(i, pairs) {
+            i += 1;
+            continue;
+        }
+        // The longest run of unpaired target lines from i equal to the
+        // origin from one of its places.
+        let mut best: Option<(usize, usize)> = None; // (run length, origin start)
+        for &j in places
+            .get(t[i].as_str())
+            .into_iter()
+            .flatten()
+            .take(MOVED_MAX_PLACES)
+        {
+            let mut n = 0;
+            while i + n < t.len()
+                && j + n < o.len()
+                && t[i + n] == o[j + n]
+                && unpaired(i + n, pairs)
+            {
+                n += 1;
+            }
+            if best.is_none_or(|(m, _)| n > m) {
+                best = Some((n, j));
+            }
+        }
+        let Some((n, j)) = best else {
+            i += 1;
+            continue;
+        };
+        let content: Vec<usize> = (i..i + n).filter(|&k| !t[k].is_empty()).collect();
+        let chars: usize = content.iter().map(|&k| t[k].len()).sum();
+        if content.len() >= MOVED_MIN_LINES && chars >= MOVED_MIN_CHARS {
+            for k in content {
+                pairs.insert(k + 1, j + (k - i) + 1);
+            }
+            i += n;
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// The scopes the target's manifest states, each tied to an origin.
