@@ -186,3 +186,73 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A block its origin file holds twice, copied once: the finding names one
+/// place and lists the other as an alternative (same path, other lines),
+/// since nothing tells which of the two was copied.
+#[test]
+fn code_held_twice_by_its_origin_names_both_places() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    let origin = work.path().join("origin");
+    let target = work.path().join("target");
+    std::fs::create_dir_all(&origin).unwrap();
+    std::fs::create_dir_all(&target).unwrap();
+    let block = |name: &str| -> String {
+        let mut s = format!("static int {name}(struct ctx *c, const char *buf, size_t len) {{\n");
+        for i in 0..12 {
+            s += &format!(
+                "    if (c->state_{i} > len) {{ c->total += buf[{i}] * {i}; return step_{i}(c, buf + {i}); }}\n"
+            );
+        }
+        s + "    return 0;\n}\n"
+    };
+    let mut between = String::new();
+    for i in 0..20 {
+        between += &format!(
+            "int unrelated_{i}(int x) {{ return x * {i} + {}; }}\n",
+            i * 7
+        );
+    }
+    // The same function under two names, with other code between them.
+    std::fs::write(
+        origin.join("twice.c"),
+        format!("{}{between}{}", block("first"), block("second")),
+    )
+    .unwrap();
+    std::fs::write(
+        target.join("copy.c"),
+        format!("int own;\n{}", block("mine")),
+    )
+    .unwrap();
+    shared::run_ok(
+        "index add",
+        Command::new(cargo_bin("provscan"))
+            .args(["index", "--index"])
+            .arg(&index)
+            .args(["add", "--project", "twice", "--version", "1"])
+            .arg(&origin),
+    );
+    let out = provscan(
+        &index,
+        &["scan", "--format", "json", target.to_str().unwrap()],
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    let f = &findings[0];
+    let mut places: Vec<u64> = std::iter::once(&f["origin"])
+        .chain(f["alternatives"].as_array().unwrap())
+        .map(|o| {
+            assert_eq!(o["path"], "twice.c", "{f:#}");
+            o["lines"][0].as_u64().unwrap()
+        })
+        .collect();
+    places.sort_unstable();
+    assert_eq!(places, vec![1, 36], "{f:#}");
+}
