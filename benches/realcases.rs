@@ -17,7 +17,10 @@
 //! origin files and target files. One table at the end, per case and
 //! overall; `docs/accuracy.md` ("Real vendored code") explains the metrics.
 //! `PROVSCAN_REALCASES=a,b` runs only the cases named; `PROVSCAN_BENCH_WORKDIR`
-//! keeps the scanned trees and reports there instead of a temporary directory.
+//! keeps the scanned trees and reports there instead of a temporary directory;
+//! `PROVSCAN_REALCASES_DETAIL=1` prints every file that costs either matcher
+//! a metric (a copy missed or misnamed, a wrong license, an other file with
+//! findings).
 
 #[path = "support/realcases/mod.rs"]
 mod realcases;
@@ -175,6 +178,7 @@ fn run_case(
     work: &Path,
 ) -> anyhow::Result<Outcome> {
     eprintln!("{}: fetching and unpacking", case.name);
+    let detail = std::env::var("PROVSCAN_REALCASES_DETAIL").is_ok_and(|v| v == "1");
     // The scanned part, and the manifest (which may lie outside it).
     let mut only: Vec<&str> = case.scan.to_vec();
     if let (false, Some(m)) = (only.is_empty(), case.manifest.file()) {
@@ -254,8 +258,20 @@ fn run_case(
             .values()
             .filter(|c| c.license.is_none())
             .count(),
-        provscan: score(&found, &truth, &target, &origins),
-        naive: score(&naive_found, &truth, &target, &origins),
+        provscan: score(
+            &found,
+            &truth,
+            &target,
+            &origins,
+            detail.then_some("provscan"),
+        ),
+        naive: score(
+            &naive_found,
+            &truth,
+            &target,
+            &origins,
+            detail.then_some("naive"),
+        ),
         index_s,
         scan_s,
         naive_s,

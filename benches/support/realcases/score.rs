@@ -130,7 +130,17 @@ impl Counts {
 
 /// Scores `found` (findings in `target`'s files) against `truth`;
 /// `origins` gives the origin texts for the line-range overlap.
-pub fn score(found: &[Found], truth: &Truth, target: &Tree, origins: &[Tree]) -> Counts {
+///
+/// With `detail` (`PROVSCAN_REALCASES_DETAIL=1`), every file that costs a
+/// metric is printed on stderr under that label: a copy missed or named
+/// after another origin file, a wrong license, findings in other files.
+pub fn score(
+    found: &[Found],
+    truth: &Truth,
+    target: &Tree,
+    origins: &[Tree],
+    detail: Option<&str>,
+) -> Counts {
     let mut by_file: BTreeMap<&str, Vec<&Found>> = BTreeMap::new();
     for f in found {
         by_file.entry(f.target.as_str()).or_default().push(f);
@@ -150,6 +160,14 @@ pub fn score(found: &[Found], truth: &Truth, target: &Tree, origins: &[Tree]) ->
             .collect();
         c.covered += covered.len();
         let Some(copy) = copy else {
+            if let (Some(label), false) = (detail, fs.is_empty()) {
+                eprintln!(
+                    "{label}: other file {} has {} finding(s), {} lines",
+                    file.path,
+                    fs.len(),
+                    covered.len()
+                );
+            }
             c.false_own += covered.len();
             c.own_findings += fs.len();
             if !fs.is_empty() {
@@ -177,6 +195,13 @@ pub fn score(found: &[Found], truth: &Truth, target: &Tree, origins: &[Tree]) ->
             c.minified += 1;
             c.minified_found += usize::from(!right.is_empty());
         }
+        if let (Some(label), true) = (detail, right.is_empty()) {
+            let named: Vec<&str> = fs.iter().map(|f| f.origin.1.as_str()).collect();
+            eprintln!(
+                "{label}: copy {} of {} missed; named {named:?}",
+                file.path, copy.origin.1
+            );
+        }
         if !right.is_empty() {
             c.tp += 1;
         } else {
@@ -196,6 +221,12 @@ pub fn score(found: &[Found], truth: &Truth, target: &Tree, origins: &[Tree]) ->
                 .as_deref()
                 .is_some_and(|l| same_license(l, truth_license));
             c.license_right += usize::from(ok);
+            if let (Some(label), false) = (detail, ok) {
+                eprintln!(
+                    "{label}: license of {}: {:?}, truth {truth_license}",
+                    file.path, main.license
+                );
+            }
         }
         let origin = &origins[copy.origin_ix];
         let otext = origin.file(&copy.origin.1).map(|f| f.text.as_str());

@@ -463,6 +463,23 @@ mod tests {
     }
 
     #[test]
+    fn an_mit_text_after_a_paragraph_of_prose_is_mit() {
+        // The shape of urllib3's `contrib/_securetransport/bindings.py`
+        // header: prose on where the code came from, then the MIT text.
+        let mut h = String::from("\"\"\"\n");
+        for i in 0..6 {
+            h += &format!("This module binds a set of functions and constants from a system library, part {i} of the notes on why.\n");
+        }
+        h += "For that reason this code should be considered to be covered both by this project's license and by the original's:\n\n";
+        h += "    Copyright (c) 2015-2016 Some Author <someone@example.com>\n\n";
+        h += "    Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\n";
+        h += "    The above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\n";
+        h += "    THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n\"\"\"\nimport os\n";
+        let c = leading_comment(h.as_bytes());
+        assert_eq!(text::detect_text(&c).as_deref(), Some("MIT"), "{c}");
+    }
+
+    #[test]
     fn three_licenses_offered_stay_three() {
         // The Mozilla tri-license block, as in many C and JavaScript files.
         let h = "/* ***** BEGIN LICENSE BLOCK *****\n * Version: MPL 1.1/GPL 2.0/LGPL 2.1\n *\n * The contents of this file are subject to the Mozilla Public License Version\n * 1.1 (the \"License\"); you may not use this file except in compliance with\n * the License. You may obtain a copy of the License at\n * http://www.mozilla.org/MPL/\n *\n * Alternatively, the contents of this file may be used under the terms of\n * either the GNU General Public License Version 2 or later (the \"GPL\"), or\n * the GNU Lesser General Public License Version 2.1 or later (the \"LGPL\"),\n * in which case the provisions of the GPL or the LGPL are applicable instead\n * of those above.\n * ***** END LICENSE BLOCK ***** */\nint x;\n";

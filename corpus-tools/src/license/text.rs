@@ -253,12 +253,17 @@ fn align(vocab: &HashMap<String, u32>, input: &[u32], reference: &[u32]) -> Alig
     // stretch richest in the reference's bigrams: faster, and the diff is
     // not tempted by scattered common words.
     let width = reference.len() + reference.len() / 4 + 20;
-    let offset = if input.len() > width + width / 2 {
-        densest_window(input, reference, width)
+    // An input up to half as long again is diffed whole: cut at `width`
+    // from its start, it lost the end of a license that began after some
+    // prose (an MIT text after a paragraph on where the code came from
+    // came out as the longer Xnet, whose wider window still held it).
+    let (offset, end) = if input.len() > width + width / 2 {
+        let offset = densest_window(input, reference, width);
+        (offset, input.len().min(offset + width))
     } else {
-        0
+        (0, input.len())
     };
-    let window = &input[offset..input.len().min(offset + width)];
+    let window = &input[offset..end];
     let mut a = align_window(vocab, window, reference);
     a.input = a.input.start + offset..a.input.end + offset;
     a
