@@ -1,0 +1,157 @@
+//! Vendored data tables and minified files, on the real packages where
+//! they were first missed (issue "Real vendored code"): pip 23.0.1 vendors
+//! idna's 8,600-line Unicode table `uts46data.py` and chardet's language
+//! models, which are nearly all literals; Django 4.2.16 ships jQuery
+//! 3.6.4's `jquery.min.js`. Each is indexed from its registry, the target
+//! files are taken from the sdist that vendors them, and the scan must name
+//! the right origin file over (nearly) the whole target file. Downloads
+//! are cached in `$PROVSCAN_TESTDATA`, never in the repository.
+
+#[path = "shared/mod.rs"]
+mod shared;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+fn cache() -> PathBuf {
+    let dir = shared::testdata().join("vendored-e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The sdist of `name==version` from PyPI, downloaded once.
+fn sdist(name: &str, version: &str) -> PathBuf {
+    let dir = cache();
+    let file = dir.join(format!("{name}-{version}.tar.gz"));
+    if !file.exists() {
+        shared::run_ok(
+            &format!("pip download {name}=={version}"),
+            Command::new("pip")
+                .args([
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    "-d",
+                ])
+                .arg(&dir)
+                .arg(format!("{name}=={version}")),
+        );
+    }
+    assert!(file.exists(), "{} missing after download", file.display());
+    file
+}
+
+/// Extracts the members of `archive` at `paths` (inside its top directory)
+/// into `dest`, keeping their relative paths.
+fn extract(archive: &Path, top: &str, paths: &[&str], dest: &Path) {
+    let mut c = Command::new("tar");
+    c.arg("-xzf").arg(archive).arg("-C").arg(dest);
+    for p in paths {
+        c.arg(format!("{top}/{p}"));
+    }
+    shared::run_ok(&format!("tar -xzf {}", archive.display()), &mut c);
+}
+
+fn index_add(index: &Path, spec: &str) {
+    shared::run_ok(
+        &format!("index add {spec}"),
+        Command::new(cargo_bin("provscan"))
+            .args(["index", "--index"])
+            .arg(index)
+            .args(["add", spec, "--cache-dir"])
+            .arg(cache().join("downloads")),
+    );
+}
+
+fn scan(index: &Path, target: &Path) -> Value {
+    let out = Command::new(cargo_bin("provscan"))
+        .args(["scan", "--index"])
+        .arg(index)
+        .args(["--format", "json"])
+        .arg(target)
+        .output()
+        .expect("provscan runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        shared::describe("scan", &out)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Lines of the target file covered by findings naming `origin_path`.
+fn covered_by(report: &Value, path: &str, origin_path: &str) -> usize {
+    let mut lines = std::collections::BTreeSet::new();
+    for f in report["findings"].as_array().unwrap() {
+        if f["path"] == path && f["origin"]["path"] == origin_path {
+            let r = &f["target_lines"];
+            lines.extend(r[0].as_u64().unwrap()..=r[1].as_u64().unwrap());
+        }
+    }
+    lines.len()
+}
+
+fn line_count(file: &Path) -> usize {
+    std::fs::read_to_string(file).unwrap().lines().count()
+}
+
+#[test]
+fn vendored_data_tables_are_found_value_for_value() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    index_add(&index, "pypi:idna==3.4");
+    index_add(&index, "pypi:chardet==5.1.0");
+    let target = work.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let vendored = [
+        ("src/pip/_vendor/idna/uts46data.py", "idna/uts46data.py"),
+        (
+            "src/pip/_vendor/chardet/langrussianmodel.py",
+            "chardet/langrussianmodel.py",
+        ),
+    ];
+    let members: Vec<&str> = vendored.iter().map(|(t, _)| *t).collect();
+    extract(&sdist("pip", "23.0.1"), "pip-23.0.1", &members, &target);
+    let report = scan(&index, &target);
+    for (t, origin) in vendored {
+        let path = format!("pip-23.0.1/{t}");
+        let lines = line_count(&target.join(&path));
+        let covered = covered_by(&report, &path, origin);
+        assert!(
+            covered * 100 >= lines * 95,
+            "{path}: {covered} of {lines} lines found under {origin}\n{report:#}"
+        );
+    }
+}
+
+#[test]
+fn a_vendored_minified_file_is_found() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    index_add(&index, "npm:jquery@3.6.4");
+    let target = work.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let member = "django/contrib/admin/static/admin/js/vendor/jquery/jquery.min.js";
+    extract(
+        &sdist("Django", "4.2.16"),
+        "Django-4.2.16",
+        &[member],
+        &target,
+    );
+    let report = scan(&index, &target);
+    let path = format!("Django-4.2.16/{member}");
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path.as_str())
+        .unwrap_or_else(|| panic!("no finding in {path}\n{report:#}"));
+    assert_eq!(f["origin"]["project"], "jquery", "{f:#}");
+    assert_eq!(f["origin"]["path"], "dist/jquery.min.js", "{f:#}");
+    assert_eq!(f["origin"]["license"], "MIT", "{f:#}");
+}
