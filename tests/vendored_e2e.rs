@@ -155,3 +155,44 @@ fn a_vendored_minified_file_is_found() {
     assert_eq!(f["origin"]["path"], "dist/jquery.min.js", "{f:#}");
     assert_eq!(f["origin"]["license"], "MIT", "{f:#}");
 }
+
+/// pip 23.0.1 bundles urllib3 1.26.14, and its `connectionpool.py` is the
+/// same file byte for byte in both. A project that vendors urllib3 must be
+/// told it took urllib3's file, with pip only as an alternative: the
+/// upstream before its redistributors.
+#[test]
+fn the_upstream_is_named_before_a_project_that_bundles_it() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    index_add(&index, "pypi:pip==23.0.1");
+    index_add(&index, "pypi:urllib3==1.26.14");
+    let target = work.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let member = "src/urllib3/connectionpool.py";
+    extract(
+        &sdist("urllib3", "1.26.14"),
+        "urllib3-1.26.14",
+        &[member],
+        &target,
+    );
+    let report = scan(&index, &target);
+    let path = format!("urllib3-1.26.14/{member}");
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path.as_str())
+        .unwrap_or_else(|| panic!("no finding in {path}\n{report:#}"));
+    assert_eq!(f["kind"], "file", "{f:#}");
+    assert_eq!(f["origin"]["project"], "urllib3", "{f:#}");
+    assert_eq!(f["origin"]["path"], member, "{f:#}");
+    assert!(
+        f["alternatives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["project"] == "pip"
+                && a["path"] == "src/pip/_vendor/urllib3/connectionpool.py"),
+        "{f:#}"
+    );
+}
