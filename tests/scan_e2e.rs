@@ -18,30 +18,7 @@ fn cache() -> PathBuf {
 }
 
 fn pip_sdist(name: &str, version: &str) -> PathBuf {
-    let dir = cache();
-    let file = dir.join(format!("{name}-{version}.tar.gz"));
-    if !file.exists() {
-        let status = Command::new("pip")
-            .args([
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "-d",
-            ])
-            .arg(&dir)
-            .arg(format!("{name}=={version}"))
-            .status()
-            .expect("pip runs");
-        assert!(status.success(), "pip download {name}=={version} failed");
-    }
-    assert!(
-        file.exists(),
-        "{} missing after pip download",
-        file.display()
-    );
-    file
+    shared::pypi_sdist(&cache(), name, version)
 }
 
 fn provscan(index: &std::path::Path, args: &[&str]) -> std::process::Output {

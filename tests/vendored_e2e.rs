@@ -22,28 +22,8 @@ fn cache() -> PathBuf {
     dir
 }
 
-/// The sdist of `name==version` from PyPI, downloaded once.
 fn sdist(name: &str, version: &str) -> PathBuf {
-    let dir = cache();
-    let file = dir.join(format!("{name}-{version}.tar.gz"));
-    if !file.exists() {
-        shared::run_ok(
-            &format!("pip download {name}=={version}"),
-            Command::new("pip")
-                .args([
-                    "download",
-                    "--quiet",
-                    "--no-deps",
-                    "--no-binary",
-                    ":all:",
-                    "-d",
-                ])
-                .arg(&dir)
-                .arg(format!("{name}=={version}")),
-        );
-    }
-    assert!(file.exists(), "{} missing after download", file.display());
-    file
+    shared::pypi_sdist(&cache(), name, version)
 }
 
 /// Extracts the members of `archive` at `paths` (inside its top directory)
@@ -96,6 +76,16 @@ fn covered_by(report: &Value, path: &str, origin_path: &str) -> usize {
     lines.len()
 }
 
+/// The first finding in the target file `path`, which must have one.
+fn finding_in<'a>(report: &'a Value, path: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("no finding in {path}\n{report:#}"))
+}
+
 fn line_count(file: &Path) -> usize {
     std::fs::read_to_string(file).unwrap().lines().count()
 }
@@ -145,12 +135,7 @@ fn a_vendored_minified_file_is_found() {
     );
     let report = scan(&index, &target);
     let path = format!("Django-4.2.16/{member}");
-    let f = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == path.as_str())
-        .unwrap_or_else(|| panic!("no finding in {path}\n{report:#}"));
+    let f = finding_in(&report, &path);
     assert_eq!(f["origin"]["project"], "jquery", "{f:#}");
     assert_eq!(f["origin"]["path"], "dist/jquery.min.js", "{f:#}");
     assert_eq!(f["origin"]["license"], "MIT", "{f:#}");
@@ -177,12 +162,7 @@ fn the_upstream_is_named_before_a_project_that_bundles_it() {
     );
     let report = scan(&index, &target);
     let path = format!("urllib3-1.26.14/{member}");
-    let f = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == path.as_str())
-        .unwrap_or_else(|| panic!("no finding in {path}\n{report:#}"));
+    let f = finding_in(&report, &path);
     assert_eq!(f["kind"], "file", "{f:#}");
     assert_eq!(f["origin"]["project"], "urllib3", "{f:#}");
     assert_eq!(f["origin"]["path"], member, "{f:#}");

@@ -83,3 +83,32 @@ pub fn index_versions(provscan: &Path, index: &Path) -> usize {
         .expect("list prints an array")
         .len()
 }
+
+/// The sdist of `name==version` from PyPI, downloaded once into `dir` with
+/// `pip download` (no dependencies, no wheels).
+pub fn pypi_sdist(dir: &Path, name: &str, version: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let file = dir.join(format!("{name}-{version}.tar.gz"));
+    if !file.exists() {
+        run_ok(
+            &format!("pip download {name}=={version}"),
+            Command::new("pip")
+                .args([
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    "-d",
+                ])
+                .arg(dir)
+                .arg(format!("{name}=={version}")),
+        );
+    }
+    assert!(
+        file.exists(),
+        "{} missing after pip download",
+        file.display()
+    );
+    file
+}
