@@ -827,11 +827,12 @@ impl Scanner<'_> {
             // the engine): the same file, other lines.
             let elsewhere = m.origin == best_content;
             for alt in project_origins(&info, lines, target) {
+                let same_file = alt.project == origin.project && alt.path == origin.path;
                 if elsewhere {
-                    if alt.project == origin.project && alt.path == origin.path {
+                    if same_file {
                         alternatives.push(alt);
                     }
-                } else if alt.project == origin.project && alt.path == origin.path {
+                } else if same_file {
                     origin.versions.extend(alt.versions);
                 } else if !alternatives
                     .iter()

@@ -90,14 +90,43 @@ fn line_count(file: &Path) -> usize {
     std::fs::read_to_string(file).unwrap().lines().count()
 }
 
+/// `members` of the PyPI sdist `name==version`, scanned against an index of
+/// `specs`.
+struct Scanned {
+    work: tempfile::TempDir,
+    /// The sdist's top directory, `NAME-VERSION`.
+    top: String,
+    report: Value,
+}
+
+impl Scanned {
+    fn new(specs: &[&str], (name, version): (&str, &str), members: &[&str]) -> Scanned {
+        let work = tempfile::tempdir().unwrap();
+        let index = work.path().join("index");
+        for spec in specs {
+            index_add(&index, spec);
+        }
+        let target = work.path().join("target");
+        std::fs::create_dir_all(&target).unwrap();
+        let top = format!("{name}-{version}");
+        extract(&sdist(name, version), &top, members, &target);
+        let report = scan(&index, &target);
+        Scanned { work, top, report }
+    }
+
+    /// A member's path in the report.
+    fn path(&self, member: &str) -> String {
+        format!("{}/{member}", self.top)
+    }
+
+    /// A member's file on disk.
+    fn file(&self, member: &str) -> PathBuf {
+        self.work.path().join("target").join(self.path(member))
+    }
+}
+
 #[test]
 fn vendored_data_tables_are_found_value_for_value() {
-    let work = tempfile::tempdir().unwrap();
-    let index = work.path().join("index");
-    index_add(&index, "pypi:idna==3.4");
-    index_add(&index, "pypi:chardet==5.1.0");
-    let target = work.path().join("target");
-    std::fs::create_dir_all(&target).unwrap();
     let vendored = [
         ("src/pip/_vendor/idna/uts46data.py", "idna/uts46data.py"),
         (
@@ -106,36 +135,28 @@ fn vendored_data_tables_are_found_value_for_value() {
         ),
     ];
     let members: Vec<&str> = vendored.iter().map(|(t, _)| *t).collect();
-    extract(&sdist("pip", "23.0.1"), "pip-23.0.1", &members, &target);
-    let report = scan(&index, &target);
+    let s = Scanned::new(
+        &["pypi:idna==3.4", "pypi:chardet==5.1.0"],
+        ("pip", "23.0.1"),
+        &members,
+    );
     for (t, origin) in vendored {
-        let path = format!("pip-23.0.1/{t}");
-        let lines = line_count(&target.join(&path));
-        let covered = covered_by(&report, &path, origin);
+        let path = s.path(t);
+        let lines = line_count(&s.file(t));
+        let covered = covered_by(&s.report, &path, origin);
         assert!(
             covered * 100 >= lines * 95,
-            "{path}: {covered} of {lines} lines found under {origin}\n{report:#}"
+            "{path}: {covered} of {lines} lines found under {origin}\n{:#}",
+            s.report
         );
     }
 }
 
 #[test]
 fn a_vendored_minified_file_is_found() {
-    let work = tempfile::tempdir().unwrap();
-    let index = work.path().join("index");
-    index_add(&index, "npm:jquery@3.6.4");
-    let target = work.path().join("target");
-    std::fs::create_dir_all(&target).unwrap();
     let member = "django/contrib/admin/static/admin/js/vendor/jquery/jquery.min.js";
-    extract(
-        &sdist("Django", "4.2.16"),
-        "Django-4.2.16",
-        &[member],
-        &target,
-    );
-    let report = scan(&index, &target);
-    let path = format!("Django-4.2.16/{member}");
-    let f = finding_in(&report, &path);
+    let s = Scanned::new(&["npm:jquery@3.6.4"], ("Django", "4.2.16"), &[member]);
+    let f = finding_in(&s.report, &s.path(member));
     assert_eq!(f["origin"]["project"], "jquery", "{f:#}");
     assert_eq!(f["origin"]["path"], "dist/jquery.min.js", "{f:#}");
     assert_eq!(f["origin"]["license"], "MIT", "{f:#}");
@@ -147,22 +168,13 @@ fn a_vendored_minified_file_is_found() {
 /// upstream before its redistributors.
 #[test]
 fn the_upstream_is_named_before_a_project_that_bundles_it() {
-    let work = tempfile::tempdir().unwrap();
-    let index = work.path().join("index");
-    index_add(&index, "pypi:pip==23.0.1");
-    index_add(&index, "pypi:urllib3==1.26.14");
-    let target = work.path().join("target");
-    std::fs::create_dir_all(&target).unwrap();
     let member = "src/urllib3/connectionpool.py";
-    extract(
-        &sdist("urllib3", "1.26.14"),
-        "urllib3-1.26.14",
+    let s = Scanned::new(
+        &["pypi:pip==23.0.1", "pypi:urllib3==1.26.14"],
+        ("urllib3", "1.26.14"),
         &[member],
-        &target,
     );
-    let report = scan(&index, &target);
-    let path = format!("urllib3-1.26.14/{member}");
-    let f = finding_in(&report, &path);
+    let f = finding_in(&s.report, &s.path(member));
     assert_eq!(f["kind"], "file", "{f:#}");
     assert_eq!(f["origin"]["project"], "urllib3", "{f:#}");
     assert_eq!(f["origin"]["path"], member, "{f:#}");

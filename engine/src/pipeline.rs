@@ -296,20 +296,27 @@ impl Closeness {
     fn of(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> Closeness {
         let fit =
             4 * i64::from(a.matches) - i64::from(a.target.count()) - i64::from(a.origin.count());
-        let literals = !t.values.is_empty() && !o.values.is_empty();
         let same_text = a
             .path
             .iter()
-            .filter(|&&(i, j)| {
-                let (i, j) = (i as usize, j as usize);
-                if is_name(t.syms[i]) {
-                    same_name(t, i, o, j)
-                } else {
-                    literals && is_literal(t.syms[i]) && t.values[i] == o.values[j]
-                }
-            })
+            .filter(|&&p| same_text(t, o, p) == Some(true))
             .count() as u32;
         Closeness { fit, same_text }
+    }
+}
+
+/// Whether the name, or the literal value, of an aligned pair has the same
+/// text on both sides; `None` for other tokens, and for literals when a
+/// stream lacks their values. Aligned names face names (`compatible`), so
+/// the target side tells the kind.
+fn same_text(t: &SymbolStream, o: &SymbolStream, (i, j): (u32, u32)) -> Option<bool> {
+    let (i, j) = (i as usize, j as usize);
+    if is_name(t.syms[i]) {
+        Some(same_name(t, i, o, j))
+    } else if is_literal(t.syms[i]) && !t.values.is_empty() && !o.values.is_empty() {
+        Some(t.values[i] == o.values[j])
+    } else {
+        None
     }
 }
 
@@ -422,24 +429,13 @@ fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) 
 /// to [`trim_unsupported_ends`]; and an end line edited between two
 /// releases is given up too, as it should: it is not what was copied.
 fn trim_foreign_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
-    let literals = !t.values.is_empty() && !o.values.is_empty();
-    // Whether a pair's name or literal value has the same text on both
-    // sides; None for other tokens.
-    let same_text = |&(i, j): &(u32, u32)| -> Option<bool> {
-        let (i, j) = (i as usize, j as usize);
-        if is_name(t.syms[i]) && is_name(o.syms[j]) {
-            Some(same_name(t, i, o, j))
-        } else if literals && is_literal(t.syms[i]) {
-            Some(t.values[i] == o.values[j])
-        } else {
-            None
-        }
-    };
     let tally = |path: &[(u32, u32)]| -> (u32, u32) {
-        path.iter().filter_map(same_text).fold(
-            (0, 0),
-            |(s, d), same| if same { (s + 1, d) } else { (s, d + 1) },
-        )
+        path.iter()
+            .filter_map(|&p| same_text(t, o, p))
+            .fold(
+                (0, 0),
+                |(s, d), same| if same { (s + 1, d) } else { (s, d + 1) },
+            )
     };
     let (mut same, mut differ) = tally(&a.path);
     // Path entries of the first (or last) target line.
