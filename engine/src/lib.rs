@@ -12,6 +12,7 @@ pub mod align;
 pub mod analyze;
 pub mod extend;
 pub mod identity;
+pub mod intervals;
 pub mod lang;
 pub mod matcher;
 pub mod memory;

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use crate::align::{chains, Anchor, Hit, Range, Span};
 use crate::extend::{extend_chain, Alignment};
+use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
 use crate::stream::{compatible, is_literal, is_name, same_name, SymbolStream};
 use crate::winnow::Fingerprint;
@@ -51,19 +52,17 @@ pub struct Matched {
 /// Target token ranges already explained by a verified alignment, with
 /// the target positions of the seed hits that found each.
 #[derive(Default)]
-struct Explained(Vec<(Range, Vec<u32>)>);
+struct Explained(Intervals<Vec<u32>>);
 
 impl Explained {
     fn add(&mut self, r: Range, chain: &[Hit]) {
         let mut seeds: Vec<u32> = chain.iter().map(|h| h.target.pos).collect();
         seeds.dedup();
-        self.0.push((r, seeds));
+        self.0.insert(r, seeds);
     }
 
     fn covers(&self, first: u32, last: u32) -> bool {
-        self.0
-            .iter()
-            .any(|(r, _)| r.first <= first && last <= r.last)
+        self.0.containing(first, last).next().is_some()
     }
 
     /// Whether a chain with `seeds` distinct target hits over target tokens
@@ -74,12 +73,10 @@ impl Explained {
     /// a chain of a few idioms does not, and aligning it costs a banded
     /// extension for a match that settling throws away.
     fn outweighs(&self, first: u32, last: u32, seeds: usize) -> bool {
-        self.0.iter().any(|(r, hits)| {
-            r.first <= first && last <= r.last && {
-                let a = hits.partition_point(|&p| p < first);
-                let b = hits.partition_point(|&p| p <= last);
-                b - a >= SEED_ADVANTAGE * seeds
-            }
+        self.0.containing(first, last).any(|(_, hits)| {
+            let a = hits.partition_point(|&p| p < first);
+            let b = hits.partition_point(|&p| p <= last);
+            b - a >= SEED_ADVANTAGE * seeds
         })
     }
 }
@@ -114,7 +111,9 @@ where
     let mut hits_by_origin: HashMap<u64, Vec<Hit>> = HashMap::new();
     let mut aligned: Vec<(u64, Alignment, u32)> = Vec::new();
     let mut explained = Explained::default();
-    let mut tried: Vec<(u64, Range, Range)> = Vec::new();
+    // Per origin, the target stretches aligned with it (kept or rejected),
+    // each with the origin stretch it aligned with.
+    let mut tried: HashMap<u64, Intervals<Range>> = HashMap::new();
     let mut fetched: HashMap<u64, Option<Arc<SymbolStream>>> = HashMap::new();
     // Per looked-up target position, the number of origins its gram is in.
     let mut origins_of: HashMap<u32, usize> = HashMap::new();
@@ -207,12 +206,11 @@ where
                 let (first, last) = (chain[0], chain[chain.len() - 1]);
                 // A chain inside a stretch already aligned with this origin
                 // (kept or rejected) would only give the same alignment.
-                let done = tried.iter().any(|(o, t, r)| {
-                    *o == origin
-                        && t.first <= first.target.pos
-                        && last.target.pos + k - 1 <= t.last
-                        && r.first <= first.origin.pos
-                        && last.origin.pos + k - 1 <= r.last
+                let done = tried.get(&origin).is_some_and(|t| {
+                    t.containing(first.target.pos, last.target.pos + k - 1)
+                        .any(|(_, r)| {
+                            r.first <= first.origin.pos && last.origin.pos + k - 1 <= r.last
+                        })
                 });
                 // Nor would a chain that a stronger alignment's seeds
                 // outweigh.
@@ -232,7 +230,7 @@ where
                 else {
                     continue;
                 };
-                tried.push((origin, a.target, a.origin));
+                tried.entry(origin).or_default().insert(a.target, a.origin);
                 trim_to_literals(&mut a, target, stream);
                 trim_to_lines(&mut a, target, stream);
                 trim_unsupported_ends(&mut a, target, stream);

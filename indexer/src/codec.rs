@@ -26,7 +26,15 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Reads a varint at `*at`, advancing it; `None` on truncated input.
+#[inline]
 pub fn get_varint(buf: &[u8], at: &mut usize) -> Option<u64> {
+    // Most values (symbol references, deltas) fit in one byte.
+    if let Some(&b) = buf.get(*at) {
+        if b < 0x80 {
+            *at += 1;
+            return Some(u64::from(b));
+        }
+    }
     let mut v = 0u64;
     let mut shift = 0;
     loop {

@@ -78,7 +78,7 @@ pub fn encode(s: &SymbolStream) -> Vec<u8> {
 
 /// `None` when the bytes are not a stream record (damage, or another format).
 pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
-    let raw = zstd::stream::decode_all(bytes).ok()?;
+    let raw = decompress(bytes)?;
     let mut at = 0;
     let mut next = || get_varint(&raw, &mut at);
     let n = next()?;
@@ -160,6 +160,36 @@ pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
         at += 2 * count;
     }
     (at == raw.len() && s.is_consistent()).then_some(s)
+}
+
+/// Most bytes a record may decompress to: far more than the largest
+/// stream takes (a few bytes per token), so only damage is refused.
+const MAX_RAW: u64 = 64 * MAX_TOKENS;
+
+thread_local! {
+    /// One decompression context per thread: creating one per record was
+    /// a visible part of a scan that fetches thousands of streams.
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The record's raw columns. `encode` writes the frame's content size, so
+/// the output is allocated once; a frame without one (not written here)
+/// is decoded the slow way.
+fn decompress(bytes: &[u8]) -> Option<Vec<u8>> {
+    let size = match zstd::zstd_safe::get_frame_content_size(bytes) {
+        Ok(Some(size)) if size <= MAX_RAW => size as usize,
+        Ok(Some(_)) | Err(_) => return None,
+        Ok(None) => return zstd::stream::decode_all(bytes).ok(),
+    };
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(zstd::bulk::Decompressor::new().ok()?);
+        }
+        let raw = d.as_mut()?.decompress(bytes, size).ok()?;
+        (raw.len() == size).then_some(raw)
+    })
 }
 
 #[cfg(test)]
