@@ -17,6 +17,7 @@ mod progress;
 mod report;
 mod scan;
 mod scan_cache;
+mod stream_cache;
 mod targets;
 
 /// Find code copied from known open source, with both line ranges and the origin's license.
