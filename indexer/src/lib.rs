@@ -26,6 +26,7 @@ pub mod schema;
 pub mod shard;
 mod store;
 pub mod streams;
+mod zstd_ctx;
 
 pub use ingest::IngestReport;
 pub use input::{FileInput, VersionInput};

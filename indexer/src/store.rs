@@ -1283,9 +1283,14 @@ impl Index {
         };
         match self.db.get_pinned_cf(cf, codec::u64_key(id))? {
             None => Ok(None),
-            Some(b) => zstd::bulk::decompress(&b, 64 << 20)
+            Some(b) => crate::zstd_ctx::decompress(&b, 64 << 20)
                 .map(Some)
-                .map_err(|e| corrupt(CF_SOURCE, format!("source of content {id}: {e}"))),
+                .ok_or_else(|| {
+                    corrupt(
+                        CF_SOURCE,
+                        format!("source of content {id}: not a zstd frame of at most 64 MiB"),
+                    )
+                }),
         }
     }
 
@@ -1649,8 +1654,7 @@ pub(crate) fn analyze_one(
         },
         fps,
         stream,
-        source: keep_source
-            .then(|| zstd::bulk::compress(bytes, 3).expect("zstd compresses any input")),
+        source: keep_source.then(|| crate::zstd_ctx::compress(bytes, 3)),
     })
 }
 

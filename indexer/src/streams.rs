@@ -73,7 +73,7 @@ pub fn encode(s: &SymbolStream) -> Vec<u8> {
     for &v in &s.names {
         raw.extend_from_slice(&v.to_le_bytes());
     }
-    zstd::bulk::compress(&raw, LEVEL).expect("zstd compresses any input")
+    crate::zstd_ctx::compress(&raw, LEVEL)
 }
 
 /// `None` when the bytes are not a stream record (damage, or another format).
@@ -166,30 +166,9 @@ pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
 /// stream takes (a few bytes per token), so only damage is refused.
 const MAX_RAW: u64 = 64 * MAX_TOKENS;
 
-thread_local! {
-    /// One decompression context per thread: creating one per record was
-    /// a visible part of a scan that fetches thousands of streams.
-    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// The record's raw columns. `encode` writes the frame's content size, so
-/// the output is allocated once; a frame without one (not written here)
-/// is decoded the slow way.
+/// The record's raw columns (see `crate::zstd_ctx`).
 fn decompress(bytes: &[u8]) -> Option<Vec<u8>> {
-    let size = match zstd::zstd_safe::get_frame_content_size(bytes) {
-        Ok(Some(size)) if size <= MAX_RAW => size as usize,
-        Ok(Some(_)) | Err(_) => return None,
-        Ok(None) => return zstd::stream::decode_all(bytes).ok(),
-    };
-    DECOMPRESSOR.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.is_none() {
-            *d = Some(zstd::bulk::Decompressor::new().ok()?);
-        }
-        let raw = d.as_mut()?.decompress(bytes, size).ok()?;
-        (raw.len() == size).then_some(raw)
-    })
+    crate::zstd_ctx::decompress(bytes, MAX_RAW)
 }
 
 #[cfg(test)]
