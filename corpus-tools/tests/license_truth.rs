@@ -263,9 +263,26 @@ fn truth_for(file_name: &str, declared: &str) -> Option<Vec<String>> {
     }
 }
 
+/// The host's target triple: `cargo metadata` of every platform would need
+/// the Windows-only crates of the lock file, which a build on this host
+/// never downloads (a fresh machine has none of them).
+fn host_triple() -> String {
+    let out = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .trim()
+        .to_string()
+}
+
 fn crate_license_files() -> Vec<Truth> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &host_triple()])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
