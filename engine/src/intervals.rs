@@ -54,10 +54,6 @@ impl<T> Intervals<T> {
             .map(move |i| &self.entries[i])
             .filter(move |(r, _)| r.last >= last)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub fn encode(s: &SymbolStream) -> Vec<u8> {
 
 /// `None` when the bytes are not a stream record (damage, or another format).
 pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
-    let raw = decompress(bytes)?;
+    let raw = crate::zstd_ctx::decompress(bytes, MAX_RAW)?;
     let mut at = 0;
     let mut next = || get_varint(&raw, &mut at);
     let n = next()?;
@@ -165,11 +165,6 @@ pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
 /// Most bytes a record may decompress to: far more than the largest
 /// stream takes (a few bytes per token), so only damage is refused.
 const MAX_RAW: u64 = 64 * MAX_TOKENS;
-
-/// The record's raw columns (see `crate::zstd_ctx`).
-fn decompress(bytes: &[u8]) -> Option<Vec<u8>> {
-    crate::zstd_ctx::decompress(bytes, MAX_RAW)
-}
 
 #[cfg(test)]
 mod tests {

@@ -19,13 +19,10 @@ thread_local! {
 pub fn compress(bytes: &[u8], level: i32) -> Vec<u8> {
     COMPRESSOR.with(|c| {
         let mut c = c.borrow_mut();
-        let fresh = c.is_none();
         let z = c.get_or_insert_with(|| {
             zstd::bulk::Compressor::new(level).expect("a zstd context can be created")
         });
-        if !fresh {
-            z.set_compression_level(level).expect("a valid zstd level");
-        }
+        z.set_compression_level(level).expect("a valid zstd level");
         z.compress(bytes).expect("zstd compresses any input")
     })
 }
