@@ -18,6 +18,10 @@ pub struct Analyzed {
     pub len: u64,
     pub lines: u32,
     pub tokens: TokenStream,
+    /// Whether the lexer made the tokens: then [`Analyzer::relex`] makes
+    /// them again from the same bytes, token for token, and an index need
+    /// not store the stream beside the source text.
+    pub lexed: bool,
     pub fingerprints: Vec<Fingerprint>,
 }
 
@@ -100,12 +104,15 @@ impl Analyzer {
         // tables where the language has one (the accuracy harness measures
         // both sides lexed as good as both parsed, docs/accuracy.md), for a
         // tenth of a parse's cost; tree-sitter for the others.
-        let tokens = match self.prober.tokens(language, bytes) {
-            Some(tokens) => TokenStream {
-                tokens,
-                fallback: false,
-            },
-            None => self.tokenizer.tokenize(language, bytes),
+        let (tokens, lexed) = match self.relex(language, bytes) {
+            Some(tokens) => (
+                TokenStream {
+                    tokens,
+                    fallback: false,
+                },
+                true,
+            ),
+            None => (self.tokenizer.tokenize(language, bytes), false),
         };
         if tokens.is_empty() {
             return Err(SkipReason::Empty);
@@ -118,8 +125,18 @@ impl Analyzer {
             len: bytes.len() as u64,
             lines: line_count(bytes),
             tokens,
+            lexed,
             fingerprints,
         })
+    }
+
+    /// The tokens of a file in a language the lexer knows, `None` for the
+    /// parsed ones. Lexing is a pure function of the bytes (a parse can run
+    /// out of time), so the tokens [`Analyzer::analyze_as`] gave when a file
+    /// was indexed come back token for token from its stored text: an index
+    /// keeps the text and rebuilds the stream from it.
+    pub fn relex(&mut self, language: Language, bytes: &[u8]) -> Option<Vec<Token>> {
+        self.prober.tokens(language, bytes)
     }
 }
 

@@ -85,7 +85,12 @@ impl Index {
             shard::for_each_content(dir, |mut rec| {
                 if let Some(id) = ids.final_id(rec.local) {
                     rec.meta.id = id;
-                    self.put_content(&mut b, &rec.meta, &rec.stream, rec.source.as_deref());
+                    self.put_content(
+                        &mut b,
+                        &rec.meta,
+                        rec.stream.as_deref(),
+                        rec.source.as_deref(),
+                    );
                 }
                 Ok(())
             })?;

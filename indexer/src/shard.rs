@@ -381,12 +381,18 @@ fn write_content(
     out: &mut impl Write,
     local: u32,
     meta: &ContentMeta,
-    stream: &[u8],
+    stream: &Option<Vec<u8>>,
     source: &Option<Vec<u8>>,
 ) -> Result<()> {
     let meta = serde_json::to_vec(meta).expect("serializable");
     out.write_all(&local.to_le_bytes())?;
-    for part in [&meta[..], stream, source.as_deref().unwrap_or(&[])] {
+    // An absent part is written empty: no encoded stream or source is.
+    let parts = [
+        &meta[..],
+        stream.as_deref().unwrap_or(&[]),
+        source.as_deref().unwrap_or(&[]),
+    ];
+    for part in parts {
         out.write_all(&(part.len() as u32).to_le_bytes())?;
         out.write_all(part)?;
     }
@@ -397,7 +403,7 @@ fn write_content(
 pub(crate) struct ShardRecord {
     pub local: u32,
     pub meta: ContentMeta,
-    pub stream: Vec<u8>,
+    pub stream: Option<Vec<u8>>,
     pub source: Option<Vec<u8>>,
 }
 
@@ -436,7 +442,7 @@ pub(crate) fn for_each_content(
         f(ShardRecord {
             local: u32::from_le_bytes(local),
             meta,
-            stream,
+            stream: (!stream.is_empty()).then_some(stream),
             source: (!source.is_empty()).then_some(source),
         })?;
     }

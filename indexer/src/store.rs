@@ -352,8 +352,10 @@ static SECONDARY_SEQ: AtomicU64 = AtomicU64::new(0);
 pub(crate) struct Analyzed {
     pub(crate) meta: ContentMeta,
     pub(crate) fps: Vec<(u64, Entry)>,
-    /// The forward store's record ([`crate::streams`]).
-    pub(crate) stream: Vec<u8>,
+    /// The forward store's record ([`crate::streams`]), unless the source
+    /// is kept and the lexer rebuilds the stream from it
+    /// ([`Index::stream`]).
+    pub(crate) stream: Option<Vec<u8>>,
     /// The source text, zstd-compressed, unless the add leaves it out.
     pub(crate) source: Option<Vec<u8>>,
 }
@@ -463,7 +465,7 @@ impl Index {
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .ok_or_else(|| corrupt(CF_META, "format_version"))?;
-        if found != FORMAT_VERSION {
+        if !READABLE_FORMATS.contains(&found) {
             return Err(IndexError::FormatMismatch {
                 path: dir.to_path_buf(),
                 found,
@@ -482,6 +484,11 @@ impl Index {
                 index: Box::new(stored),
                 engine: Box::new(wanted),
             });
+        }
+        if found != FORMAT_VERSION && matches!(mode, Mode::Writer) {
+            let mut w = WriteOptions::default();
+            w.set_sync(true);
+            db.put_cf_opt(meta, meta::FORMAT, FORMAT_VERSION.to_string(), &w)?;
         }
         let common = match db.get_cf(meta, meta::COMMON)? {
             Some(b) => from_json(CF_META, &b)?,
@@ -786,7 +793,7 @@ impl Index {
 
         // 4. Analyze in chunks; on the ingest path each chunk becomes an SST.
         let mut metas: HashMap<u64, ContentMeta> = HashMap::new();
-        let mut streams: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut streams: Vec<(u64, Option<Vec<u8>>)> = Vec::new();
         let mut sources: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut analysis_skips: HashMap<Digest, String> = HashMap::new();
         let mut batch_postings: Vec<(u64, Entry)> = Vec::new();
@@ -914,7 +921,7 @@ impl Index {
         let mut sources: HashMap<u64, Vec<u8>> = sources.into_iter().collect();
         for (id, stream) in &streams {
             let m = &metas[id];
-            self.put_content(&mut b, m, stream, sources.remove(id).as_deref());
+            self.put_content(&mut b, m, stream.as_deref(), sources.remove(id).as_deref());
         }
         report.new_contents = metas.len() as u64;
         skipped.sort_by(|a, c| a.path.cmp(&c.path));
@@ -947,12 +954,13 @@ impl Index {
 
     // --- commit records, shared by add and ingest -------------------------------
 
-    /// A new content's records: metadata, digests, token stream, source.
+    /// A new content's records: metadata, digests, token stream (unless the
+    /// source rebuilds it), source.
     pub(crate) fn put_content(
         &self,
         b: &mut WriteBatch,
         m: &ContentMeta,
-        stream: &[u8],
+        stream: Option<&[u8]>,
         source: Option<&[u8]>,
     ) {
         let id = codec::u64_key(m.id);
@@ -963,7 +971,9 @@ impl Index {
             normalized_key(&hex_digest(&m.normalized), m.id),
             b"",
         );
-        b.put_cf(self.cf(CF_STREAMS), id, stream);
+        if let Some(stream) = stream {
+            b.put_cf(self.cf(CF_STREAMS), id, stream);
+        }
         if let (Some(cf), Some(src)) = (self.db.cf_handle(CF_SOURCE), source) {
             b.put_cf(cf, id, src);
         }
@@ -1252,6 +1262,16 @@ impl Index {
                         ),
                     ));
                 }
+                if cf == CF_SOURCE && crate::zstd_ctx::decompress(&value, 64 << 20).is_none() {
+                    let id = codec::read_u64(&key).unwrap_or(u64::MAX);
+                    return Err(crate::integrity::damaged(
+                        &self.dir,
+                        None,
+                        format!(
+                            "column family {cf}: the source of content {id} does not decompress"
+                        ),
+                    ));
+                }
                 if cf != CF_META {
                     digest.update(cf.as_bytes());
                     digest.update(&(key.len() as u64).to_le_bytes());
@@ -1294,19 +1314,31 @@ impl Index {
         }
     }
 
+    /// Content `id`'s token stream: its record in the forward store, or,
+    /// for a content whose source is kept and whose language the lexer
+    /// knows (no record was written), the lexer's stream of that source.
     pub fn stream(&self, id: u64) -> Result<Option<SymbolStream>> {
         if !self.view.read().unwrap().live(id) {
             return Ok(None);
         }
-        match self
+        if let Some(b) = self
             .db
             .get_pinned_cf(self.cf(CF_STREAMS), codec::u64_key(id))?
         {
-            None => Ok(None),
-            Some(b) => crate::streams::decode(&b)
+            return crate::streams::decode(&b)
                 .map(Some)
-                .ok_or_else(|| corrupt(CF_STREAMS, format!("token stream of content {id}"))),
+                .ok_or_else(|| corrupt(CF_STREAMS, format!("token stream of content {id}")));
         }
+        let Some(bytes) = self.source(id)? else {
+            return Ok(None);
+        };
+        let meta = self.content(id)?.ok_or_else(|| {
+            corrupt(
+                CF_CONTENTS,
+                format!("content {id} has a source but no record"),
+            )
+        })?;
+        relexed_stream(id, &meta, &bytes).map(Some)
     }
 
     /// The content that is byte-identical to `digest`.
@@ -1637,7 +1669,10 @@ pub(crate) fn analyze_one(
             )
         })
         .collect();
-    let stream = crate::streams::encode(&SymbolStream::of_file(&a.tokens.tokens, bytes));
+    // A lexed content's stream comes back from its source ([`Index::stream`]);
+    // a parsed one's is stored, since a parse can run out of time.
+    let stream = (!(keep_source && a.lexed))
+        .then(|| crate::streams::encode(&SymbolStream::of_file(&a.tokens.tokens, bytes)));
     Ok(Analyzed {
         meta: ContentMeta {
             id,
@@ -1656,6 +1691,49 @@ pub(crate) fn analyze_one(
         stream,
         source: keep_source.then(|| crate::zstd_ctx::compress(bytes, 3)),
     })
+}
+
+thread_local! {
+    /// The lexer [`Index::stream`] rebuilds streams with, one per thread
+    /// (its lexicons are built on first use of each language).
+    static RELEXER: std::cell::RefCell<Analyzer> = std::cell::RefCell::new(Analyzer::default());
+}
+
+/// The stream the lexer makes of a content's source: the one the add that
+/// indexed it made, since lexing is a pure function of the bytes. A token
+/// count other than the record's means the lexer changed since (a build of
+/// provscan whose grammar versions should have differed): refused rather
+/// than matched against a stream the postings were not made from.
+fn relexed_stream(id: u64, meta: &ContentMeta, bytes: &[u8]) -> Result<SymbolStream> {
+    let language = engine::lang::Language::from_name(&meta.language).ok_or_else(|| {
+        corrupt(
+            CF_CONTENTS,
+            format!("content {id}: unknown language {:?}", meta.language),
+        )
+    })?;
+    let tokens = RELEXER
+        .with(|an| an.borrow_mut().relex(language, bytes))
+        .ok_or_else(|| {
+            corrupt(
+                CF_STREAMS,
+                format!(
+                    "content {id} ({}) has no token stream, and its language is parsed, not lexed",
+                    meta.language
+                ),
+            )
+        })?;
+    if tokens.len() != meta.tokens as usize {
+        return Err(corrupt(
+            CF_STREAMS,
+            format!(
+                "content {id}: its source lexes to {} tokens, the index recorded {}: \
+                 the lexer changed since the index was built, rebuild it",
+                tokens.len(),
+                meta.tokens
+            ),
+        ));
+    }
+    Ok(SymbolStream::of_file(&tokens, bytes))
 }
 
 /// Removes the secondary-instance directories of readers whose process is

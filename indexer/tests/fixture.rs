@@ -82,9 +82,33 @@ fn format_1_fixture_is_refused() {
 
 #[test]
 fn current_format_fixture_reads() {
+    fixture_reads(FORMAT_VERSION);
+}
+
+/// Format 2 stored every content's stream; format 3 reads it unchanged, and
+/// a writer marks it format 3 (a build that reads only format 2 must then
+/// refuse it: lexed contents it adds have no stream record).
+#[test]
+fn format_2_fixture_reads_and_a_writer_upgrades_it() {
+    fixture_reads(2);
+}
+
+fn recorded_format(dir: &Path) -> String {
+    let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), dir).unwrap();
+    let db =
+        rocksdb::DB::open_cf_for_read_only(&rocksdb::Options::default(), dir, &cfs, false).unwrap();
+    let v = db
+        .get_cf(db.cf_handle("meta").unwrap(), b"format_version")
+        .unwrap()
+        .unwrap();
+    String::from_utf8(v).unwrap()
+}
+
+fn fixture_reads(version: u32) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("idx");
-    copy_dir(&fixture(FORMAT_VERSION), &dir);
+    copy_dir(&fixture(version), &dir);
+    assert_eq!(recorded_format(&dir), version.to_string());
     let check = |index: &Index| {
         let versions = index.all_versions().unwrap();
         let names: Vec<&str> = versions.iter().map(|v| v.version.as_str()).collect();
@@ -123,12 +147,29 @@ fn current_format_fixture_reads() {
         );
     };
     check(&Index::open_reader(&dir, &OpenOptions::default()).unwrap());
-    let writer = Index::open(&dir, &OpenOptions::default()).unwrap();
-    check(&writer);
-    writer
-        .add(synthetic("fixture", "2.0", 3, 2, 4), &AddOptions::default())
+    {
+        let writer = Index::open(&dir, &OpenOptions::default()).unwrap();
+        check(&writer);
+        writer
+            .add(synthetic("fixture", "2.0", 3, 2, 4), &AddOptions::default())
+            .unwrap();
+        assert_eq!(writer.all_versions().unwrap().len(), 3);
+    }
+    assert_eq!(recorded_format(&dir), FORMAT_VERSION.to_string());
+    let reader = Index::open_reader(&dir, &OpenOptions::default()).unwrap();
+    // The content the writer added reads back, its stream rebuilt.
+    let text = c_file(4, 4);
+    let id = reader
+        .content_by_exact(&engine::identity::FileDigests::of(text.as_bytes()).exact)
+        .unwrap()
         .unwrap();
-    assert_eq!(writer.all_versions().unwrap().len(), 3);
+    let a = Analyzer::new(Params::DEFAULT)
+        .analyze(Path::new("x.c"), text.as_bytes())
+        .unwrap();
+    assert_eq!(
+        reader.stream(id).unwrap().unwrap(),
+        engine::stream::SymbolStream::of_file(&a.tokens.tokens, text.as_bytes())
+    );
 }
 
 #[test]

@@ -437,3 +437,40 @@ fn settle_flushes_and_merges_ingested_postings_into_one_run() {
         assert!(has_everywhere(&l, id));
     }
 }
+
+/// The forward store keeps a stream record only where the source cannot
+/// give it back: a lexed content with its source kept has none (the lexer
+/// rebuilds it), a parsed one (PHP) has one, and without sources every
+/// content has one. Either way `stream` answers the stream of a fresh
+/// analysis.
+#[test]
+fn streams_are_stored_only_where_the_source_cannot_rebuild_them() {
+    let c = c_file(7, 3);
+    let php = "<?php\nnamespace App;\n\nclass Greeter\n{\n    public function greet(string $name): string\n    {\n        $parts = ['Hello', $name];\n        return implode(', ', $parts) . '!';\n    }\n}\n";
+    let files = || vec![file("src/a.c", &c), file("src/Greeter.php", php)];
+    for keep_source in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let index = open(&tmp.path().join("idx"));
+        let opts = AddOptions {
+            keep_source,
+            ..AddOptions::default()
+        };
+        index.add(version("p", "1", files()), &opts).unwrap();
+        let (counts, _) = index.verify().unwrap();
+        let records = |cf: &str| counts.iter().find(|(n, _)| *n == cf).unwrap().1;
+        assert_eq!(records("streams"), if keep_source { 1 } else { 2 });
+        assert_eq!(records("source"), if keep_source { 2 } else { 0 });
+        for (path, text) in [("x.c", c.as_str()), ("x.php", php)] {
+            let a = Analyzer::new(Params::DEFAULT)
+                .analyze(Path::new(path), text.as_bytes())
+                .unwrap();
+            assert_eq!(a.lexed, path.ends_with(".c"));
+            let stream = index.stream(id_of(&index, text)).unwrap().unwrap();
+            assert_eq!(
+                stream,
+                engine::stream::SymbolStream::of_file(&a.tokens.tokens, text.as_bytes()),
+                "{path}, keep_source {keep_source}"
+            );
+        }
+    }
+}
