@@ -16,15 +16,17 @@
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 use crate::lang::Language;
 use crate::token::{class, grammar_of, lex_text, relex_at, text_code, utf8_len, Token, TokenKind};
 use crate::winnow::{fingerprint, Params};
 
-/// Tokenizes by lexing alone; keeps one lexicon per language. Make one per thread.
+/// Tokenizes by lexing alone. The lexicons it reads are built once per
+/// process (see [`lexicon`]), so a prober costs nothing to make.
 #[derive(Default)]
 pub struct Prober {
-    lexicons: Vec<(Language, Option<Lexicon>)>,
+    _private: (),
 }
 
 impl Prober {
@@ -35,20 +37,19 @@ impl Prober {
             // The plain lexer *is* these languages' tokenizer: exact and cheap.
             return Some(lex_text(bytes, TokenKind::Fixed).tokens);
         }
-        let lexicon = self.lexicon(lang)?;
-        Some(Lexer::new(lexicon, bytes).run())
+        Some(Lexer::new(lexicon(lang)?, bytes).run())
     }
+}
 
-    fn lexicon(&mut self, lang: Language) -> Option<&Lexicon> {
-        let i = match self.lexicons.iter().position(|(l, _)| *l == lang) {
-            Some(i) => i,
-            None => {
-                self.lexicons.push((lang, Lexicon::new(lang)));
-                self.lexicons.len() - 1
-            }
-        };
-        self.lexicons[i].1.as_ref()
-    }
+/// A language's lexicon, built on its first use and then shared by every
+/// thread: building one reads the grammar's whole symbol table (a few
+/// milliseconds), which a thread per scan worker, and another for the
+/// index's stream rebuilding, each paid again.
+fn lexicon(lang: Language) -> Option<&'static Lexicon> {
+    const N: usize = Language::ALL.len();
+    static LEXICONS: [OnceLock<Option<Lexicon>>; N] = [const { OnceLock::new() }; N];
+    let i = Language::ALL.iter().position(|&l| l == lang)?;
+    LEXICONS[i].get_or_init(|| Lexicon::new(lang)).as_ref()
 }
 
 /// How much of the parse's fingerprint set a probe stream keeps: the
