@@ -441,6 +441,26 @@ fn main() -> anyhow::Result<()> {
     why("all lines pooled", "provscan", &total_p);
     why("all lines pooled", "naive", &total_n);
     println!();
+    println!("Choosing the origin: copied lines covered by a finding that names their origin file, against those covered by a finding naming any origin:");
+    println!();
+    println!("| case | matcher | right-origin line recall | any-origin line recall | lines lost to another origin |");
+    println!("|---|---|---:|---:|---:|");
+    let choice = |name: &str, matcher: &str, c: &Counts| {
+        let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+        println!(
+            "| {name} | {matcher} | {} | {} | {} |",
+            f(c.recall()),
+            f(c.recall_any()),
+            c.recalled_any - c.recalled
+        );
+    };
+    for o in &outcomes {
+        choice(o.case.name, "provscan", &o.provscan);
+        choice(o.case.name, "naive", &o.naive);
+    }
+    choice("all lines pooled", "provscan", &total_p);
+    choice("all lines pooled", "naive", &total_n);
+    println!();
     for f in &failed {
         println!("FAILED (not in the table): {f}");
     }

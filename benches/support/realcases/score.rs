@@ -54,6 +54,9 @@ pub struct Counts {
     /// Copied lines, and those covered by a finding naming the right origin file.
     pub copied: usize,
     pub recalled: usize,
+    /// Copied lines covered by a finding naming any origin: the gap to
+    /// `recalled` is what choosing the origin loses.
+    pub recalled_any: usize,
     /// Non-blank lines covered by findings, and those rightly.
     pub covered: usize,
     pub right: usize,
@@ -91,6 +94,7 @@ impl std::ops::AddAssign for Counts {
         self.false_elsewhere += o.false_elsewhere;
         self.false_own += o.false_own;
         self.recalled += o.recalled;
+        self.recalled_any += o.recalled_any;
         self.covered += o.covered;
         self.right += o.right;
         self.tp += o.tp;
@@ -113,6 +117,9 @@ fn ratio(a: usize, b: usize) -> Option<f64> {
 impl Counts {
     pub fn recall(&self) -> Option<f64> {
         ratio(self.recalled, self.copied)
+    }
+    pub fn recall_any(&self) -> Option<f64> {
+        ratio(self.recalled_any, self.copied)
     }
     pub fn precision(&self) -> Option<f64> {
         ratio(self.right, self.covered)
@@ -190,6 +197,10 @@ pub fn score(
         c.false_elsewhere += covered.difference(&inside_right).count();
         c.copied += copy.lines.len();
         c.recalled += rightly.len();
+        c.recalled_any += covered
+            .iter()
+            .filter(|l| copy.lines.contains_key(l))
+            .count();
         c.right += rightly.len();
         if copy.minified {
             c.minified += 1;
