@@ -21,6 +21,12 @@ pub struct Tools {
     pub npm: String,
     /// apt-get.
     pub apt_get: String,
+    /// What `apt-get source --print-uris` answered ahead for unversioned
+    /// Debian source packages ([`resolve_debs`]): the file names of each
+    /// one's candidate. A build asks once for all the packages of its
+    /// manifest, since each call of apt-get loads the whole package cache
+    /// (0.7 s of CPU).
+    pub resolved_debs: std::sync::Arc<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 impl Default for Tools {
@@ -30,6 +36,7 @@ impl Default for Tools {
             pip: "pip".into(),
             npm: "npm".into(),
             apt_get: "apt-get".into(),
+            resolved_debs: Default::default(),
         }
     }
 }
@@ -437,15 +444,20 @@ fn fetch_deb(
 /// The candidate's files when all of them are in `dir` (from `apt-get
 /// source --print-uris`, which downloads nothing).
 fn cached_candidate(tools: &Tools, arg: &str, dir: &Path) -> Option<Fetched> {
-    let out = Command::new(&tools.apt_get)
-        .args(["source", "--print-uris", "-q"])
-        .arg(arg)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let names = print_uris_files(&String::from_utf8_lossy(&out.stdout));
+    let names = match tools.resolved_debs.get(arg) {
+        Some(names) => names.clone(),
+        None => {
+            let out = Command::new(&tools.apt_get)
+                .args(["source", "--print-uris", "-q"])
+                .arg(arg)
+                .output()
+                .ok()?;
+            if !out.status.success() {
+                return None;
+            }
+            print_uris_files(&String::from_utf8_lossy(&out.stdout))
+        }
+    };
     let dsc = names.iter().find(|n| n.ends_with(".dsc"))?;
     let files: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
     if !files.iter().all(|f| f.is_file()) {
@@ -458,6 +470,53 @@ fn cached_candidate(tools: &Tools, arg: &str, dir: &Path) -> Option<Fetched> {
             .filter(|f| f.extension().is_none_or(|e| e != "dsc"))
             .collect(),
     })
+}
+
+/// The candidate files of several unversioned Debian source packages, from
+/// one `apt-get source --print-uris` call, for [`Tools::resolved_debs`].
+/// A package whose files cannot be told apart (its `.dsc` is not named
+/// `SOURCE_…`, as when a binary package name was given) is left out and
+/// asked alone later; when the call fails (a package apt does not know),
+/// nothing is resolved ahead.
+pub fn resolve_debs(
+    sources: &[&str],
+    tools: &Tools,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    if sources.len() < 2 {
+        return Default::default();
+    }
+    let Ok(out) = Command::new(&tools.apt_get)
+        .args(["source", "--print-uris", "-q"])
+        .args(sources)
+        .output()
+    else {
+        return Default::default();
+    };
+    if !out.status.success() {
+        return Default::default();
+    }
+    group_by_source(sources, &print_uris_files(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// File names of source packages grouped by package: `SOURCE_…` (Debian
+/// source names hold no underscore). Only packages with a `.dsc` count.
+fn group_by_source(
+    sources: &[&str],
+    names: &[String],
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for &source in sources {
+        let prefix = format!("{source}_");
+        let files: Vec<String> = names
+            .iter()
+            .filter(|n| n.starts_with(&prefix))
+            .cloned()
+            .collect();
+        if files.iter().any(|n| n.ends_with(".dsc")) {
+            out.insert(source.to_string(), files);
+        }
+    }
+    out
 }
 
 /// File names from `apt-get --print-uris` lines: `'URL' NAME SIZE HASH`.
@@ -562,6 +621,25 @@ mod tests {
             dsc_name_version(dsc),
             (Some("lz4".into()), Some("1.9.4-1".into()))
         );
+    }
+
+    #[test]
+    fn print_uris_of_several_packages_group_by_source() {
+        let out = "Reading package lists...\n\
+'http://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1-10%2bdeb12u12.dsc' curl_7.88.1-10+deb12u12.dsc 3091 SHA256:aa\n\
+'http://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1.orig.tar.xz' curl_7.88.1.orig.tar.xz 2581012 SHA256:bb\n\
+'http://deb.debian.org/debian/pool/main/l/lua5.4/lua5.4_5.4.4-3%2bdeb12u1.dsc' lua5.4_5.4.4-3+deb12u1.dsc 2170 SHA256:cc\n\
+'http://deb.debian.org/debian/pool/main/l/lua5.4/lua5.4_5.4.4.orig.tar.gz' lua5.4_5.4.4.orig.tar.gz 360876 SHA256:dd\n\
+'http://deb.debian.org/debian/pool/main/g/gcc/gcc-12_12.2.0.orig.tar.gz' gcc-12_12.2.0.orig.tar.gz 1 SHA256:ee\n";
+        let names = print_uris_files(out);
+        let grouped = group_by_source(&["curl", "lua5.4", "gcc"], &names);
+        assert_eq!(
+            grouped["curl"],
+            vec!["curl_7.88.1-10+deb12u12.dsc", "curl_7.88.1.orig.tar.xz"]
+        );
+        assert_eq!(grouped["lua5.4"].len(), 2);
+        // `gcc` was a binary name: its files are not `gcc_…`, so it is asked alone.
+        assert!(!grouped.contains_key("gcc"));
     }
 
     #[test]

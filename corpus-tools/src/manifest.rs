@@ -172,6 +172,7 @@ pub fn build(
     std::thread::scope(|scope| {
         let is_indexed = &is_indexed;
         scope.spawn(move || {
+            let opts = &with_debs_resolved(manifest, opts);
             for (i, src) in manifest.sources.iter().enumerate() {
                 load_source(manifest, i, src, opts, is_indexed, &tx);
             }
@@ -194,6 +195,27 @@ pub fn build(
         }
     });
     report
+}
+
+/// `opts` with the candidates of the manifest's unversioned Debian
+/// sources asked of apt in one call ([`crate::fetch::resolve_debs`]).
+fn with_debs_resolved(manifest: &Manifest, opts: &LoadOptions) -> LoadOptions {
+    let debs: Vec<String> = manifest
+        .sources
+        .iter()
+        .filter(|src| src.version.is_none())
+        .filter_map(|src| match SourceSpec::parse(&src.spec) {
+            Ok(SourceSpec::Deb {
+                source,
+                version: None,
+            }) => Some(source),
+            _ => None,
+        })
+        .collect();
+    let debs: Vec<&str> = debs.iter().map(String::as_str).collect();
+    let mut opts = opts.clone();
+    opts.tools.resolved_debs = std::sync::Arc::new(crate::fetch::resolve_debs(&debs, &opts.tools));
+    opts
 }
 
 /// Loads one manifest source and sends what happened; runs on the loading
