@@ -289,6 +289,14 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
         b.set_block_size(8 << 10);
         o.set_merge_operator_associative("provscan-postings-1", codec::merge_operator);
         o.set_write_buffer_size(64 << 20);
+        // A build ingests one sorted file per version or so, and settles
+        // them in one compaction at its end (`Index::settle`): compacting
+        // every four on the way rewrote the same postings several times.
+        // Readers meanwhile probe a few more files, each behind its bloom
+        // filters.
+        o.set_level_zero_file_num_compaction_trigger(16);
+        o.set_level_zero_slowdown_writes_trigger(48);
+        o.set_level_zero_stop_writes_trigger(64);
     } else {
         o.set_write_buffer_size(16 << 20);
     }
