@@ -177,7 +177,7 @@ impl Corpus {
             }];
         }
         let target_stream = SymbolStream::of_file(&t.tokens.tokens, &target.bytes);
-        let found = match match_target(
+        let mut found = match match_target(
             &target_stream,
             &t.fingerprints,
             &self.postings,
@@ -187,6 +187,7 @@ impl Corpus {
             Ok(m) => m.findings,
             Err(never) => match never {},
         };
+        crate::scan::keep_code_findings(&mut found, &target.bytes);
         if found.is_empty() {
             return Vec::new();
         }

@@ -609,7 +609,8 @@ impl Scanner<'_> {
             family: language.family(),
         };
         let params = self.params.for_language(language);
-        let matched = match_target(target, fingerprints, &postings, self, &params)?;
+        let mut matched = match_target(target, fingerprints, &postings, self, &params)?;
+        keep_code_findings(&mut matched.findings, &file.bytes);
         self.lookups
             .fetch_add(matched.lookups as u64, std::sync::atomic::Ordering::Relaxed);
         self.fingerprints.fetch_add(
@@ -962,6 +963,20 @@ pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         out
     }
     chunks(a).cmp(&chunks(b))
+}
+
+/// Drops the findings that lie within the target's header (its leading
+/// comment, see `corpus::license::header_lines`): where comments
+/// are tokens (assembly, scripts, any file the text lexer reads) a license
+/// notice of 40 words aligns with the same notice atop any file of the same
+/// project, which says nothing about where the code came from (Go's
+/// assembly files against an x/net file that holds only its notice).
+pub(crate) fn keep_code_findings(findings: &mut Vec<engine::matcher::Finding>, bytes: &[u8]) {
+    if findings.is_empty() {
+        return;
+    }
+    let header = corpus::license::header_lines(bytes);
+    findings.retain(|f| f.best.span.target_lines.last > header);
 }
 
 /// Whether the target kept the origin's notice. `None` when the origin has

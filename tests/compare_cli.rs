@@ -163,3 +163,66 @@ fn names_the_enclosing_method_on_both_sides() {
     assert!(copied.contains("pub fn tokenize(&mut self"), "{copied}");
     assert!(copied.len() >= method.len() / 2, "{copied}");
 }
+
+/// A license notice is not code: where comments are tokens (a properties
+/// file, assembly), two files that share only their project's 14-line
+/// header make no finding; the same files sharing code below it do.
+/// (Tomcat's `.properties` files against Commons Pool's, and Go's assembly
+/// against an x/net file holding only its notice, in the real cases.)
+#[test]
+fn a_shared_license_header_alone_is_no_finding() {
+    let header: String = [
+        "# Copyright (c) the Example Foundation and its contributors.",
+        "# This file is part of the Example distribution and is licensed",
+        "# to you under the terms of the Example Public License, version 2.",
+        "# You may not use this file except in compliance with that license.",
+        "# A copy of the license is distributed with this file in the file",
+        "# named LICENSE at the top of the source tree, and can be read at",
+        "# the address given in the README file of the same distribution.",
+        "#",
+        "# Unless required by applicable law or agreed to in writing, all",
+        "# software distributed under the license is provided on an as is",
+        "# basis, without warranties or conditions of any kind, either",
+        "# expressed or implied. See the license for the specific terms",
+        "# governing permissions and limitations under the license.",
+        "",
+    ]
+    .iter()
+    .map(|l| format!("{l}\n"))
+    .collect();
+    let messages: String = (0..12)
+        .map(|i| format!("pool.entry{i}.label=Value number {i} of the pool catalogue\n"))
+        .collect();
+    let other: String = (0..12)
+        .map(|i| {
+            format!(
+                "engine.worker[{i}] -> wait {} ms, then retry or give up\n",
+                i * 7
+            )
+        })
+        .collect();
+    let origin = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    std::fs::write(
+        origin.path().join("Messages.properties"),
+        format!("{header}{messages}"),
+    )
+    .unwrap();
+    std::fs::write(
+        target.path().join("Strings.properties"),
+        format!("{header}{other}"),
+    )
+    .unwrap();
+    let report = compare_json(origin.path(), target.path());
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
+
+    std::fs::write(
+        target.path().join("Strings.properties"),
+        format!("{header}{messages}"),
+    )
+    .unwrap();
+    let report = compare_json(origin.path(), target.path());
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report}");
+    assert!(findings[0]["target_lines"][1].as_u64().unwrap() > 14);
+}

@@ -495,7 +495,10 @@ pub fn resolve_debs(
     if !out.status.success() {
         return Default::default();
     }
-    group_by_source(sources, &print_uris_files(&String::from_utf8_lossy(&out.stdout)))
+    group_by_source(
+        sources,
+        &print_uris_files(&String::from_utf8_lossy(&out.stdout)),
+    )
 }
 
 /// File names of source packages grouped by package: `SOURCE_…` (Debian

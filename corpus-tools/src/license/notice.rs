@@ -51,12 +51,26 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// removed. Shebang and `<?php`/`<?xml` lines are passed over; the first
 /// line of code ends the header. A Python module docstring counts.
 pub fn leading_comment(bytes: &[u8]) -> String {
+    header(bytes).0
+}
+
+/// How many lines from the top of the file its header holds: the leading
+/// comment block(s) of [`leading_comment`] and the blank lines among them.
+/// A match that lies within them matched a license notice, which every
+/// file of a project repeats, not code.
+pub fn header_lines(bytes: &[u8]) -> u32 {
+    header(bytes).1
+}
+
+/// The leading comment's text, and the lines it spans.
+fn header(bytes: &[u8]) -> (String, u32) {
     let head = &bytes[..bytes.len().min(32 * 1024)];
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}');
     let mut out: Vec<String> = Vec::new();
     let mut block_end: Option<&str> = None;
     for (i, raw) in text.lines().enumerate().take(300) {
+        let spanned = i as u32;
         let line = raw.trim();
         if let Some(end) = block_end {
             if let Some(p) = line.find(end) {
@@ -95,6 +109,21 @@ pub fn leading_comment(bytes: &[u8]) -> String {
             }
             continue;
         }
+        // C preprocessor lines (in C headers, assembly, resource scripts)
+        // are code, though `#` starts a comment in the shell.
+        let directive = [
+            "include", "define", "if", "ifdef", "ifndef", "pragma", "import",
+        ]
+        .iter()
+        .any(|d| {
+            line.strip_prefix('#')
+                .map(str::trim_start)
+                .and_then(|r| r.strip_prefix(d))
+                .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t', '(', '<', '"']))
+        });
+        if directive {
+            return (out.join("\n").trim().to_string(), spanned);
+        }
         let markers = [
             "///", "//!", "//", "##", "#", "--", ";;", ";", "%", "dnl ", "REM ", "rem ",
         ];
@@ -102,9 +131,10 @@ pub fn leading_comment(bytes: &[u8]) -> String {
             out.push(line[m.len()..].trim().to_string());
             continue;
         }
-        break;
+        return (out.join("\n").trim().to_string(), spanned);
     }
-    out.join("\n").trim().to_string()
+    let lines = text.lines().take(300).count() as u32;
+    (out.join("\n").trim().to_string(), lines)
 }
 
 fn strip_star(line: &str) -> String {
@@ -411,6 +441,19 @@ pub fn header_license(comment: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn header_lines_span_the_leading_comment_and_stop_at_code() {
+        let go_asm = b"// Copyright 2018 The Go Authors. All rights reserved.\n// Use of this source code is governed by a BSD-style\n// license that can be found in the LICENSE file.\n\n//go:build gc && !purego\n\n#include \"textflag.h\"\n\nTEXT \xc2\xb7f(SB), NOSPLIT, $0\n";
+        assert_eq!(super::header_lines(go_asm), 6);
+        let c = b"/*\n * Copyright (c) 2020 Example\n * SPDX-License-Identifier: MIT\n */\n#include <stdio.h>\nint x;\n";
+        assert_eq!(super::header_lines(c), 4);
+        assert_eq!(super::header_lines(b"int main(void) { return 0; }\n"), 0);
+        let sh = b"#!/bin/sh\n# Copyright 2001 Someone\n# GPL-2.0-or-later\necho hi\n";
+        assert_eq!(super::header_lines(sh), 3);
+        // A file that is all comment is all header.
+        assert_eq!(super::header_lines(b"// one\n// two\n"), 2);
+    }
+
     use super::*;
 
     #[test]
