@@ -15,7 +15,6 @@
 //! its names one to one onto the origin's, code that merely has the same
 //! shape does not.
 
-
 use crate::align::{Hit, Range};
 use crate::stream::{compatible, is_name};
 

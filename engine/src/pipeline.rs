@@ -598,12 +598,12 @@ fn trim_to_literals(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
     let (mut best, mut best_at) = (i64::MIN, (0, 0));
     let (mut run, mut run_start) = (0i64, 0usize);
     for (k, p) in a.path.iter().enumerate() {
-        if run <= 0 {
+        if run < 0 {
             run = 0;
             run_start = k;
         }
         run += score(p);
-        if run > best {
+        if run >= best {
             best = run;
             best_at = (run_start, k);
         }
@@ -848,6 +848,33 @@ mod tests {
         match_target(&stream, &fps, &index, &index, &MatchParams::for_k(params.k))
             .unwrap()
             .findings
+    }
+
+    /// Tokens before a changed constant that only make up for it (two
+    /// equal tokens, one literal of another value: net zero) stay in the
+    /// copy: a renamed copy with new constants keeps its first line, which
+    /// a strict cut lost (below the verify floor on short copies).
+    #[test]
+    fn literal_evidence_that_nets_to_nothing_at_an_end_is_kept() {
+        let origin_src = "a + 1 ; b = c ; d = e ; f = g ;";
+        let target_src = "a + 52 ; b = c ; d = e ; f = g ;";
+        let (o, t) = (tokens(origin_src), tokens(target_src));
+        let os = SymbolStream::of_file(&o, origin_src.as_bytes());
+        let ts = SymbolStream::of_file(&t, target_src.as_bytes());
+        let n = t.len() as u32;
+        let mut a = alignment(n, (0, n - 1), (0, n - 1));
+        a.path = (0..n).map(|i| (i, i)).collect();
+        trim_to_literals(&mut a, &ts, &os);
+        assert_eq!((a.target.first, a.target.last), (0, n - 1));
+        // One token fewer before the literal and it is cut there.
+        let (o, t) = (tokens(&origin_src[2..]), tokens(&target_src[2..]));
+        let os = SymbolStream::of_file(&o, origin_src[2..].as_bytes());
+        let ts = SymbolStream::of_file(&t, target_src[2..].as_bytes());
+        let n = t.len() as u32;
+        let mut a = alignment(n, (0, n - 1), (0, n - 1));
+        a.path = (0..n).map(|i| (i, i)).collect();
+        trim_to_literals(&mut a, &ts, &os);
+        assert_eq!((a.target.first, a.target.last), (2, n - 1));
     }
 
     #[test]
