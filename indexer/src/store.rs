@@ -1260,24 +1260,22 @@ impl Index {
                 let (key, value) = item.map_err(|e| {
                     crate::integrity::damaged(&self.dir, None, format!("column family {cf}: {e}"))
                 })?;
-                if cf == CF_STREAMS && crate::streams::decode(&value).is_none() {
+                // Records whose bytes a block checksum cannot vouch for.
+                let unreadable = match cf {
+                    CF_STREAMS => crate::streams::decode(&value)
+                        .is_none()
+                        .then_some(("token stream", "decode")),
+                    CF_SOURCE => crate::zstd_ctx::decompress(&value, 64 << 20)
+                        .is_none()
+                        .then_some(("source", "decompress")),
+                    _ => None,
+                };
+                if let Some((what, verb)) = unreadable {
                     let id = codec::read_u64(&key).unwrap_or(u64::MAX);
                     return Err(crate::integrity::damaged(
                         &self.dir,
                         None,
-                        format!(
-                            "column family {cf}: the token stream of content {id} does not decode"
-                        ),
-                    ));
-                }
-                if cf == CF_SOURCE && crate::zstd_ctx::decompress(&value, 64 << 20).is_none() {
-                    let id = codec::read_u64(&key).unwrap_or(u64::MAX);
-                    return Err(crate::integrity::damaged(
-                        &self.dir,
-                        None,
-                        format!(
-                            "column family {cf}: the source of content {id} does not decompress"
-                        ),
+                        format!("column family {cf}: the {what} of content {id} does not {verb}"),
                     ));
                 }
                 if cf != CF_META {

@@ -474,3 +474,42 @@ fn streams_are_stored_only_where_the_source_cannot_rebuild_them() {
         }
     }
 }
+
+/// A damaged source record is reported, not read as a stream: `verify`
+/// names it, and the stream it would rebuild is an error.
+#[test]
+fn a_damaged_source_is_reported_by_verify_and_by_stream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("idx");
+    let text = c_file(11, 3);
+    let id = {
+        let index = open(&dir);
+        index
+            .add(
+                version("p", "1", vec![file("src/a.c", &text)]),
+                &AddOptions::default(),
+            )
+            .unwrap();
+        index.flush().unwrap();
+        id_of(&index, &text)
+    };
+    {
+        let cfs = rocksdb::DB::list_cf(&rocksdb::Options::default(), &dir).unwrap();
+        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), &dir, &cfs).unwrap();
+        db.put_cf(
+            db.cf_handle("source").unwrap(),
+            id.to_be_bytes(),
+            b"not a zstd frame",
+        )
+        .unwrap();
+        db.flush_cf(db.cf_handle("source").unwrap()).unwrap();
+    }
+    let index = open(&dir);
+    let err = index.verify().unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("the source of content {id} does not decompress")),
+        "{err}"
+    );
+    let err = index.stream(id).unwrap_err().to_string();
+    assert!(err.contains("source"), "{err}");
+}
