@@ -895,8 +895,8 @@ mod tests {
         assert_eq!((a.target.first, a.target.last), (0, n - 1));
         // One token fewer before the literal and it is cut there.
         let (o, t) = (tokens(&origin_src[2..]), tokens(&target_src[2..]));
-        let os = SymbolStream::of_file(&o, origin_src[2..].as_bytes());
-        let ts = SymbolStream::of_file(&t, target_src[2..].as_bytes());
+        let os = SymbolStream::of_file(&o, &origin_src.as_bytes()[2..]);
+        let ts = SymbolStream::of_file(&t, &target_src.as_bytes()[2..]);
         let n = t.len() as u32;
         let mut a = alignment(n, (0, n - 1), (0, n - 1));
         a.path = (0..n).map(|i| (i, i)).collect();
