@@ -426,8 +426,6 @@ fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) 
 /// of them the same. A renamed copy keeps few names, so the rule leaves it
 /// to [`trim_unsupported_ends`]; and an end line edited between two
 /// releases is given up too, as it should: it is not what was copied.
-/// Lines with no name or value (`}`, `} else {`) neither stop the walk nor
-/// count: they go with the foreign line beyond them, or stay.
 fn trim_foreign_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
     let tally = |path: &[(u32, u32)]| -> (u32, u32) {
         path.iter()
@@ -451,65 +449,43 @@ fn trim_foreign_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
     };
     let mut changed = false;
     for last in [false, true] {
-        // Lines with no name or value to compare (a closing brace, `} else
-        // {`) tell nothing either way: they are passed over, and given up
-        // with the foreign line beyond them, if any.
-        let (mut neutral, mut neutral_lines) = (0usize, 0usize);
-        let mut given_up = 0;
-        while given_up < FOREIGN_MAX_LINES {
-            let rest: &[(u32, u32)] = if last {
-                &a.path[..a.path.len() - neutral]
-            } else {
-                &a.path[neutral..]
-            };
-            if rest.len() < 2 {
+        for _ in 0..FOREIGN_MAX_LINES {
+            if a.path.len() < 2 {
                 break;
             }
-            let n = end_line(rest, last);
-            if n >= rest.len() {
+            let n = end_line(&a.path, last);
+            if n >= a.path.len() {
                 break;
             }
             let line = if last {
-                &rest[rest.len() - n..]
+                &a.path[a.path.len() - n..]
             } else {
-                &rest[..n]
+                &a.path[..n]
             };
             let (s_here, d_here) = tally(line);
             let (rest_same, rest_differ) = (same - s_here, differ - d_here);
             // The line next to it inside: a comment block between the two
             // belongs with the rest, and giving the line up would lose it.
             let (here, next) = if last {
-                (rest[rest.len() - 1], rest[rest.len() - n - 1])
+                (a.path[a.path.len() - 1], a.path[a.path.len() - n - 1])
             } else {
-                (rest[0], rest[n])
+                (a.path[0], a.path[n])
             };
             let gap = t.lines[here.0 as usize].abs_diff(t.lines[next.0 as usize]);
-            if gap > FOREIGN_MAX_GAP {
-                break;
-            }
-            if s_here + d_here == 0 {
-                if neutral_lines == FOREIGN_MAX_LINES {
-                    break;
-                }
-                neutral += n;
-                neutral_lines += 1;
-                continue;
-            }
-            let foreign = s_here < d_here
+            let foreign = gap <= FOREIGN_MAX_GAP
+                && d_here > 0
+                && s_here < d_here
                 && rest_same >= FOREIGN_MIN_TEXTS
                 && rest_same as f64 >= FOREIGN_REST_SAME * (rest_same + rest_differ) as f64;
             if !foreign {
                 break;
             }
             (same, differ) = (rest_same, rest_differ);
-            let cut = neutral + n;
             if last {
-                a.path.truncate(a.path.len() - cut);
+                a.path.truncate(a.path.len() - n);
             } else {
-                a.path.drain(..cut);
+                a.path.drain(..n);
             }
-            (neutral, neutral_lines) = (0, 0);
-            given_up += 1;
             changed = true;
         }
     }
@@ -968,25 +944,6 @@ mod tests {
             (1, 17),
             "{span:?}"
         );
-    }
-
-    /// A line with no name or value (`}`) at the end of an alignment does
-    /// not keep the host's line beyond it: both go.
-    #[test]
-    fn a_brace_line_does_not_shield_a_foreign_end_line() {
-        let origin = format!(
-            "}}\nint gamma_total = compute_gamma(state, 4);\n{}",
-            function("beta", 12)
-        );
-        let target = format!(
-            "}}\nint host_value = make_host(ctx, 4);\n{}",
-            function("beta", 12)
-        );
-        let found = find(&origin, &target);
-        assert_eq!(found.len(), 1, "{found:?}");
-        let span = found[0].best.span;
-        assert_eq!((span.target_lines.first, span.target_lines.last), (3, 17));
-        assert_eq!((span.origin_lines.first, span.origin_lines.last), (3, 17));
     }
 
     #[test]
