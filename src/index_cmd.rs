@@ -82,8 +82,10 @@ pub struct AddArgs {
     /// larger ones as ingested SST files (tuning and tests).
     #[arg(long, hide = true, value_name = "BYTES")]
     pub batch_limit_bytes: Option<u64>,
-    /// Leave out the source text (about a third of the index's size); the
-    /// HTML report then shows the target side only.
+    /// Leave out the source text, for corpora whose text may not be kept:
+    /// the HTML report then shows the target side only, and each content
+    /// keeps its token stream instead (the stream is otherwise rebuilt from
+    /// the text), so the index is no smaller.
     #[arg(long)]
     pub no_source: bool,
 }
@@ -99,8 +101,10 @@ pub struct BuildArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Leave out the source text (about a third of the index's size); the
-    /// HTML report then shows the target side only.
+    /// Leave out the source text, for corpora whose text may not be kept:
+    /// the HTML report then shows the target side only, and each content
+    /// keeps its token stream instead (the stream is otherwise rebuilt from
+    /// the text), so the index is no smaller.
     #[arg(long)]
     pub no_source: bool,
     /// As for `add` (tuning and tests).
