@@ -41,9 +41,9 @@ impl ExtendParams {
 }
 
 /// Which aligned tokens are names, as (target name, origin name) ordinals,
-/// in the order the alignment met them. Counted only when the alignment is
-/// judged: a map updated per aligned name (two of five tokens) was a tenth
-/// of an extension's time.
+/// in the order the alignment met them, and counted once, when the
+/// alignment is judged, rather than in a map updated for every aligned
+/// name (two tokens in five).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NameMap {
     pairs: Vec<(u32, u32)>,

@@ -1699,12 +1699,6 @@ pub(crate) fn analyze_one(
     })
 }
 
-thread_local! {
-    /// The lexer [`Index::stream`] rebuilds streams with, one per thread
-    /// (its lexicons are built on first use of each language).
-    static RELEXER: std::cell::RefCell<Analyzer> = std::cell::RefCell::new(Analyzer::default());
-}
-
 /// The stream the lexer makes of a content's source: the one the add that
 /// indexed it made, since lexing is a pure function of the bytes. A token
 /// count other than the record's means the lexer changed since (a build of
@@ -1717,17 +1711,17 @@ fn relexed_stream(id: u64, meta: &ContentMeta, bytes: &[u8]) -> Result<SymbolStr
             format!("content {id}: unknown language {:?}", meta.language),
         )
     })?;
-    let tokens = RELEXER
-        .with(|an| an.borrow_mut().relex(language, bytes))
-        .ok_or_else(|| {
-            corrupt(
-                CF_STREAMS,
-                format!(
-                    "content {id} ({}) has no token stream, and its language is parsed, not lexed",
-                    meta.language
-                ),
-            )
-        })?;
+    // An analyzer holds nothing until it parses, and the lexicons are
+    // shared by the whole process: a fresh one costs nothing.
+    let tokens = Analyzer::default().relex(language, bytes).ok_or_else(|| {
+        corrupt(
+            CF_STREAMS,
+            format!(
+                "content {id} ({}) has no token stream, and its language is parsed, not lexed",
+                meta.language
+            ),
+        )
+    })?;
     if tokens.len() != meta.tokens as usize {
         return Err(corrupt(
             CF_STREAMS,
