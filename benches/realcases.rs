@@ -422,6 +422,15 @@ fn main() -> anyhow::Result<()> {
         "{}",
         row("all lines pooled", "naive", ratios(&total_n), &total_n)
     );
+    // Each case's two rows, then the pooled ones: the rows of the side tables.
+    let each_row = |print: &dyn Fn(&str, &str, &Counts)| {
+        for o in &outcomes {
+            print(o.case.name, "provscan", &o.provscan);
+            print(o.case.name, "naive", &o.naive);
+        }
+        print("all lines pooled", "provscan", &total_p);
+        print("all lines pooled", "naive", &total_n);
+    };
     println!();
     println!("Covered lines that are not right, by why:");
     println!();
@@ -434,32 +443,20 @@ fn main() -> anyhow::Result<()> {
             c.false_edited, c.false_elsewhere, c.false_own
         );
     };
-    for o in &outcomes {
-        why(o.case.name, "provscan", &o.provscan);
-        why(o.case.name, "naive", &o.naive);
-    }
-    why("all lines pooled", "provscan", &total_p);
-    why("all lines pooled", "naive", &total_n);
+    each_row(&why);
     println!();
     println!("Choosing the origin: copied lines covered by a finding that names their origin file, against those covered by a finding naming any origin:");
     println!();
     println!("| case | matcher | right-origin line recall | any-origin line recall | lines lost to another origin |");
     println!("|---|---|---:|---:|---:|");
-    let choice = |name: &str, matcher: &str, c: &Counts| {
-        let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    each_row(&|name, matcher, c| {
         println!(
             "| {name} | {matcher} | {} | {} | {} |",
-            f(c.recall()),
-            f(c.recall_any()),
+            cell(c.recall()),
+            cell(c.recall_any()),
             c.recalled_any - c.recalled
         );
-    };
-    for o in &outcomes {
-        choice(o.case.name, "provscan", &o.provscan);
-        choice(o.case.name, "naive", &o.naive);
-    }
-    choice("all lines pooled", "provscan", &total_p);
-    choice("all lines pooled", "naive", &total_n);
+    });
     println!();
     for f in &failed {
         println!("FAILED (not in the table): {f}");
