@@ -45,6 +45,11 @@ impl<T> Intervals<T> {
         }
     }
 
+    /// The ranges, by first position.
+    pub fn ranges(&self) -> impl Iterator<Item = Range> + '_ {
+        self.entries.iter().map(|(r, _)| *r)
+    }
+
     /// The entries whose range holds all of `first..=last`.
     pub fn containing(&self, first: u32, last: u32) -> impl Iterator<Item = &(Range, T)> + '_ {
         let before = self.entries.partition_point(|(r, _)| r.first <= first);

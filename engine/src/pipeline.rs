@@ -20,6 +20,7 @@ use crate::align::{chains, Anchor, Hit, Range, Span};
 use crate::extend::{extend_chain, Alignment};
 use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
+use crate::reseed::TargetGrams;
 use crate::stream::{compatible, is_literal, is_name, same_name, SymbolStream};
 use crate::winnow::Fingerprint;
 
@@ -59,6 +60,19 @@ impl Explained {
         let mut seeds: Vec<u32> = chain.iter().map(|h| h.target.pos).collect();
         seeds.dedup();
         self.0.insert(r, seeds);
+    }
+
+    /// The explained stretches as disjoint ranges, in order (ranges that
+    /// overlap or touch made one).
+    fn merged(&self) -> Vec<Range> {
+        let mut merged: Vec<Range> = Vec::new();
+        for r in self.0.ranges() {
+            match merged.last_mut() {
+                Some(m) if r.first <= m.last.saturating_add(1) => m.last = m.last.max(r.last),
+                _ => merged.push(r),
+            }
+        }
+        merged
     }
 
     fn covers(&self, first: u32, last: u32) -> bool {
@@ -107,14 +121,21 @@ where
     S: Streams<Error = E>,
 {
     let k = params.extend.k;
-    let mut out = Matched::default();
-    let mut hits_by_origin: HashMap<u64, Vec<Hit>> = HashMap::new();
-    let mut aligned: Vec<(u64, Alignment, u32)> = Vec::new();
-    let mut explained = Explained::default();
-    // Per origin, the target stretches aligned with it (kept or rejected),
-    // each with the origin stretch it aligned with.
-    let mut tried: HashMap<u64, Intervals<Range>> = HashMap::new();
-    let mut fetched: HashMap<u64, Option<Arc<SymbolStream>>> = HashMap::new();
+    let mut run = Run {
+        target,
+        fingerprints,
+        streams,
+        params,
+        out: Matched::default(),
+        hits_by_origin: HashMap::new(),
+        local_hits: HashMap::new(),
+        aligned: Vec::new(),
+        explained: Explained::default(),
+        tried: HashMap::new(),
+        fetched: HashMap::new(),
+        reseeded: HashSet::new(),
+        target_grams: None,
+    };
     // Per looked-up target position, the number of origins its gram is in.
     let mut origins_of: HashMap<u32, usize> = HashMap::new();
     let mut next = 0;
@@ -124,7 +145,7 @@ where
         while next < fingerprints.len() && batch.len() < batch_size {
             let f = fingerprints[next];
             next += 1;
-            if !explained.covers(f.pos, f.pos + k - 1) {
+            if !run.explained.covers(f.pos, f.pos + k - 1) {
                 batch.push(f);
             }
         }
@@ -132,7 +153,7 @@ where
         if batch.is_empty() {
             continue;
         }
-        out.lookups += batch.len();
+        run.out.lookups += batch.len();
         let hits = postings.lookup(&batch)?;
         // How many origins each gram of the batch is in.
         let mut spread: HashMap<usize, HashSet<u64>> = HashMap::new();
@@ -145,7 +166,7 @@ where
         let mut touched: HashSet<u64> = HashSet::new();
         for (i, p) in hits {
             touched.insert(p.origin);
-            hits_by_origin.entry(p.origin).or_default().push(Hit {
+            run.hits_by_origin.entry(p.origin).or_default().push(Hit {
                 target: Anchor::from(&batch[i]),
                 origin: p.anchor,
             });
@@ -156,7 +177,7 @@ where
         let mut ranked: Vec<(u64, usize)> = Vec::new();
         let mut resolved = 0;
         for o in touched {
-            let hits = hits_by_origin.get_mut(&o).expect("touched");
+            let hits = run.hits_by_origin.get_mut(&o).expect("touched");
             hits.sort_unstable();
             hits.dedup();
             let repeated = drop_repetitive(hits, params.max_repeats_in_origin);
@@ -169,7 +190,8 @@ where
                 && resolved < MAX_RESOLVED_PER_BATCH
             {
                 resolved += 1;
-                if let Some(stream) = fetch(&mut fetched, streams, o)? {
+                if let Some(stream) = fetch(&mut run.fetched, streams, o)? {
+                    let hits = run.hits_by_origin.get_mut(&o).expect("touched");
                     hits.extend(resolve_repeats(
                         target,
                         &stream,
@@ -186,6 +208,7 @@ where
             // `RARE_SEED_ORIGINS` origins: a short copy edited in the middle
             // keeps one intact fingerprint of its origin more often than
             // two, and the alignment then judges it like any other.
+            let hits = &run.hits_by_origin[&o];
             let rare_single = n == 1
                 && hits.first().is_some_and(|h| {
                     origins_of
@@ -198,57 +221,26 @@ where
         }
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(params.max_candidates);
+        let mut verified = Vec::new();
         for (origin, _) in ranked {
-            // The stream is fetched (and decoded) only for a chain that is
-            // extended.
-            let mut stream: Option<Arc<SymbolStream>> = None;
-            for chain in chains(&hits_by_origin[&origin], params.align.max_gap) {
-                let (first, last) = (chain[0], chain[chain.len() - 1]);
-                // A chain inside a stretch already aligned with this origin
-                // (kept or rejected) would only give the same alignment.
-                let done = tried.get(&origin).is_some_and(|t| {
-                    t.containing(first.target.pos, last.target.pos + k - 1)
-                        .any(|(_, r)| {
-                            r.first <= first.origin.pos && last.origin.pos + k - 1 <= r.last
-                        })
-                });
-                // Nor would a chain that a stronger alignment's seeds
-                // outweigh.
-                let (tf, tl) = (first.target.pos, last.target.pos + k - 1);
-                if done || explained.outweighs(tf, tl, distinct_targets(&chain)) {
-                    continue;
-                }
-                if stream.is_none() {
-                    let Some(s) = fetch(&mut fetched, streams, origin)? else {
-                        break;
-                    };
-                    stream = Some(s);
-                }
-                let stream = stream.as_ref().expect("fetched");
-                out.extended += 1;
-                let Some(mut a) = extend_chain(&target.syms, &stream.syms, &chain, &params.extend)
-                else {
-                    continue;
-                };
-                tried.entry(origin).or_default().insert(a.target, a.origin);
-                trim_to_literals(&mut a, target, stream);
-                trim_to_lines(&mut a, target, stream);
-                trim_unsupported_ends(&mut a, target, stream);
-                if too_loose_for_one_seed(&chain, &a, params)
-                    || params.verify.reject(&a).is_some()
-                    || !lines_agree(&a, target, stream, params)
-                    || !literals_agree(&a, target, stream)
-                {
-                    continue;
-                }
-                // Which lines to report, once the copy is accepted: the
-                // edited lines at its ends are evidence that it is one.
-                trim_foreign_ends(&mut a, target, stream);
-                explained.add(a.target, &chain);
-                aligned.push((origin, a, chain.len() as u32));
+            if run.align_origin(origin)? > 0 {
+                verified.push(origin);
+            }
+        }
+        // Before the index is asked about the rest of the target, the
+        // origins just verified are asked directly (see [`crate::reseed`]).
+        for origin in verified {
+            if run.reseeded.insert(origin) && run.reseed(origin) {
+                run.align_origin(origin)?;
             }
         }
     }
+    let Run {
+        mut out,
+        aligned,
+        fetched,
+        ..
+    } = run;
     let mut matches: Vec<(Closeness, SnippetMatch)> = aligned
         .into_iter()
         .map(|(origin, a, hits)| {
@@ -267,6 +259,157 @@ where
     matches.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then(a.origin.cmp(&b.origin)));
     out.findings = settle(matches, params.alternative_share);
     Ok(out)
+}
+
+/// The state of matching one target.
+struct Run<'a, S> {
+    target: &'a SymbolStream,
+    fingerprints: &'a [Fingerprint],
+    streams: &'a S,
+    params: &'a MatchParams,
+    out: Matched,
+    hits_by_origin: HashMap<u64, Vec<Hit>>,
+    /// Per origin, the (target, origin) positions of the hits found in its
+    /// stream rather than in the index: they extend a copy, but do not
+    /// count as the index's evidence against other origins
+    /// ([`Explained::outweighs`]).
+    local_hits: HashMap<u64, HashSet<(u32, u32)>>,
+    aligned: Vec<(u64, Alignment, u32)>,
+    explained: Explained,
+    /// Per origin, the target stretches aligned with it (kept or
+    /// rejected), each with the origin stretch it aligned with.
+    tried: HashMap<u64, Intervals<Range>>,
+    fetched: HashMap<u64, Option<Arc<SymbolStream>>>,
+    /// Origins whose stream was searched for the target's grams: once is
+    /// enough, since what is still open can only shrink.
+    reseeded: HashSet<u64>,
+    /// The target's fingerprint grams, once an origin is reseeded.
+    target_grams: Option<TargetGrams>,
+}
+
+impl<E, S: Streams<Error = E>> Run<'_, S> {
+    /// Extends and verifies the chains of `origin`'s hits; returns how many
+    /// alignments were kept.
+    fn align_origin(&mut self, origin: u64) -> Result<usize, E> {
+        let (target, params) = (self.target, self.params);
+        let k = params.extend.k;
+        let mut kept = 0;
+        // The stream is fetched (and decoded) only for a chain that is
+        // extended.
+        let mut stream: Option<Arc<SymbolStream>> = None;
+        for chain in chains(&self.hits_by_origin[&origin], params.align.max_gap) {
+            let (first, last) = (chain[0], chain[chain.len() - 1]);
+            // A chain inside a stretch already aligned with this origin
+            // (kept or rejected) would only give the same alignment.
+            let done = self.tried.get(&origin).is_some_and(|t| {
+                t.containing(first.target.pos, last.target.pos + k - 1)
+                    .any(|(_, r)| r.first <= first.origin.pos && last.origin.pos + k - 1 <= r.last)
+            });
+            // Nor would a chain that a stronger alignment's seeds outweigh.
+            let (tf, tl) = (first.target.pos, last.target.pos + k - 1);
+            let local = self.local_hits.get(&origin);
+            let index_seeds: Vec<Hit> = chain
+                .iter()
+                .filter(|h| local.is_none_or(|l| !l.contains(&(h.target.pos, h.origin.pos))))
+                .copied()
+                .collect();
+            // A chain of the origin's own grams alone needs as many seeds
+            // as the index asks of a candidate: one gram next to code the
+            // origin repeats would otherwise start an alignment anywhere
+            // along the repeats.
+            let weak =
+                index_seeds.is_empty() && distinct_targets(&chain) < params.min_distinct_hits;
+            if done
+                || weak
+                || self
+                    .explained
+                    .outweighs(tf, tl, distinct_targets(&index_seeds))
+            {
+                continue;
+            }
+            if stream.is_none() {
+                let Some(s) = fetch(&mut self.fetched, self.streams, origin)? else {
+                    break;
+                };
+                stream = Some(s);
+            }
+            let stream = stream.as_ref().expect("fetched");
+            self.out.extended += 1;
+            let Some(mut a) = extend_chain(&target.syms, &stream.syms, &chain, &params.extend)
+            else {
+                continue;
+            };
+            self.tried
+                .entry(origin)
+                .or_default()
+                .insert(a.target, a.origin);
+            trim_to_literals(&mut a, target, stream);
+            trim_to_lines(&mut a, target, stream);
+            trim_unsupported_ends(&mut a, target, stream);
+            if too_loose_for_one_seed(&chain, &a, params)
+                || params.verify.reject(&a).is_some()
+                || !lines_agree(&a, target, stream, params)
+                || !literals_agree(&a, target, stream)
+            {
+                continue;
+            }
+            // Which lines to report, once the copy is accepted: the edited
+            // lines at its ends are evidence that it is one.
+            trim_foreign_ends(&mut a, target, stream);
+            trim_detached_ends(&mut a, target, stream);
+            self.explained.add(a.target, &index_seeds);
+            // An earlier alignment with this origin that this one holds on
+            // both sides was a part of the same copy, found from fewer
+            // seeds (a batch that held only part of them).
+            let holds = |r: Range, s: Range| r.first <= s.first && s.last <= r.last;
+            self.aligned.retain(|(o, b, _)| {
+                *o != origin || !(holds(a.target, b.target) && holds(a.origin, b.origin))
+            });
+            self.aligned.push((origin, a, chain.len() as u32));
+            kept += 1;
+        }
+        Ok(kept)
+    }
+
+    /// Adds the hits of `origin`'s own stream for the target's fingerprints
+    /// that no alignment explains yet; whether any were new.
+    fn reseed(&mut self, origin: u64) -> bool {
+        let Some(Some(stream)) = self.fetched.get(&origin).cloned() else {
+            return false;
+        };
+        let (k, max) = (self.params.extend.k, self.params.max_repeats_in_origin);
+        let target = self.target;
+        let fingerprints = self.fingerprints;
+        let grams = self.target_grams.get_or_insert_with(|| {
+            TargetGrams::new(
+                target,
+                fingerprints.iter().map(Anchor::from).collect(),
+                k as usize,
+            )
+        });
+        let explained = self.explained.merged();
+        let found = grams.hits(target, &stream, max, |a| {
+            // The explained range starting last at or before the gram.
+            let at = explained.partition_point(|r| r.first <= a.pos);
+            at == 0 || explained[at - 1].last < a.pos + k - 1
+        });
+        let hits = self.hits_by_origin.entry(origin).or_default();
+        let local = self.local_hits.entry(origin).or_default();
+        let before = hits.len();
+        let known: HashSet<(u32, u32)> =
+            hits.iter().map(|h| (h.target.pos, h.origin.pos)).collect();
+        for h in found {
+            if !known.contains(&(h.target.pos, h.origin.pos)) {
+                local.insert((h.target.pos, h.origin.pos));
+                hits.push(h);
+            }
+        }
+        if hits.len() == before {
+            return false;
+        }
+        hits.sort_unstable();
+        true
+    }
 }
 
 /// How close a target stretch is to the origin stretch it aligns with;
@@ -493,6 +636,49 @@ fn trim_foreign_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
         a.fit_to_path();
     }
 }
+
+/// Gives up a few tokens at an end of an alignment that lie beyond lines
+/// the target has and the origin does not. Comments are not tokens, so an
+/// extension runs through a comment block of the host as if it were not
+/// there: the tokens after a 36-line licence comment of the host (a
+/// prototype, names and punctuation) aligned with the next prototype of a
+/// pasted header, and the finding took in the whole comment. Where a copy
+/// kept a comment, both sides have the gap; where the tokens past a gap
+/// of the target alone are a short tail, they are not what carried the
+/// match. A gap of the origin alone is left be: a newer release of the
+/// origin adds doc comments between the lines a copy kept (MediaWiki's
+/// Monolog against Debian's), and the copy's last lines are still copied.
+fn trim_detached_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
+    // Line gaps between consecutive path entries `p` and `q` (p before q).
+    let skew = |p: (u32, u32), q: (u32, u32)| -> u32 {
+        let tg = t.lines[q.0 as usize].saturating_sub(t.end_lines[p.0 as usize]);
+        let og = o.lines[q.1 as usize].saturating_sub(o.end_lines[p.1 as usize]);
+        tg.saturating_sub(og)
+    };
+    let n = a.path.len();
+    if n < 4 * DETACHED_MAX_TOKENS {
+        return;
+    }
+    // The first entries before a skewed gap, then the last ones after one.
+    let head = (1..=DETACHED_MAX_TOKENS).find(|&k| skew(a.path[k - 1], a.path[k]) > DETACHED_GAP);
+    let tail = (n - DETACHED_MAX_TOKENS..n)
+        .rev()
+        .find(|&k| skew(a.path[k - 1], a.path[k]) > DETACHED_GAP);
+    if let Some(k) = tail {
+        a.path.truncate(k);
+    }
+    if let Some(k) = head {
+        a.path.drain(..k);
+    }
+    if head.is_some() || tail.is_some() {
+        a.fit_to_path();
+    }
+}
+
+/// See [`trim_detached_ends`]: lines the target skips beyond the origin's,
+/// and the most path entries given up beyond such a gap.
+const DETACHED_GAP: u32 = 3;
+const DETACHED_MAX_TOKENS: usize = 12;
 
 /// See [`trim_foreign_ends`].
 const FOREIGN_MAX_LINES: usize = 3;
@@ -738,12 +924,24 @@ fn resolve_repeats(
     if target.values.is_empty() || origin.values.is_empty() || origin.len() < k {
         return out;
     }
-    // A few grams suffice to seed a chain; each costs a pass over the origin.
-    for t in repeated.iter().take(RESOLVED_GRAMS) {
+    // A few grams suffice to seed a chain; each costs a pass over the
+    // origin. Those with the most literal values tell places apart best.
+    let literals = |t: &Anchor| {
         let p = t.pos as usize;
-        if p + k > target.len() || target.values[p..p + k].iter().all(|&v| v == 0) {
-            continue;
-        }
+        target
+            .values
+            .get(p..p + k)
+            .map_or(0, |v| v.iter().filter(|&&v| v != 0).count())
+    };
+    let mut chosen: Vec<(usize, Anchor)> = repeated
+        .iter()
+        .map(|t| (literals(t), *t))
+        .filter(|&(n, _)| n > 0)
+        .collect();
+    chosen.sort_by_key(|&(n, t)| (std::cmp::Reverse(n), t.pos));
+    chosen.truncate(RESOLVED_GRAMS);
+    for (_, t) in &chosen {
+        let p = t.pos as usize;
         let same = |q: usize| {
             (0..k).all(|x| {
                 compatible(target.syms[p + x], origin.syms[q + x])
@@ -908,6 +1106,86 @@ mod tests {
             );
         }
         s + "    return 0;\n}\n"
+    }
+
+    /// A function of `n` statements of varied shapes drawn from `seed`:
+    /// random expressions, so that no gram recurs.
+    fn varied(name: &str, n: usize, seed: u64) -> String {
+        let mut x = seed;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % m
+        };
+        let ops = ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"];
+        let mut s = format!("int {name}(struct ctx *c, int len) {{\n");
+        for i in 0..n {
+            let mut e = format!("c->f{}", next(9));
+            for _ in 0..1 + next(4) {
+                let term = match next(3) {
+                    0 => format!("{}", next(100)),
+                    1 => format!("(len {} c->g{})", ops[next(10) as usize], next(9)),
+                    _ => format!("h{}(c)", next(9)),
+                };
+                e = format!("{e} {} {term}", ops[next(10) as usize]);
+            }
+            s += &match next(4) {
+                0 => format!("    if ({e}) {{ return -{i}; }}\n"),
+                1 => format!("    len = {e};\n"),
+                2 => format!("    while ({e}) {{ len--; }}\n"),
+                _ => format!("    c->v[{i}] = {e};\n"),
+            };
+        }
+        s + "    return len;\n}\n"
+    }
+
+    /// Once a copy is aligned, the rest of it past an edit too large for
+    /// the extension is found in the origin's stream, without the index.
+    #[test]
+    fn the_rest_of_a_copy_past_a_large_edit_is_found_without_lookups() {
+        let (first, second) = (varied("first", 60, 1), varied("second", 60, 2));
+        let inserted = varied("mine", 25, 3);
+        let origin_src = format!("{first}{second}");
+        let target_src = format!("{first}{inserted}{second}");
+        let params = Params::DEFAULT;
+        let origin = tokens(&origin_src);
+        let origin_fps = crate::winnow::fingerprint_file(&origin, origin_src.as_bytes(), params);
+        let index = MemoryIndex::build([(&origin[..], &origin_fps[..], origin_src.as_bytes())]);
+        let target = tokens(&target_src);
+        let fps = crate::winnow::fingerprint_file(&target, target_src.as_bytes(), params);
+        let stream = SymbolStream::of_file(&target, target_src.as_bytes());
+        let match_params = MatchParams::for_k(params.k);
+        let m = match_target(&stream, &fps, &index, &index, &match_params).unwrap();
+        // Both parts are found, each against its own origin lines.
+        let second_at = 1 + first.lines().count() as u32 + inserted.lines().count() as u32;
+        let spans: Vec<Span> = m.findings.iter().map(|f| f.best.span).collect();
+        assert!(
+            spans
+                .iter()
+                .any(|s| s.target_lines.first <= 2 && s.origin_lines.first <= 2),
+            "{spans:?}"
+        );
+        assert!(
+            spans.iter().any(|s| s.target_lines.first <= second_at + 1
+                && s.target_lines.last >= second_at + 55
+                && s.origin_lines.first + inserted.lines().count() as u32 == s.target_lines.first),
+            "{spans:?}"
+        );
+        // The index was asked about the first batch and the inserted
+        // function, hardly about the second copied one.
+        let in_second = fps.iter().filter(|f| f.first_line >= second_at).count();
+        let first_lines = first.lines().count() as u32;
+        let inserted = (fps.iter())
+            .filter(|f| f.first_line > first_lines && f.first_line < second_at)
+            .count();
+        assert!(in_second > 2 * match_params.first_batch, "{in_second}");
+        assert!(
+            m.lookups <= match_params.first_batch + inserted + 4,
+            "{} lookups of {} fingerprints ({in_second} in the second copy)",
+            m.lookups,
+            fps.len()
+        );
     }
 
     #[test]
