@@ -146,9 +146,20 @@ pub fn chains(hits: &[Hit], max_gap: u32) -> Vec<Vec<Hit>> {
     out
 }
 
-/// Longest chain ending at each hit (hits sorted by target position), and its predecessor.
+/// What a hit adds to a chain's score, and the most one step's drift off
+/// the diagonal takes back (tokens one side advances beyond the other).
+/// Every step still adds, so a chain bridges an inserted block as before;
+/// but among chains of as many hits the one that stays on its diagonal
+/// wins: seeds of a gram repeated at scattered places of the origin had
+/// joined a chain that then aligned nothing, and the seeds of the right
+/// place, in the same chain, were lost with it.
+const HIT_SCORE: u32 = 64;
+const MAX_DRIFT_COST: u32 = 32;
+
+/// Best-scoring chain ending at each hit (hits sorted by target position),
+/// and its predecessor.
 fn chain_scores(hits: &[Hit], max_gap: u32) -> (Vec<u32>, Vec<Option<usize>>) {
-    let mut score = vec![1u32; hits.len()];
+    let mut score = vec![HIT_SCORE; hits.len()];
     let mut pred = vec![None; hits.len()];
     for i in 0..hits.len() {
         let (t, o) = (hits[i].target.pos, hits[i].origin.pos);
@@ -157,9 +168,13 @@ fn chain_scores(hits: &[Hit], max_gap: u32) -> (Vec<u32>, Vec<Option<usize>>) {
             if t - tj > max_gap {
                 break;
             }
-            if tj < t && oj < o && o - oj <= max_gap && score[j] + 1 > score[i] {
-                score[i] = score[j] + 1;
-                pred[i] = Some(j);
+            if tj < t && oj < o && o - oj <= max_gap {
+                let drift = (t - tj).abs_diff(o - oj).min(MAX_DRIFT_COST);
+                let s = score[j] + HIT_SCORE - drift;
+                if s > score[i] {
+                    score[i] = s;
+                    pred[i] = Some(j);
+                }
             }
         }
     }
@@ -264,6 +279,25 @@ mod tests {
             }
         );
         assert!((s.similarity - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn hits_that_keep_their_diagonal_make_the_chain() {
+        // Each target gram hits one place on the copy's diagonal (+100) and
+        // one other place where the origin repeats it, the other places
+        // advancing too, far off any diagonal, and one gram before them
+        // hits only such a place: one hit more off the diagonal than on it.
+        let right: Vec<Hit> = (0..4).map(|i| hit(50 + i * 6, 150 + i * 6)).collect();
+        let mut hits = right.clone();
+        hits.extend([
+            hit(44, 20),
+            hit(50, 60),
+            hit(56, 101),
+            hit(62, 130),
+            hit(68, 190),
+        ]);
+        let best = &chains(&hits, 120)[0];
+        assert_eq!(best, &right);
     }
 
     #[test]
