@@ -13,7 +13,9 @@
 //! vendored file identical or close to an indexed one costs one batch, not
 //! one lookup per fingerprint.
 
-use std::collections::{HashMap, HashSet};
+// Keys are origin ids, token positions and name symbols: small integers
+// that a hasher made for them takes faster than SipHash.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::align::{chains, Anchor, Hit, Range, Span};
@@ -127,17 +129,17 @@ where
         streams,
         params,
         out: Matched::default(),
-        hits_by_origin: HashMap::new(),
-        local_hits: HashMap::new(),
+        hits_by_origin: HashMap::default(),
+        local_hits: HashMap::default(),
         aligned: Vec::new(),
         explained: Explained::default(),
-        tried: HashMap::new(),
-        fetched: HashMap::new(),
-        reseeded: HashSet::new(),
+        tried: HashMap::default(),
+        fetched: HashMap::default(),
+        reseeded: HashSet::default(),
         target_grams: None,
     };
     // Per looked-up target position, the number of origins its gram is in.
-    let mut origins_of: HashMap<u32, usize> = HashMap::new();
+    let mut origins_of: HashMap<u32, usize> = HashMap::default();
     let mut next = 0;
     let mut batch_size = params.first_batch.max(1);
     while next < fingerprints.len() {
@@ -156,14 +158,14 @@ where
         run.out.lookups += batch.len();
         let hits = postings.lookup(&batch)?;
         // How many origins each gram of the batch is in.
-        let mut spread: HashMap<usize, HashSet<u64>> = HashMap::new();
+        let mut spread: HashMap<usize, HashSet<u64>> = HashMap::default();
         for (i, p) in &hits {
             spread.entry(*i).or_default().insert(p.origin);
         }
         for (i, origins) in spread {
             origins_of.insert(batch[i].pos, origins.len());
         }
-        let mut touched: HashSet<u64> = HashSet::new();
+        let mut touched: HashSet<u64> = HashSet::default();
         for (i, p) in hits {
             touched.insert(p.origin);
             run.hits_by_origin.entry(p.origin).or_default().push(Hit {
@@ -505,7 +507,7 @@ fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) 
         let (ts, os) = (t.syms[i as usize], o.syms[j as usize]);
         (is_name(ts) && is_name(os)).then_some((ts, os))
     };
-    let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut counts: HashMap<(u32, u32), u32> = HashMap::default();
     for p in a.path.iter().filter_map(pair) {
         *counts.entry(p).or_default() += 1;
     }
@@ -521,7 +523,7 @@ fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) 
                        r: &std::ops::Range<usize>,
                        counts: &HashMap<(u32, u32), u32>|
      -> bool {
-        let mut here: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut here: HashMap<(u32, u32), u32> = HashMap::default();
         for p in path[r.clone()].iter().filter_map(pair) {
             *here.entry(p).or_default() += 1;
         }
@@ -895,7 +897,7 @@ fn fetch<S: Streams>(
 /// Drops every hit of a target gram that recurs more than `max` times in
 /// the origin; returns those grams' target anchors, one per gram.
 pub(crate) fn drop_repetitive(hits: &mut Vec<Hit>, max: usize) -> Vec<Anchor> {
-    let mut counts: HashMap<u32, usize> = HashMap::new();
+    let mut counts: HashMap<u32, usize> = HashMap::default();
     for h in hits.iter() {
         *counts.entry(h.target.pos).or_default() += 1;
     }

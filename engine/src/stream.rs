@@ -45,7 +45,7 @@ pub struct SymbolStream {
 
 impl SymbolStream {
     pub fn from_tokens(tokens: &[Token]) -> SymbolStream {
-        let mut names: std::collections::HashMap<u32, u32> = Default::default();
+        let mut names: rustc_hash::FxHashMap<u32, u32> = Default::default();
         let mut s = SymbolStream {
             syms: Vec::with_capacity(tokens.len()),
             lines: Vec::with_capacity(tokens.len()),
