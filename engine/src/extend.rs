@@ -84,8 +84,8 @@ impl NameMap {
             }
         }
         counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut used_t = std::collections::HashSet::new();
-        let mut used_o = std::collections::HashSet::new();
+        let mut used_t = rustc_hash::FxHashSet::default();
+        let mut used_o = rustc_hash::FxHashSet::default();
         let mut agree = 0u32;
         for ((t, o), n) in counted {
             if used_t.contains(&t) || used_o.contains(&o) {
