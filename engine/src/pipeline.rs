@@ -193,7 +193,6 @@ where
             {
                 resolved += 1;
                 if let Some(stream) = fetch(&mut run.fetched, streams, o)? {
-                    let hits = run.hits_by_origin.get_mut(&o).expect("touched");
                     hits.extend(resolve_repeats(
                         target,
                         &stream,
@@ -210,7 +209,6 @@ where
             // `RARE_SEED_ORIGINS` origins: a short copy edited in the middle
             // keeps one intact fingerprint of its origin more often than
             // two, and the alignment then judges it like any other.
-            let hits = &run.hits_by_origin[&o];
             let rare_single = n == 1
                 && hits.first().is_some_and(|h| {
                     origins_of
@@ -657,6 +655,8 @@ fn trim_detached_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
         let og = o.lines[q.1 as usize].saturating_sub(o.end_lines[p.1 as usize]);
         tg.saturating_sub(og)
     };
+    // Only where the ends given up are a small part of the alignment, and
+    // the head and the tail cannot overlap.
     let n = a.path.len();
     if n < 4 * DETACHED_MAX_TOKENS {
         return;

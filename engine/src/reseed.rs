@@ -17,9 +17,11 @@
 use rustc_hash::FxHashMap;
 
 use crate::align::{Anchor, Hit};
-use crate::stream::{SymbolStream, NAME_BIT};
+use crate::stream::{compatible, SymbolStream, NAME_BIT};
 
-/// A symbol as the index's fingerprints see it: names are one class.
+/// A symbol as the index's fingerprints see it: names are one class (two
+/// symbols have the same class exactly when they are
+/// [`compatible`]).
 #[inline]
 fn class_of(sym: u32) -> u32 {
     if sym & NAME_BIT != 0 {
@@ -130,9 +132,8 @@ impl TargetGrams {
         if self.by_key.is_empty() || origin.len() < k {
             return Vec::new();
         }
-        let same = |p: usize, q: usize| {
-            (0..k).all(|x| class_of(target.syms[p + x]) == class_of(origin.syms[q + x]))
-        };
+        let same =
+            |p: usize, q: usize| (0..k).all(|x| compatible(target.syms[p + x], origin.syms[q + x]));
         // Per key, the origin places found (at most one more than allowed).
         let mut places: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
         for (q, key) in gram_keys(&origin.syms, k).enumerate() {
