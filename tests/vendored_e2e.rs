@@ -2,7 +2,8 @@
 //! they were first missed (issue "Real vendored code"): pip 23.0.1 vendors
 //! idna's 8,600-line Unicode table `uts46data.py` and chardet's language
 //! models, which are nearly all literals; Django 4.2.16 ships jQuery
-//! 3.6.4's `jquery.min.js`. Each is indexed from its registry, the target
+//! 3.6.4's `jquery.min.js`; Redis 7.0.15's own tables have the shape of
+//! the Lua 5.1 it vendors. Each is indexed from its registry, the target
 //! files are taken from the sdist that vendors them, and the scan must name
 //! the right origin file over (nearly) the whole target file. Downloads
 //! are cached in `$PROVSCAN_TESTDATA`, never in the repository.
@@ -186,5 +187,73 @@ fn the_upstream_is_named_before_a_project_that_bundles_it() {
             .any(|a| a["project"] == "pip"
                 && a["path"] == "src/pip/_vendor/urllib3/connectionpool.py"),
         "{f:#}"
+    );
+}
+
+/// The Debian source package `name=version`'s upstream tarball, fetched
+/// with `apt-get source` into the cache; `None` (the test skips) where apt
+/// is not installed.
+fn deb_orig(name: &str, version: &str, orig: &str) -> Option<PathBuf> {
+    let dir = cache().join("deb").join(name);
+    let path = dir.join(orig);
+    if path.exists() {
+        return Some(path);
+    }
+    if Command::new("apt-get").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: apt-get is not installed");
+        return None;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    shared::run_ok(
+        &format!("apt-get source {name}={version}"),
+        Command::new("apt-get")
+            .current_dir(&dir)
+            .args(["source", "--download-only", "-q"])
+            .arg(format!("{name}={version}")),
+    );
+    Some(path)
+}
+
+/// Redis 7.0.15 vendors Lua 5.1 under `deps/lua`, and its own code is full
+/// of Lua's idioms: its ACL categories and config tables are rows of
+/// `{"name", CONSTANT},` like Lua's tables of library functions. Rows of
+/// one shape with other names and strings are not a copy (issue "Real
+/// vendored code", no lying spans); the table Redis did take from Lua is.
+#[test]
+fn own_tables_of_a_vendored_projects_shape_are_not_reported() {
+    let Some(orig) = deb_orig("redis", "5:7.0.15-1~deb12u7", "redis_7.0.15.orig.tar.gz") else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    index_add(&index, "deb:lua5.1=5.1.5-9");
+    let target = work.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    // Own code, with the last line of its tables: config.c's whole file
+    // (its enum tables against Lua's), acl.c's category and flag tables.
+    let own = [("src/config.c", usize::MAX), ("src/acl.c", 110)];
+    let vendored = "deps/lua/src/lbaselib.c";
+    let mut members: Vec<&str> = own.iter().map(|(p, _)| *p).collect();
+    members.push(vendored);
+    extract(&orig, "redis-7.0.15", &members, &target);
+    let report = scan(&index, &target);
+    for (path, tables_end) in own {
+        let path = format!("redis-7.0.15/{path}");
+        let found: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["path"] == path && f["target_lines"][0].as_u64().unwrap() as usize <= tables_end
+            })
+            .collect();
+        assert!(found.is_empty(), "{path}: {found:#?}");
+    }
+    let path = format!("redis-7.0.15/{vendored}");
+    let lines = line_count(&work.path().join("target").join(&path));
+    let covered = covered_by(&report, &path, "src/lbaselib.c");
+    assert!(
+        covered * 100 >= lines * 90,
+        "{path}: {covered} of {lines} lines\n{report:#}"
     );
 }

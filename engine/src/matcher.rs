@@ -64,6 +64,7 @@ impl MatchParams {
         let mut p = *self;
         if language.seed_sampling() > 1 {
             p.verify.lone_seed_identity = p.verify.min_identity;
+            p.verify.min_shapes = 0;
         }
         p
     }

@@ -19,11 +19,11 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::align::{chains, Anchor, Hit, Range, Span};
-use crate::extend::{extend_chain, Alignment};
+use crate::extend::{extend_chain, Alignment, SHAPE_LEN};
 use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
 use crate::reseed::TargetGrams;
-use crate::stream::{compatible, is_literal, is_name, same_name, SymbolStream};
+use crate::stream::{compatible, is_literal, is_name, same_name, SymbolStream, NAME_BIT};
 use crate::winnow::Fingerprint;
 
 /// Postings by gram hash: the seeds' side of an index.
@@ -350,6 +350,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
                 || params.verify.reject(&a).is_some()
                 || !lines_agree(&a, target, stream, params)
                 || !literals_agree(&a, target, stream)
+                || !informative(&a, target, stream, params)
             {
                 continue;
             }
@@ -825,21 +826,13 @@ const LITERAL_SHARE: f64 = 0.3;
 /// stretch needs at least half its literal values equal. Streams built
 /// without their file's bytes carry no values and are not judged here.
 fn literals_agree(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> bool {
-    if t.values.is_empty() || o.values.is_empty() {
+    let Some((pairs, equal)) = literal_pairs(a, t, o) else {
         return true;
-    }
-    let (mut pairs, mut equal) = (0u32, 0u32);
-    for &(i, j) in &a.path {
-        let (i, j) = (i as usize, j as usize);
-        if is_literal(t.syms[i]) {
-            pairs += 1;
-            equal += u32::from(t.values[i] == o.values[j]);
-        }
-    }
+    };
     if pairs < MIN_LITERAL_PAIRS {
         return true;
     }
-    if (pairs as f64) >= LITERAL_SHARE * a.matches as f64 {
+    if carried_by_literals(a, pairs) {
         equal * 2 >= pairs
     } else {
         // Fewer literals than carry the stretch still speak when nearly
@@ -849,6 +842,120 @@ fn literals_agree(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> bool {
         // half; below one in ten it was not copied.
         equal * 10 >= pairs
     }
+}
+
+/// Aligned literal pairs, and how many of them have equal values; `None`
+/// when a stream was built without its file's bytes.
+fn literal_pairs(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> Option<(u32, u32)> {
+    if t.values.is_empty() || o.values.is_empty() {
+        return None;
+    }
+    let (mut pairs, mut equal) = (0u32, 0u32);
+    for &(i, j) in &a.path {
+        let (i, j) = (i as usize, j as usize);
+        if is_literal(t.syms[i]) {
+            pairs += 1;
+            equal += u32::from(t.values[i] == o.values[j]);
+        }
+    }
+    Some((pairs, equal))
+}
+
+/// Whether literals carry a stretch: then their values decide it.
+fn carried_by_literals(a: &Alignment, pairs: u32) -> bool {
+    pairs >= MIN_LITERAL_PAIRS && pairs as f64 >= LITERAL_SHARE * a.matches as f64
+}
+
+/// Whether an alignment says more than that both files hold code of one
+/// idiom. Structure is the evidence of a renamed copy, but a run of
+/// repeated rows (`c->field = NULL;` twenty times, `{"name", CONST},`
+/// table entries, `case X: return "...";`) is the same few shapes over and
+/// over, and unrelated code of the same idiom has them too: Redis's client
+/// initialisation against Lua's prototype initialisation, an ACL table
+/// against a table of Lua functions. The fewer distinct shapes an
+/// alignment has, the more of its text it must keep: below
+/// [`VerifyParams::min_shapes`] half its pairs of aligned names and
+/// literal values (then the rows themselves were copied), below
+/// [`VerifyParams::structure_shapes`] one in ten; from there its structure
+/// speaks for itself. A `switch` of `case X: return "...";` with its
+/// function's head is still past the second floor: what is left of the
+/// idioms needs the corpus to say how common a structure is.
+fn informative(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &MatchParams) -> bool {
+    let v = &params.verify;
+    if v.min_shapes == 0 {
+        return true;
+    }
+    // Both sides: a copy has the same structure on each, and the side
+    // made of fewer shapes is what the other was matched against.
+    let varied = distinct_shapes(a, t, |p| p.0, v.structure_shapes).min(distinct_shapes(
+        a,
+        o,
+        |p| p.1,
+        v.structure_shapes,
+    ));
+    if varied >= v.structure_shapes {
+        return true;
+    }
+    // A table: its literal values have decided (`literals_agree`).
+    if literal_pairs(a, t, o).is_some_and(|(pairs, _)| carried_by_literals(a, pairs)) {
+        return true;
+    }
+    // Each pair of names or values once: twenty `NULL`s kept say no more
+    // than one does.
+    let mut pairs: rustc_hash::FxHashMap<(u32, u32), bool> = Default::default();
+    for &(i, j) in &a.path {
+        if let Some(s) = same_text(t, o, (i, j)) {
+            let (i, j) = (i as usize, j as usize);
+            let key = if is_name(t.syms[i]) {
+                (t.syms[i], o.syms[j])
+            } else {
+                (u32::from(t.values[i]), u32::from(o.values[j]))
+            };
+            pairs.insert(key, s);
+        }
+    }
+    let judged = pairs.len() as u32;
+    let same = pairs.values().filter(|&&s| s).count() as u32;
+    if varied >= v.min_shapes {
+        same * 10 >= judged
+    } else {
+        judged > 0 && same * 2 >= judged
+    }
+}
+
+/// Distinct runs of [`SHAPE_LEN`] aligned tokens of one side (`at` picks
+/// it from a path pair), counted up to `cap`. A name used once in the
+/// stretch is any name; one used again keeps its identity, since where it
+/// recurs is structure that a renaming keeps.
+fn distinct_shapes(
+    a: &Alignment,
+    side: &SymbolStream,
+    at: fn(&(u32, u32)) -> u32,
+    cap: u32,
+) -> u32 {
+    let mut uses: rustc_hash::FxHashMap<u32, u32> = Default::default();
+    for p in &a.path {
+        let sym = side.syms[at(p) as usize];
+        if is_name(sym) {
+            *uses.entry(sym).or_default() += 1;
+        }
+    }
+    let shape_of = |p: &(u32, u32)| {
+        let sym = side.syms[at(p) as usize];
+        if is_name(sym) && uses[&sym] < 2 {
+            NAME_BIT
+        } else {
+            sym
+        }
+    };
+    let mut shapes: rustc_hash::FxHashSet<[u32; SHAPE_LEN]> = Default::default();
+    for w in a.path.windows(SHAPE_LEN) {
+        shapes.insert(std::array::from_fn(|k| shape_of(&w[k])));
+        if shapes.len() as u32 >= cap {
+            break;
+        }
+    }
+    shapes.len() as u32
 }
 
 fn span_of(a: &Alignment, hits: u32, t: &SymbolStream, o: &SymbolStream) -> Span {
@@ -1327,6 +1434,33 @@ mod tests {
             "{span:?}"
         );
         assert!(span.origin_lines.last >= 31, "{span:?}");
+    }
+
+    #[test]
+    fn rows_of_one_shape_with_other_names_do_not_match_and_copied_ones_do() {
+        // Two unrelated initialisers of the same idiom, as Redis's client
+        // set-up against Lua's prototype set-up: every field another name.
+        let init = |obj: &str, ty: &str, fields: &[&str]| {
+            let body: String = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let value = if i % 3 == 0 { "NULL" } else { "0" };
+                    format!("    {obj}->{f} = {value};\n")
+                })
+                .collect();
+            format!("void init_{ty}({ty} *{obj}) {{\n{body}}}\n")
+        };
+        let names =
+            |prefix: &str| -> Vec<String> { (0..20).map(|i| format!("{prefix}{i}x")).collect() };
+        let (ours, theirs) = (names("argv_len"), names("sizek"));
+        let ours: Vec<&str> = ours.iter().map(String::as_str).collect();
+        let theirs: Vec<&str> = theirs.iter().map(String::as_str).collect();
+        let origin = init("f", "Proto", &theirs);
+        let unrelated = find(&origin, &format!("int x;\n{}", init("c", "client", &ours)));
+        assert!(unrelated.is_empty(), "{unrelated:?}");
+        let copied = find(&origin, &format!("int x;\n{origin}"));
+        assert_eq!(copied.len(), 1, "{copied:?}");
     }
 
     #[test]
