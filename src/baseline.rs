@@ -12,7 +12,9 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::report::{AbsentFinding, BaselineState, Finding, FindingReview, Origin, Report};
+use crate::report::{
+    AbsentFinding, BaselineState, Finding, FindingKind, FindingReview, Origin, Report,
+};
 
 /// Ids and line counts for the findings of one target file, whose bytes are
 /// `bytes`. Two findings with the same text (a function pasted twice) get
@@ -32,7 +34,13 @@ pub fn identify(
         .map(|f| {
             let [start, end] = f.target_bytes;
             let end = (end as usize).min(bytes.len());
-            let start = (start as usize).min(end);
+            let mut start = (start as usize).min(end);
+            // A snippet that took in the file's header (`headers`) is known
+            // by its code: an edit of the notice (a year, a line added
+            // above it) leaves its id and the decisions made on it alone.
+            if f.kind == FindingKind::Snippet && start == 0 {
+                start = crate::headers::header_end(bytes).min(end);
+            }
             let base = finding_id(path, &f.origin, &bytes[start..end]);
             let n = seen.entry(base.clone()).or_insert(0);
             *n += 1;

@@ -187,7 +187,7 @@ impl Corpus {
             Ok(m) => m.findings,
             Err(never) => match never {},
         };
-        crate::scan::keep_code_findings(&mut found, &target.bytes);
+        crate::headers::keep_code_findings(&mut found, &target.bytes);
         if found.is_empty() {
             return Vec::new();
         }
@@ -214,7 +214,7 @@ impl Corpus {
                     span.target_tokens.first as usize,
                     span.target_tokens.last as usize,
                 );
-                Finding {
+                let mut finding = Finding {
                     path: target.rel.clone(),
                     kind: FindingKind::Snippet,
                     target_lines: [span.target_lines.first, span.target_lines.last],
@@ -246,7 +246,14 @@ impl Corpus {
                             self.origin(&self.files[a.origin as usize], lines)
                         })
                         .collect(),
-                }
+                };
+                crate::headers::take_in_header(
+                    &mut finding,
+                    &span,
+                    &target.bytes,
+                    &origin_file.bytes,
+                );
+                finding
             })
             .collect()
     }

@@ -10,6 +10,7 @@ mod compare;
 mod config;
 mod declared;
 mod formats;
+mod headers;
 mod index_cmd;
 mod index_shard;
 mod policy;

@@ -21,6 +21,7 @@ use indexer::{Index, OpenOptions};
 use rayon::prelude::*;
 
 use crate::formats::{self, OutputFormat};
+use crate::headers;
 use crate::policy::{self, Policy, PolicyArgs};
 use crate::report::{Finding, FindingKind, FindingReview, Origin, Report, ScanError, Summary};
 use crate::scan_cache::ScanCache;
@@ -610,7 +611,7 @@ impl Scanner<'_> {
         };
         let params = self.params.for_language(language);
         let mut matched = match_target(target, fingerprints, &postings, self, &params)?;
-        keep_code_findings(&mut matched.findings, &file.bytes);
+        headers::keep_code_findings(&mut matched.findings, &file.bytes);
         self.lookups
             .fetch_add(matched.lookups as u64, std::sync::atomic::Ordering::Relaxed);
         self.fingerprints.fetch_add(
@@ -637,7 +638,7 @@ impl Scanner<'_> {
                 span.target_tokens.first as usize,
                 span.target_tokens.last as usize,
             );
-            findings.push(Finding {
+            let mut finding = Finding {
                 path: file.rel.clone(),
                 kind: FindingKind::Snippet,
                 target_lines: [span.target_lines.first, span.target_lines.last],
@@ -651,7 +652,13 @@ impl Scanner<'_> {
                 symbol: None,
                 origin_content: Some(f.best.origin),
                 alternatives,
-            });
+            };
+            if headers::may_take_in_header(&span) {
+                if let Some(source) = self.index.source(f.best.origin)? {
+                    headers::take_in_header(&mut finding, &span, &file.bytes, &source);
+                }
+            }
+            findings.push(finding);
         }
         // Names of the enclosing definitions: one parse, and only of files
         // with a finding that a definition can hold (the matching itself
@@ -963,20 +970,6 @@ pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         out
     }
     chunks(a).cmp(&chunks(b))
-}
-
-/// Drops the findings that lie within the target's header (its leading
-/// comment, see `corpus::license::header_lines`): where comments
-/// are tokens (assembly, scripts, any file the text lexer reads) a license
-/// notice of 40 words aligns with the same notice atop any file of the same
-/// project, which says nothing about where the code came from (Go's
-/// assembly files against an x/net file that holds only its notice).
-pub(crate) fn keep_code_findings(findings: &mut Vec<engine::matcher::Finding>, bytes: &[u8]) {
-    if findings.is_empty() {
-        return;
-    }
-    let header = corpus::license::header_lines(bytes);
-    findings.retain(|f| f.best.span.target_lines.last > header);
 }
 
 /// Whether the target kept the origin's notice. `None` when the origin has

@@ -219,8 +219,10 @@ fn deb_orig(name: &str, version: &str, orig: &str) -> Option<PathBuf> {
 /// `{"name", CONSTANT},` like Lua's tables of library functions. Rows of
 /// one shape with other names and strings are not a copy (issue "Real
 /// vendored code", no lying spans); the table Redis did take from Lua is.
+/// A Lua file Redis patched is a snippet finding that begins at the top,
+/// over the header it kept.
 #[test]
-fn own_tables_of_a_vendored_projects_shape_are_not_reported() {
+fn own_tables_are_not_reported_and_a_patched_files_header_is_part_of_its_copy() {
     let Some(orig) = deb_orig("redis", "5:7.0.15-1~deb12u7", "redis_7.0.15.orig.tar.gz") else {
         return;
     };
@@ -233,8 +235,11 @@ fn own_tables_of_a_vendored_projects_shape_are_not_reported() {
     // (its enum tables against Lua's), acl.c's category and flag tables.
     let own = [("src/config.c", usize::MAX), ("src/acl.c", 110)];
     let vendored = "deps/lua/src/lbaselib.c";
+    // Patched by Redis, so found as a snippet; its header (`$Id`, what the
+    // file holds, "See Copyright Notice in lua.h") was taken along.
+    let patched = "deps/lua/src/ldo.c";
     let mut members: Vec<&str> = own.iter().map(|(p, _)| *p).collect();
-    members.push(vendored);
+    members.extend([vendored, patched]);
     extract(&orig, "redis-7.0.15", &members, &target);
     let report = scan(&index, &target);
     for (path, tables_end) in own {
@@ -256,4 +261,11 @@ fn own_tables_of_a_vendored_projects_shape_are_not_reported() {
         covered * 100 >= lines * 90,
         "{path}: {covered} of {lines} lines\n{report:#}"
     );
+    let path = format!("redis-7.0.15/{patched}");
+    let f = finding_in(&report, &path);
+    assert_eq!(f["kind"], "snippet", "{f:#}");
+    assert_eq!(f["origin"]["path"], "src/ldo.c", "{f:#}");
+    assert_eq!(f["target_lines"][0], 1, "{f:#}");
+    assert_eq!(f["origin"]["lines"][0], 1, "{f:#}");
+    assert_eq!(f["target_bytes"][0], 0, "{f:#}");
 }
