@@ -709,6 +709,52 @@ fn debian_dep5_attributes_embedded_code() {
     }
 }
 
+/// lz4 1.9.4's debian/copyright says `Files: *` is BSD-2-clause and names
+/// two examples (BSD-2-clause, as their headers say) although
+/// `examples/COPYING` is the GPL: a stanza naming the file outranks the
+/// directory's license file. lz4 also ships its own packaging template as
+/// `contrib/debian/`, whose `copyright` (GPL-2+) is not Debian's statement
+/// about `contrib/`: the meson build files there are BSD-2-Clause by the
+/// top stanza.
+#[test]
+fn debian_dep5_stanzas_naming_a_file_and_packaging_templates() {
+    if !have(
+        "apt-get",
+        "debian_dep5_stanzas_naming_a_file_and_packaging_templates",
+    ) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let index = tmp.path().join("idx");
+    let version = "1.9.4-1";
+    let cache = testdata();
+    add_json(
+        &index,
+        &format!("deb:lz4={version}"),
+        &["--cache-dir", cache.to_str().unwrap()],
+    );
+    let orig = cached(&cache.join("deb"), "lz4_1.9.4.orig.tar.gz");
+    let target = tmp.path().join("target");
+    extract_members(
+        &orig,
+        &["examples/simple_buffer.c", "contrib/meson/meson.build"],
+        &target,
+    );
+    let report = scan_json(&index, &target);
+    assert_whole_file(
+        &report,
+        "simple_buffer.c",
+        ("lz4", version, "examples/simple_buffer.c"),
+        ("BSD-2-Clause", "dep5-file"),
+    );
+    assert_whole_file(
+        &report,
+        "meson.build",
+        ("lz4", version, "contrib/meson/meson.build"),
+        ("BSD-2-Clause", "dep5"),
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 5. index build from a manifest
 // ---------------------------------------------------------------------------

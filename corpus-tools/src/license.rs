@@ -3,11 +3,20 @@
 //! Precedence, strongest first (one rule for every file):
 //! 1. an `SPDX-License-Identifier:` line in the file;
 //! 2. a license notice in the file's leading comment;
-//! 3. the nearest LICENSE/COPYING/NOTICE file in the file's directory or
+//! 3. a DEP-5 `debian/copyright` stanza that names the file itself (no
+//!    wildcard): the packager's statement about this one file, as lz4's
+//!    `examples/simple_buffer.c` is BSD-2-Clause in a directory whose
+//!    `COPYING` is the GPL;
+//! 4. the nearest LICENSE/COPYING/NOTICE file in the file's directory or
 //!    an ancestor;
-//! 4. the DEP-5 `debian/copyright` stanza matching the path;
-//! 5. the `license` field of the nearest package manifest;
-//! 6. the license the caller declared for the project.
+//! 5. the DEP-5 stanza matching the path by a wildcard or a directory;
+//! 6. the `license` field of the nearest package manifest;
+//! 7. the license the caller declared for the project.
+//!
+//! Only the tree's top `debian/copyright` speaks for it, and one at the
+//! top of a nested archive for that archive: lz4 ships its own packaging
+//! template as `contrib/debian/`, whose `copyright` is not Debian's
+//! statement about `contrib/`.
 //!
 //! The first that names a license wins; the others that name a different
 //! one are kept beside it as competing evidence. Everything is normalized
@@ -39,6 +48,9 @@ pub enum Evidence {
     SpdxTag,
     /// A license notice in the file's leading comment.
     HeaderText,
+    /// A `Files:` stanza of a machine-readable `debian/copyright` that
+    /// names the file itself.
+    Dep5File,
     /// The nearest LICENSE/COPYING/NOTICE file in the file's directory or
     /// an ancestor.
     LicenseFile,
@@ -55,6 +67,7 @@ impl std::fmt::Display for Evidence {
         f.write_str(match self {
             Evidence::SpdxTag => "spdx-tag",
             Evidence::HeaderText => "header-text",
+            Evidence::Dep5File => "dep5-file",
             Evidence::Dep5 => "dep5",
             Evidence::LicenseFile => "license-file",
             Evidence::PackageMetadata => "package-metadata",

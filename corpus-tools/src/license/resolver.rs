@@ -136,6 +136,18 @@ impl LicenseResolver {
                 d.package.get_or_insert((e, path.to_string()));
             }
         }
+        // A `debian/copyright` inside a tree that has one at its top (or at
+        // the top of the same nested archive) is part of the sources, such
+        // as an upstream's own packaging template, not the statement
+        // about them.
+        let roots: Vec<String> = r.dep5.iter().map(|d| d.0.clone()).collect();
+        r.dep5.retain(|(root, _, _)| {
+            !roots.iter().any(|outer| {
+                outer.len() < root.len()
+                    && root.starts_with(outer.as_str())
+                    && !root[outer.len()..].contains("!/")
+            })
+        });
         r.dep5.sort_by_key(|d| std::cmp::Reverse(d.0.len()));
         r
     }
@@ -232,6 +244,10 @@ impl LicenseResolver {
         if let Some(e) = self.header(bytes) {
             out.push((e, Evidence::HeaderText, here));
         }
+        let stanza = self.dep5_stanza(path);
+        if let Some((e, true, cpath)) = &stanza {
+            out.push((e.clone(), Evidence::Dep5File, Some(cpath.clone())));
+        }
         // The nearest license files and manifest. A directory below the
         // root with a license file we cannot identify has its own terms:
         // nothing further up (metadata, declared) speaks for it.
@@ -274,22 +290,8 @@ impl LicenseResolver {
         if let Some((e, p)) = license_file {
             out.push((e, Evidence::LicenseFile, Some(p)));
         }
-        // Path inside a nested archive: only its own debian/copyright.
-        if let Some((root, stanzas, cpath)) = self
-            .dep5
-            .iter()
-            .find(|(root, _, _)| path.starts_with(root.as_str()))
-        {
-            let rel = &path[root.len()..];
-            if let Some(st) = stanzas
-                .iter()
-                .rev()
-                .find(|s| s.patterns.iter().any(|p| dep5_match(p, rel)))
-            {
-                if let Some(e) = &st.expression {
-                    out.push((e.clone(), Evidence::Dep5, Some(cpath.clone())));
-                }
-            }
+        if let Some((e, false, cpath)) = stanza {
+            out.push((e, Evidence::Dep5, Some(cpath)));
         }
         if let Some((e, p)) = package {
             out.push((e, Evidence::PackageMetadata, Some(p)));
@@ -300,6 +302,31 @@ impl LicenseResolver {
             }
         }
         out
+    }
+}
+
+impl LicenseResolver {
+    /// The license of the DEP-5 stanza that covers `path` (the last one
+    /// that matches, as DEP-5 says), whether its pattern names the file
+    /// itself, and the copyright file's path. A path inside a nested
+    /// archive answers to that archive's own `debian/copyright` only.
+    fn dep5_stanza(&self, path: &str) -> Option<(String, bool, String)> {
+        let (root, stanzas, cpath) = self
+            .dep5
+            .iter()
+            .find(|(root, _, _)| path.starts_with(root.as_str()))?;
+        let rel = &path[root.len()..];
+        let (st, exact) = stanzas.iter().rev().find_map(|s| {
+            let hit = s.patterns.iter().filter(|p| dep5_match(p, rel));
+            let mut any = false;
+            let mut exact = false;
+            for p in hit {
+                any = true;
+                exact |= p.as_str() == rel;
+            }
+            any.then_some((s, exact))
+        })?;
+        Some((st.expression.clone()?, exact, cpath.clone()))
     }
 }
 
@@ -475,6 +502,59 @@ mod tests {
         assert_eq!(r.for_file("a.c", b"").unwrap().evidence, Evidence::Declared);
         let r = LicenseResolver::new(&[], None);
         assert_eq!(r.for_file("a.c", b""), None);
+    }
+
+    #[test]
+    fn a_stanza_naming_the_file_beats_the_directorys_license_file() {
+        // lz4 1.9.4: `examples/COPYING` is the GPL, and Debian names two of
+        // the examples as BSD-2-clause, as their own headers say.
+        let cr = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: BSD-2-clause\n\nFiles: examples/compress_functions.c\n examples/simple_buffer.c\nLicense: BSD-2-clause\n";
+        let files: Vec<(&str, &[u8])> = vec![
+            ("debian/copyright", cr),
+            ("examples/COPYING", b"GPL-2.0-only"),
+        ];
+        let r = LicenseResolver::new(&files, None);
+        let a = r.for_file("examples/simple_buffer.c", b"").unwrap();
+        assert_eq!(
+            (a.expression.as_str(), a.evidence),
+            ("BSD-2-Clause", Evidence::Dep5File)
+        );
+        assert_eq!(a.competing[0].evidence, Evidence::LicenseFile);
+        // A file the stanzas cover only by `*` follows the license file.
+        let a = r.for_file("examples/frameCompress.c", b"").unwrap();
+        assert_eq!(
+            (a.expression.as_str(), a.evidence),
+            ("GPL-2.0-only", Evidence::LicenseFile)
+        );
+    }
+
+    #[test]
+    fn a_packaging_template_inside_the_sources_is_not_debians_statement() {
+        let top = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: BSD-2-clause\n";
+        let template = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-2+\n";
+        let files: Vec<(&str, &[u8])> = vec![
+            ("debian/copyright", top),
+            ("contrib/debian/copyright", template),
+            ("vendor/inner.tar.gz!/pkg/debian/copyright", template),
+        ];
+        let r = LicenseResolver::new(&files, None);
+        let a = r.for_file("contrib/meson/meson.build", b"").unwrap();
+        assert_eq!(
+            (a.expression.as_str(), a.evidence),
+            ("BSD-2-Clause", Evidence::Dep5)
+        );
+        // A nested archive's own debian/copyright still speaks for it.
+        let a = r.for_file("vendor/inner.tar.gz!/pkg/src/a.c", b"").unwrap();
+        assert_eq!(
+            (a.expression.as_str(), a.evidence),
+            ("GPL-2.0-or-later", Evidence::Dep5)
+        );
+        // Without a top one, a nested debian/copyright is all there is.
+        let alone: Vec<(&str, &[u8])> = vec![("pkg/debian/copyright", template)];
+        let a = LicenseResolver::new(&alone, None)
+            .for_file("pkg/src/a.c", b"")
+            .unwrap();
+        assert_eq!(a.expression, "GPL-2.0-or-later");
     }
 
     #[test]
