@@ -46,17 +46,29 @@ const SAME_HEADER: f64 = 0.9;
 /// above a renamed package line). A header of the copier's own (a notice
 /// replaced, or stripped) stays outside the finding. Whether a notice is
 /// kept is judged apart (`notice_retained`); this only places the lines.
-pub(crate) fn take_in_header(f: &mut Finding, span: &Span, target: &[u8], origin: &[u8]) {
+///
+/// `origin` gives the origin file's text, asked for only once the target
+/// side qualifies (in `scan` it is a read from the index).
+pub(crate) fn take_in_header<B: AsRef<[u8]>, E>(
+    f: &mut Finding,
+    span: &Span,
+    target: &[u8],
+    origin: impl FnOnce() -> Result<Option<B>, E>,
+) -> Result<(), E> {
     if !may_take_in_header(span) {
-        return;
+        return Ok(());
     }
-    let (t_lines, o_lines) = (
-        corpus::license::header_lines(target),
-        corpus::license::header_lines(origin),
-    );
-    if t_lines == 0 || o_lines == 0 || f.target_lines[0] <= t_lines || f.origin.lines[0] <= o_lines
-    {
-        return;
+    let t_lines = corpus::license::header_lines(target);
+    if t_lines == 0 || f.target_lines[0] <= t_lines {
+        return Ok(());
+    }
+    let Some(origin) = origin()? else {
+        return Ok(());
+    };
+    let origin = origin.as_ref();
+    let o_lines = corpus::license::header_lines(origin);
+    if o_lines == 0 || f.origin.lines[0] <= o_lines {
+        return Ok(());
     }
     let (t_text, o_text) = (
         corpus::license::leading_comment(target),
@@ -65,7 +77,7 @@ pub(crate) fn take_in_header(f: &mut Finding, span: &Span, target: &[u8], origin
     if word_agreement(&t_text, &o_text) < SAME_HEADER
         || word_agreement(&holders(&t_text), &holders(&o_text)) < SAME_HOLDERS
     {
-        return;
+        return Ok(());
     }
     f.target_lines[0] = 1;
     f.target_bytes[0] = 0;
@@ -73,11 +85,11 @@ pub(crate) fn take_in_header(f: &mut Finding, span: &Span, target: &[u8], origin
     if let Some(bytes) = &mut f.origin.bytes {
         bytes[0] = 0;
     }
+    Ok(())
 }
 
-/// Whether a copy begins near the top of both files, so that
-/// [`take_in_header`] is worth the origin's text.
-pub(crate) fn may_take_in_header(span: &Span) -> bool {
+/// Whether a copy begins near the top of both files.
+fn may_take_in_header(span: &Span) -> bool {
     span.target_tokens.first <= LEAD_TOKENS && span.origin_tokens.first <= LEAD_TOKENS
 }
 
@@ -157,6 +169,10 @@ mod tests {
         }
     }
 
+    fn ok(text: &str) -> Result<Option<&[u8]>, std::convert::Infallible> {
+        Ok(Some(text.as_bytes()))
+    }
+
     fn finding() -> Finding {
         serde_json::from_value(serde_json::json!({
             "path": "src/pool.c", "kind": "snippet",
@@ -181,7 +197,7 @@ mod tests {
         let target =
             format!("{NOTICE}\npackage acme.vendor.pool;\n\nint grow(int n) {{ return n * 2; }}\n");
         let mut f = finding();
-        take_in_header(&mut f, &span(4, 3), target.as_bytes(), origin.as_bytes());
+        take_in_header(&mut f, &span(4, 3), target.as_bytes(), || ok(&origin)).unwrap();
         assert_eq!((f.target_lines, f.target_bytes[0]), ([1, 20], 0));
         assert_eq!((f.origin.lines, f.origin.bytes), ([1, 20], Some([0, 880])));
     }
@@ -191,11 +207,11 @@ mod tests {
         let origin = format!("{NOTICE}\nint grow(int n) {{ return n * 2; }}\n");
         let own = "/*\n * Acme Corp. Proprietary and confidential.\n * Do not distribute.\n */\n\nint grow(int n) { return n * 2; }\n";
         let mut f = finding();
-        take_in_header(&mut f, &span(0, 0), own.as_bytes(), origin.as_bytes());
+        take_in_header(&mut f, &span(0, 0), own.as_bytes(), || ok(&origin)).unwrap();
         assert_eq!(f, finding());
         // The copy begins 40 tokens into the origin: its header belongs to
         // code that was not taken.
-        take_in_header(&mut f, &span(0, 40), origin.as_bytes(), origin.as_bytes());
+        take_in_header(&mut f, &span(0, 40), origin.as_bytes(), || ok(&origin)).unwrap();
         assert_eq!(f, finding());
     }
 

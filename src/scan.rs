@@ -653,11 +653,9 @@ impl Scanner<'_> {
                 origin_content: Some(f.best.origin),
                 alternatives,
             };
-            if headers::may_take_in_header(&span) {
-                if let Some(source) = self.index.source(f.best.origin)? {
-                    headers::take_in_header(&mut finding, &span, &file.bytes, &source);
-                }
-            }
+            headers::take_in_header(&mut finding, &span, &file.bytes, || {
+                self.index.source(f.best.origin)
+            })?;
             findings.push(finding);
         }
         // Names of the enclosing definitions: one parse, and only of files
