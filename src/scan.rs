@@ -881,7 +881,14 @@ fn occurrence_groups<'a>(
             None => groups.push((&occ.project, &occ.path, vec![occ])),
         }
     }
-    groups.sort_by_key(|&(p, path, _)| (path.matches('/').count(), p, path));
+    groups.sort_by_key(|&(p, path, _)| {
+        (
+            path.matches('/').count(),
+            std::cmp::Reverse(named_in_path(p, target)),
+            p,
+            path,
+        )
+    });
     if let Some(project) = groups.first().map(|g| g.0) {
         let closest = groups
             .iter()
@@ -897,9 +904,33 @@ fn occurrence_groups<'a>(
     groups
 }
 
+/// How many of a project name's words (`golang-golang-x-text`: golang, x,
+/// text) are directory names, or words of directory names, on the
+/// target's path (`src/vendor/golang.org/x/text/LICENSE`: 3). Between
+/// projects that hold a file at the same depth, such as the identical
+/// `LICENSE` of Go's x/net and x/text, the one the vendoring directory is
+/// named after is where the copy came from.
+fn named_in_path(project: &str, target: &str) -> usize {
+    let dirs: std::collections::HashSet<String> = target
+        .rsplit_once('/')
+        .map_or("", |(dir, _)| dir)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let words: std::collections::HashSet<String> = project
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.iter().filter(|w| dirs.contains(*w)).count()
+}
+
 /// One origin per (project, path) holding the content, the likeliest
 /// original first: a file nearer its project's root is less likely to be a
 /// vendored copy (`zlib/inflate.c` before `libz-sys/src/zlib/inflate.c`);
+/// at the same depth, the project the target's directories are named
+/// after ([`named_in_path`]);
 /// within the project chosen so, the path that shares most of its end with
 /// the target's (`build/VS2022/lz4.sln` for a copy of that file, before an
 /// identical `build/VS2017/lz4.sln`).
@@ -1126,6 +1157,24 @@ mod tests {
             ["lz4:build/VS2022/lz4.sln", "lz4:build/VS2017/lz4.sln"]
         );
         assert_eq!(paths("lz4.sln")[0], "lz4:build/VS2017/lz4.sln");
+        // The same license file in two projects: the one the vendoring
+        // directory is named after.
+        let info = ContentInfo {
+            meta: meta(&[]),
+            occurrences: vec![
+                occ("golang-golang-x-net", "LICENSE"),
+                occ("golang-golang-x-text", "LICENSE"),
+            ],
+        };
+        let first = |target: &str| project_origins(&info, [1, 10], target)[0].project.clone();
+        assert_eq!(
+            first("src/vendor/golang.org/x/text/LICENSE").as_deref(),
+            Some("golang-golang-x-text")
+        );
+        assert_eq!(
+            first("src/vendor/golang.org/x/net/LICENSE").as_deref(),
+            Some("golang-golang-x-net")
+        );
         assert_eq!(shared_suffix("a/lib/lz4.c", "lib/lz4.c"), 2);
         assert_eq!(shared_suffix("lib/lz4.c", "lib/lz4hc.c"), 0);
     }

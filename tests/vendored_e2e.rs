@@ -269,3 +269,61 @@ fn own_tables_are_not_reported_and_a_patched_files_header_is_part_of_its_copy() 
     assert_eq!(f["origin"]["lines"][0], 1, "{f:#}");
     assert_eq!(f["target_bytes"][0], 0, "{f:#}");
 }
+
+/// The cached download named `name` under the test cache, after an add.
+fn downloaded(name: &str) -> PathBuf {
+    fn walk(dir: &Path, name: &str) -> Option<PathBuf> {
+        for e in std::fs::read_dir(dir).ok()?.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if let Some(found) = walk(&p, name) {
+                    return Some(found);
+                }
+            } else if p.file_name().is_some_and(|n| n == name) {
+                return Some(p);
+            }
+        }
+        None
+    }
+    walk(&cache().join("downloads"), name).unwrap_or_else(|| panic!("{name} not downloaded"))
+}
+
+/// itoa 1.0.14 and ryu 1.0.18 ship the same `LICENSE-APACHE`, byte for
+/// byte, at the same depth. A project that vendors each under its own name
+/// is told each copy came from the project its directory is named after,
+/// with the other as an alternative (as Go vendors x/net's and x/text's
+/// identical `LICENSE` under `vendor/golang.org/x/net` and `…/x/text`).
+#[test]
+fn a_license_file_two_projects_share_is_named_after_the_vendoring_directory() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    index_add(&index, "crate:itoa@1.0.14");
+    index_add(&index, "crate:ryu@1.0.18");
+    let target = work.path().join("target");
+    for (name, version) in [("itoa", "1.0.14"), ("ryu", "1.0.18")] {
+        let dir = target.join("third_party").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let krate = downloaded(&format!("{name}-{version}.crate"));
+        extract(
+            &krate,
+            &format!("{name}-{version}"),
+            &["LICENSE-APACHE"],
+            &dir,
+        );
+    }
+    let report = scan(&index, &target);
+    for (name, version, other) in [("itoa", "1.0.14", "ryu"), ("ryu", "1.0.18", "itoa")] {
+        let path = format!("third_party/{name}/{name}-{version}/LICENSE-APACHE");
+        let f = finding_in(&report, &path);
+        assert_eq!(f["kind"], "file", "{f:#}");
+        assert_eq!(f["origin"]["project"], name, "{f:#}");
+        assert!(
+            f["alternatives"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["project"] == other),
+            "{f:#}"
+        );
+    }
+}
