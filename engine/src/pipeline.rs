@@ -877,9 +877,9 @@ fn carried_by_literals(a: &Alignment, pairs: u32) -> bool {
 /// [`VerifyParams::min_shapes`] half its pairs of aligned names and
 /// literal values (then the rows themselves were copied), below
 /// [`VerifyParams::structure_shapes`] one in ten; from there its structure
-/// speaks for itself. A `switch` of `case X: return "...";` with its
-/// function's head is still past the second floor: what is left of the
-/// idioms needs the corpus to say how common a structure is.
+/// speaks for itself. The same `switch` of `case X: return "...";` rows
+/// together with its function's head can reach that floor: what is left
+/// of the idioms needs the corpus to say how common a structure is.
 fn informative(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &MatchParams) -> bool {
     let v = &params.verify;
     if v.min_shapes == 0 {
@@ -902,7 +902,7 @@ fn informative(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &Match
     }
     // Each pair of names or values once: twenty `NULL`s kept say no more
     // than one does.
-    let mut pairs: rustc_hash::FxHashMap<(u32, u32), bool> = Default::default();
+    let mut pairs: HashMap<(u32, u32), bool> = HashMap::default();
     for &(i, j) in &a.path {
         if let Some(s) = same_text(t, o, (i, j)) {
             let (i, j) = (i as usize, j as usize);
@@ -933,7 +933,7 @@ fn distinct_shapes(
     at: fn(&(u32, u32)) -> u32,
     cap: u32,
 ) -> u32 {
-    let mut uses: rustc_hash::FxHashMap<u32, u32> = Default::default();
+    let mut uses: HashMap<u32, u32> = HashMap::default();
     for p in &a.path {
         let sym = side.syms[at(p) as usize];
         if is_name(sym) {
@@ -948,7 +948,7 @@ fn distinct_shapes(
             sym
         }
     };
-    let mut shapes: rustc_hash::FxHashSet<[u32; SHAPE_LEN]> = Default::default();
+    let mut shapes: HashSet<[u32; SHAPE_LEN]> = HashSet::default();
     for w in a.path.windows(SHAPE_LEN) {
         shapes.insert(std::array::from_fn(|k| shape_of(&w[k])));
         if shapes.len() as u32 >= cap {

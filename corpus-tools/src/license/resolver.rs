@@ -303,9 +303,7 @@ impl LicenseResolver {
         }
         out
     }
-}
 
-impl LicenseResolver {
     /// The license of the DEP-5 stanza that covers `path` (the last one
     /// that matches, as DEP-5 says), whether its pattern names the file
     /// itself, and the copyright file's path. A path inside a nested
@@ -317,14 +315,8 @@ impl LicenseResolver {
             .find(|(root, _, _)| path.starts_with(root.as_str()))?;
         let rel = &path[root.len()..];
         let (st, exact) = stanzas.iter().rev().find_map(|s| {
-            let hit = s.patterns.iter().filter(|p| dep5_match(p, rel));
-            let mut any = false;
-            let mut exact = false;
-            for p in hit {
-                any = true;
-                exact |= p.as_str() == rel;
-            }
-            any.then_some((s, exact))
+            let hits: Vec<&String> = s.patterns.iter().filter(|p| dep5_match(p, rel)).collect();
+            (!hits.is_empty()).then(|| (s, hits.iter().any(|p| p.as_str() == rel)))
         })?;
         Some((st.expression.clone()?, exact, cpath.clone()))
     }
