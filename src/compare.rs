@@ -255,7 +255,7 @@ impl Corpus {
                     &target.bytes,
                     origin_text,
                 ) {
-                    Ok(()) => finding,
+                    Ok(_) => finding,
                     Err(never) => match never {},
                 }
             })

@@ -45,7 +45,8 @@ const SAME_HEADER: f64 = 0.9;
 /// notice as copied (commons-pool's files in Tomcat keep Apache's header
 /// above a renamed package line). A header of the copier's own (a notice
 /// replaced, or stripped) stays outside the finding. Whether a notice is
-/// kept is judged apart (`notice_retained`); this only places the lines.
+/// kept is judged apart (`notice_retained`), but a header taken in is a
+/// notice kept. Whether the header was taken in.
 ///
 /// `origin` gives the origin file's text, asked for only once the target
 /// side qualifies (in `scan` it is a read from the index).
@@ -54,21 +55,21 @@ pub(crate) fn take_in_header<B: AsRef<[u8]>, E>(
     span: &Span,
     target: &[u8],
     origin: impl FnOnce() -> Result<Option<B>, E>,
-) -> Result<(), E> {
+) -> Result<bool, E> {
     if !may_take_in_header(span) {
-        return Ok(());
+        return Ok(false);
     }
     let t_lines = corpus::license::header_lines(target);
     if t_lines == 0 || f.target_lines[0] <= t_lines {
-        return Ok(());
+        return Ok(false);
     }
     let Some(origin) = origin()? else {
-        return Ok(());
+        return Ok(false);
     };
     let origin = origin.as_ref();
     let o_lines = corpus::license::header_lines(origin);
     if o_lines == 0 || f.origin.lines[0] <= o_lines {
-        return Ok(());
+        return Ok(false);
     }
     let (t_text, o_text) = (
         corpus::license::leading_comment(target),
@@ -77,7 +78,7 @@ pub(crate) fn take_in_header<B: AsRef<[u8]>, E>(
     if word_agreement(&t_text, &o_text) < SAME_HEADER
         || word_agreement(&holders(&t_text), &holders(&o_text)) < SAME_HOLDERS
     {
-        return Ok(());
+        return Ok(false);
     }
     f.target_lines[0] = 1;
     f.target_bytes[0] = 0;
@@ -85,7 +86,13 @@ pub(crate) fn take_in_header<B: AsRef<[u8]>, E>(
     if let Some(bytes) = &mut f.origin.bytes {
         bytes[0] = 0;
     }
-    Ok(())
+    // The target opens with the origin's own header: its notice is kept,
+    // however the holder's name was broken across comment lines (the
+    // check of `notice_retained` looks for the name in one piece).
+    if f.notice_retained == Some(false) {
+        f.notice_retained = Some(true);
+    }
+    Ok(true)
 }
 
 /// Whether a copy begins near the top of both files.
@@ -197,9 +204,18 @@ mod tests {
         let target =
             format!("{NOTICE}\npackage acme.vendor.pool;\n\nint grow(int n) {{ return n * 2; }}\n");
         let mut f = finding();
-        take_in_header(&mut f, &span(4, 3), target.as_bytes(), || ok(&origin)).unwrap();
+        assert!(take_in_header(&mut f, &span(4, 3), target.as_bytes(), || ok(&origin)).unwrap());
         assert_eq!((f.target_lines, f.target_bytes[0]), ([1, 20], 0));
         assert_eq!((f.origin.lines, f.origin.bytes), ([1, 20], Some([0, 880])));
+    }
+
+    #[test]
+    fn a_header_taken_in_is_a_notice_kept() {
+        let origin = format!("{NOTICE}\nint grow(int n) {{ return n * 2; }}\n");
+        let mut f = finding();
+        f.notice_retained = Some(false);
+        take_in_header(&mut f, &span(0, 0), origin.as_bytes(), || ok(&origin)).unwrap();
+        assert_eq!((f.target_lines[0], f.notice_retained), (1, Some(true)));
     }
 
     #[test]

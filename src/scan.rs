@@ -620,6 +620,7 @@ impl Scanner<'_> {
         );
         let squashed = SquashedText::new(&file.bytes);
         let mut findings = Vec::with_capacity(matched.findings.len());
+        let mut kept_header = std::collections::HashSet::new();
         for f in matched.findings {
             let f = self.prefer_same_path(f, &file.rel)?;
             let span = f.best.span;
@@ -653,10 +654,21 @@ impl Scanner<'_> {
                 origin_content: Some(f.best.origin),
                 alternatives,
             };
-            headers::take_in_header(&mut finding, &span, &file.bytes, || {
+            if headers::take_in_header(&mut finding, &span, &file.bytes, || {
                 self.index.source(f.best.origin)
-            })?;
+            })? {
+                kept_header.insert(f.best.origin);
+            }
             findings.push(finding);
+        }
+        // A file that kept an origin's header kept its notice, for every
+        // finding of that origin in it.
+        for f in &mut findings {
+            if f.notice_retained == Some(false)
+                && f.origin_content.is_some_and(|c| kept_header.contains(&c))
+            {
+                f.notice_retained = Some(true);
+            }
         }
         // Names of the enclosing definitions: one parse, and only of files
         // with a finding that a definition can hold (the matching itself
