@@ -59,22 +59,17 @@ pub(crate) fn take_in_header<B: AsRef<[u8]>, E>(
     if !may_take_in_header(span) {
         return Ok(false);
     }
-    let t_lines = corpus::license::header_lines(target);
+    let (t_text, t_lines) = corpus::license::header(target);
     if t_lines == 0 || f.target_lines[0] <= t_lines {
         return Ok(false);
     }
     let Some(origin) = origin()? else {
         return Ok(false);
     };
-    let origin = origin.as_ref();
-    let o_lines = corpus::license::header_lines(origin);
+    let (o_text, o_lines) = corpus::license::header(origin.as_ref());
     if o_lines == 0 || f.origin.lines[0] <= o_lines {
         return Ok(false);
     }
-    let (t_text, o_text) = (
-        corpus::license::leading_comment(target),
-        corpus::license::leading_comment(origin),
-    );
     if word_agreement(&t_text, &o_text) < SAME_HEADER
         || word_agreement(&holders(&t_text), &holders(&o_text)) < SAME_HOLDERS
     {

@@ -36,7 +36,7 @@ mod text;
 
 pub use dep5::{dep5_match, parse_dep5, resolve_name as resolve_dep5_name, Dep5Stanza};
 pub use expr::{exception_from_words, license_ids, normalize, with_exception};
-pub use notice::{header_license, header_lines, leading_comment, spdx_tag};
+pub use notice::{header, header_license, header_lines, leading_comment, spdx_tag};
 pub use resolver::{is_license_file, license_file_expression, LicenseFileKind, LicenseResolver};
 pub use text::{detect_exceptions, detect_licenses, detect_text, Detection, Found};
 

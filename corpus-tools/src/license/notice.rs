@@ -62,8 +62,9 @@ pub fn header_lines(bytes: &[u8]) -> u32 {
     header(bytes).1
 }
 
-/// The leading comment's text, and the lines it spans.
-fn header(bytes: &[u8]) -> (String, u32) {
+/// The leading comment's text ([`leading_comment`]) and the lines it spans
+/// ([`header_lines`]), in one pass, for a caller that needs both.
+pub fn header(bytes: &[u8]) -> (String, u32) {
     let head = &bytes[..bytes.len().min(32 * 1024)];
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}');
