@@ -349,9 +349,11 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             if too_loose_for_one_seed(&chain, &a, params)
                 || params.verify.reject(&a).is_some()
                 || !lines_agree(&a, target, stream, params)
-                || !literals_agree(&a, target, stream)
-                || !informative(&a, target, stream, params)
             {
+                continue;
+            }
+            let literals = literal_pairs(&a, target, stream);
+            if !literals_agree(&a, literals) || !informative(&a, target, stream, literals, params) {
                 continue;
             }
             // Which lines to report, once the copy is accepted: the edited
@@ -824,9 +826,10 @@ const LITERAL_SHARE: f64 = 0.3;
 /// data table, a list of constants) their values are what was copied, and
 /// two different tables of the same shape must not pass for a copy. Such a
 /// stretch needs at least half its literal values equal. Streams built
-/// without their file's bytes carry no values and are not judged here.
-fn literals_agree(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> bool {
-    let Some((pairs, equal)) = literal_pairs(a, t, o) else {
+/// without their file's bytes carry no values and are not judged here
+/// (`literals`, from [`literal_pairs`], is `None`).
+fn literals_agree(a: &Alignment, literals: Option<(u32, u32)>) -> bool {
+    let Some((pairs, equal)) = literals else {
         return true;
     };
     if pairs < MIN_LITERAL_PAIRS {
@@ -880,7 +883,13 @@ fn carried_by_literals(a: &Alignment, pairs: u32) -> bool {
 /// speaks for itself. The same `switch` of `case X: return "...";` rows
 /// together with its function's head can reach that floor: what is left
 /// of the idioms needs the corpus to say how common a structure is.
-fn informative(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &MatchParams) -> bool {
+fn informative(
+    a: &Alignment,
+    t: &SymbolStream,
+    o: &SymbolStream,
+    literals: Option<(u32, u32)>,
+    params: &MatchParams,
+) -> bool {
     let v = &params.verify;
     if v.min_shapes == 0 {
         return true;
@@ -897,7 +906,7 @@ fn informative(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &Match
         return true;
     }
     // A table: its literal values have decided (`literals_agree`).
-    if literal_pairs(a, t, o).is_some_and(|(pairs, _)| carried_by_literals(a, pairs)) {
+    if literals.is_some_and(|(pairs, _)| carried_by_literals(a, pairs)) {
         return true;
     }
     // Each pair of names or values once: twenty `NULL`s kept say no more
