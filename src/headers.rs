@@ -100,24 +100,16 @@ fn may_take_in_header(span: &Span) -> bool {
 /// name is a notice of the copier's own, however many words it shares.
 const SAME_HOLDERS: f64 = 0.8;
 
-/// The words of a header's copyright lines, years and the words every such
-/// line has left out; "" (which agrees with "") when it has none.
+/// The holders a header's copyright statements name
+/// (`corpus::copyright::extract`, years and markers dropped as
+/// `notice_retained` drops them); "" (which agrees with "") when it has
+/// none.
 fn holders(header: &str) -> String {
-    const COMMON: [&str; 6] = ["copyright", "c", "all", "rights", "reserved", "by"];
-    let mut out = String::new();
-    for line in header
-        .lines()
-        .filter(|l| l.to_lowercase().contains("copyright"))
-    {
-        for w in line
-            .split(|c: char| !c.is_alphabetic())
-            .filter(|w| !w.is_empty() && !COMMON.contains(&w.to_lowercase().as_str()))
-        {
-            out.push_str(w);
-            out.push(' ');
-        }
-    }
-    out
+    corpus::copyright::extract(header.as_bytes())
+        .iter()
+        .map(|statement| crate::scan::holder(statement))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Dice agreement of two texts' words (lowercased runs of letters and

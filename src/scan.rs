@@ -1076,7 +1076,7 @@ fn squash(s: &str) -> String {
 
 /// The holder part of a copyright statement: without the word "copyright",
 /// `(c)`, `©` and the years.
-fn holder(statement: &str) -> String {
+pub(crate) fn holder(statement: &str) -> String {
     let s = squash(statement);
     let words: Vec<&str> = s
         .split(' ')
