@@ -18,6 +18,7 @@ pub mod matcher;
 pub mod memory;
 pub mod pipeline;
 pub mod probe;
+pub mod repeats;
 pub mod reseed;
 pub mod stream;
 pub mod symbols;

@@ -65,6 +65,7 @@ impl MatchParams {
         if language.seed_sampling() > 1 {
             p.verify.lone_seed_identity = p.verify.min_identity;
             p.verify.min_shapes = 0;
+            p.verify.idiom_share = 0.0;
         }
         p
     }

@@ -22,6 +22,7 @@ use crate::align::{chains, Anchor, Hit, Range, Span};
 use crate::extend::{extend_chain, Alignment, SHAPE_LEN};
 use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
+use crate::repeats::{Repeats, REPEAT_GRAM};
 use crate::reseed::TargetGrams;
 use crate::stream::{compatible, is_literal, is_name, same_name, SymbolStream, NAME_BIT};
 use crate::winnow::Fingerprint;
@@ -137,6 +138,7 @@ where
         fetched: HashMap::default(),
         reseeded: HashSet::default(),
         target_grams: None,
+        repeats: None,
     };
     // Per looked-up target position, the number of origins its gram is in.
     let mut origins_of: HashMap<u32, usize> = HashMap::default();
@@ -285,6 +287,9 @@ struct Run<'a, S> {
     reseeded: HashSet<u64>,
     /// The target's fingerprint grams, once an origin is reseeded.
     target_grams: Option<TargetGrams>,
+    /// The shapes the target repeats, once an alignment keeps too little
+    /// of its text to stand without them.
+    repeats: Option<Repeats>,
 }
 
 impl<E, S: Streams<Error = E>> Run<'_, S> {
@@ -353,7 +358,11 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
                 continue;
             }
             let literals = literal_pairs(&a, target, stream);
-            if !literals_agree(&a, literals) || !informative(&a, target, stream, literals, params) {
+            let text = KeptText::of(&a, target, stream);
+            if !literals_agree(&a, literals)
+                || !informative(&a, target, stream, literals, text, params)
+                || self.own_idiom(&a, literals, text)
+            {
                 continue;
             }
             // Which lines to report, once the copy is accepted: the edited
@@ -372,6 +381,28 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             kept += 1;
         }
         Ok(kept)
+    }
+
+    /// Whether a verified alignment that kept less than half of its text
+    /// lies on structure the target repeats elsewhere in itself
+    /// ([`crate::repeats`]): then the origin only shares the target's
+    /// idiom. Tables are left to their values. On the accuracy harness
+    /// this took false findings from 0.223 to 0.156 per 1,000 unrelated
+    /// pairs and lost no copy; on the real cases, findings in own-code
+    /// files went from 126 to 68 (Go's table-driven tests against x/net's
+    /// and x/text's, Redis's client set-up against Lua's).
+    fn own_idiom(&mut self, a: &Alignment, literals: Option<(u32, u32)>, kept: KeptText) -> bool {
+        let share = self.params.verify.idiom_share;
+        // A table's values have decided (`literals_agree`).
+        let table = literals.is_some_and(|(pairs, _)| carried_by_literals(a, pairs));
+        if share <= 0.0 || table || kept.judged == 0 || kept.at_least_half() {
+            return false;
+        }
+        let target = self.target;
+        self.repeats
+            .get_or_insert_with(|| Repeats::new(target, REPEAT_GRAM))
+            .share_elsewhere(a.target)
+            >= share
     }
 
     /// Adds the hits of `origin`'s own stream for the target's fingerprints
@@ -888,6 +919,7 @@ fn informative(
     t: &SymbolStream,
     o: &SymbolStream,
     literals: Option<(u32, u32)>,
+    kept: KeptText,
     params: &MatchParams,
 ) -> bool {
     let v = &params.verify;
@@ -909,26 +941,44 @@ fn informative(
     if literals.is_some_and(|(pairs, _)| carried_by_literals(a, pairs)) {
         return true;
     }
-    // Each pair of names or values once: twenty `NULL`s kept say no more
-    // than one does.
-    let mut pairs: HashMap<(u32, u32), bool> = HashMap::default();
-    for &(i, j) in &a.path {
-        if let Some(s) = same_text(t, o, (i, j)) {
-            let (i, j) = (i as usize, j as usize);
-            let key = if is_name(t.syms[i]) {
-                (t.syms[i], o.syms[j])
-            } else {
-                (u32::from(t.values[i]), u32::from(o.values[j]))
-            };
-            pairs.insert(key, s);
+    if varied >= v.min_shapes {
+        kept.same * 10 >= kept.judged
+    } else {
+        kept.at_least_half()
+    }
+}
+
+/// The distinct pairs of aligned names and of literal values, and how many
+/// of them keep their text on both sides. Each pair counts once: twenty
+/// `NULL`s kept say no more than one does.
+#[derive(Clone, Copy, Debug)]
+struct KeptText {
+    judged: u32,
+    same: u32,
+}
+
+impl KeptText {
+    fn of(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> KeptText {
+        let mut pairs: HashMap<(u32, u32), bool> = HashMap::default();
+        for &(i, j) in &a.path {
+            if let Some(s) = same_text(t, o, (i, j)) {
+                let (i, j) = (i as usize, j as usize);
+                let key = if is_name(t.syms[i]) {
+                    (t.syms[i], o.syms[j])
+                } else {
+                    (u32::from(t.values[i]), u32::from(o.values[j]))
+                };
+                pairs.insert(key, s);
+            }
+        }
+        KeptText {
+            judged: pairs.len() as u32,
+            same: pairs.values().filter(|&&s| s).count() as u32,
         }
     }
-    let judged = pairs.len() as u32;
-    let same = pairs.values().filter(|&&s| s).count() as u32;
-    if varied >= v.min_shapes {
-        same * 10 >= judged
-    } else {
-        judged > 0 && same * 2 >= judged
+
+    fn at_least_half(self) -> bool {
+        self.judged > 0 && self.same * 2 >= self.judged
     }
 }
 
@@ -1157,6 +1207,14 @@ mod tests {
     }
 
     fn find(origin_src: &str, target_src: &str) -> Vec<Finding> {
+        find_with(
+            origin_src,
+            target_src,
+            &MatchParams::for_k(Params::DEFAULT.k),
+        )
+    }
+
+    fn find_with(origin_src: &str, target_src: &str, matching: &MatchParams) -> Vec<Finding> {
         let params = Params::DEFAULT;
         let origin = tokens(origin_src);
         let origin_fps = crate::winnow::fingerprint_file(&origin, origin_src.as_bytes(), params);
@@ -1164,7 +1222,7 @@ mod tests {
         let target = tokens(target_src);
         let fps = crate::winnow::fingerprint_file(&target, target_src.as_bytes(), params);
         let stream = SymbolStream::of_file(&target, target_src.as_bytes());
-        match_target(&stream, &fps, &index, &index, &MatchParams::for_k(params.k))
+        match_target(&stream, &fps, &index, &index, matching)
             .unwrap()
             .findings
     }
@@ -1470,6 +1528,71 @@ mod tests {
         assert!(unrelated.is_empty(), "{unrelated:?}");
         let copied = find(&origin, &format!("int x;\n{origin}"));
         assert_eq!(copied.len(), 1, "{copied:?}");
+    }
+
+    #[test]
+    fn an_idiom_the_target_repeats_needs_its_text_and_a_renamed_copy_does_not() {
+        // A table-driven test loop, as Go's tests and x/text's both write
+        // it: another table, function, message and locals each time.
+        let check = |names: [&str; 8]| {
+            let [t, f, msg, tc, got, input, want, i] = names;
+            format!(
+                "void test_{f}(struct testing *tt) {{\n    for (size_t {i} = 0; {i} < sizeof {t} / sizeof {t}[0]; {i}++) {{\n        const struct {t}_case *{tc} = &{t}[{i}];\n        int {got} = {f}({tc}->{input}, {tc}->flags);\n        if ({got} != {tc}->{want}) {{\n            report(tt, \"{msg}(%s) = %d, want %d\", {tc}->{input}, {got}, {tc}->{want});\n        }}\n    }}\n}}\n"
+            )
+        };
+        let origin = format!(
+            "{}{}",
+            varied("parse_block", 14, 11),
+            check([
+                "boundary_tests",
+                "next_boundary",
+                "NextBoundary",
+                "tc",
+                "got",
+                "input",
+                "want",
+                "i"
+            ])
+        );
+        let own: String = [
+            ["count_tests", "count", "Count", "tt", "num", "s", "n", "k"],
+            [
+                "index_tests",
+                "index_of",
+                "Index",
+                "test",
+                "pos",
+                "str",
+                "out",
+                "j",
+            ],
+            ["cut_tests", "cut", "Cut", "c", "before", "in", "after", "n"],
+        ]
+        .into_iter()
+        .map(check)
+        .collect();
+        // The loops match the origin's only while nothing says they are
+        // the target's own idiom.
+        let mut without = MatchParams::for_k(Params::DEFAULT.k);
+        without.verify.idiom_share = 0.0;
+        assert!(!find_with(&origin, &own, &without).is_empty());
+        let found = find(&origin, &own);
+        assert!(found.is_empty(), "{found:?}");
+        // A renamed copy of the origin's function stands once in the
+        // target, beside the same loops: found.
+        let renamed = varied("parse_block", 14, 11)
+            .replace("parse_block", "scan_chunk")
+            .replace("c->", "st->")
+            .replace("(c)", "(st)")
+            .replace("struct ctx *c", "struct state *st")
+            .replace("len", "remaining");
+        let found = find(&origin, &format!("{own}{renamed}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let after_loops = own.lines().count() as u32 + 1;
+        assert_eq!(
+            found[0].best.span.target_lines.first, after_loops,
+            "{found:?}"
+        );
     }
 
     #[test]
