@@ -358,10 +358,9 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
                 continue;
             }
             let literals = literal_pairs(&a, target, stream);
-            let text = KeptText::of(&a, target, stream);
             if !literals_agree(&a, literals)
-                || !informative(&a, target, stream, literals, text, params)
-                || self.own_idiom(&a, literals, text)
+                || !informative(&a, target, stream, literals, params)
+                || self.own_idiom(&a, stream, literals)
             {
                 continue;
             }
@@ -383,24 +382,40 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
         Ok(kept)
     }
 
-    /// Whether a verified alignment that kept less than half of its text
-    /// lies on structure the target repeats elsewhere in itself
-    /// ([`crate::repeats`]): then the origin only shares the target's
-    /// idiom. Tables are left to their values. On the accuracy harness
-    /// this took false findings from 0.223 to 0.156 per 1,000 unrelated
-    /// pairs and lost no copy; on the real cases, findings in own-code
-    /// files went from 126 to 68 (Go's table-driven tests against x/net's
-    /// and x/text's, Redis's client set-up against Lua's).
-    fn own_idiom(&mut self, a: &Alignment, literals: Option<(u32, u32)>, kept: KeptText) -> bool {
+    /// Whether a verified alignment whose names and values are mostly
+    /// others than its origin's lies on structure the target repeats
+    /// elsewhere in itself ([`crate::repeats`]): then the origin only
+    /// shares the target's idiom. Tables are left to their values.
+    ///
+    /// The text is judged twice, cheaply first: along the alignment's
+    /// path (a copy that kept most of its text in place is no idiom), then
+    /// as the names and values the two stretches have at all, wherever
+    /// they stand. A newer release that inserted rows into a run of
+    /// similar ones shifts the alignment off its pairs (the extension
+    /// scores names by class, so any row pairs with any other), and pair
+    /// by pair little text then agrees although the rows' names are all
+    /// on both sides: OpenSSL's `obj_mac.h`, SQLite's `func.c` across
+    /// releases.
+    fn own_idiom(&mut self, a: &Alignment, o: &SymbolStream, literals: Option<(u32, u32)>) -> bool {
         let share = self.params.verify.idiom_share;
+        let t = self.target;
         // A table's values have decided (`literals_agree`).
         let table = literals.is_some_and(|(pairs, _)| carried_by_literals(a, pairs));
-        if share <= 0.0 || table || kept.judged == 0 || kept.at_least_half() {
+        if share <= 0.0 || table || t.names.is_empty() || o.names.is_empty() {
             return false;
         }
-        let target = self.target;
+        let (mut judged, mut same) = (0u32, 0u32);
+        for &p in &a.path {
+            if let Some(s) = same_text(t, o, p) {
+                judged += 1;
+                same += u32::from(s);
+            }
+        }
+        if judged == 0 || same * 5 >= judged * 4 || shared_text(a, t, o) * 2.0 >= 1.0 {
+            return false;
+        }
         self.repeats
-            .get_or_insert_with(|| Repeats::new(target, REPEAT_GRAM))
+            .get_or_insert_with(|| Repeats::new(t, REPEAT_GRAM))
             .share_elsewhere(a.target)
             >= share
     }
@@ -919,7 +934,6 @@ fn informative(
     t: &SymbolStream,
     o: &SymbolStream,
     literals: Option<(u32, u32)>,
-    kept: KeptText,
     params: &MatchParams,
 ) -> bool {
     let v = &params.verify;
@@ -941,6 +955,7 @@ fn informative(
     if literals.is_some_and(|(pairs, _)| carried_by_literals(a, pairs)) {
         return true;
     }
+    let kept = KeptText::of(a, t, o);
     if varied >= v.min_shapes {
         kept.same * 10 >= kept.judged
     } else {
@@ -979,6 +994,38 @@ impl KeptText {
 
     fn at_least_half(self) -> bool {
         self.judged > 0 && self.same * 2 >= self.judged
+    }
+}
+
+/// Of the distinct names and literal values of the alignment's target
+/// stretch, the share that its origin stretch has too, wherever they
+/// stand (0 for a stretch without any).
+fn shared_text(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> f64 {
+    let texts = |s: &SymbolStream, r: Range| -> HashSet<u32> {
+        (r.first as usize..=r.last as usize)
+            .filter_map(|i| text_key(s, i))
+            .collect()
+    };
+    let ours = texts(t, a.target);
+    if ours.is_empty() {
+        return 0.0;
+    }
+    let theirs = texts(o, a.origin);
+    ours.intersection(&theirs).count() as f64 / ours.len() as f64
+}
+
+/// A name's text or a literal's value as one key (literals apart from
+/// names), `None` for other tokens and for what the stream does not know.
+fn text_key(s: &SymbolStream, i: usize) -> Option<u32> {
+    let sym = s.syms[i];
+    if is_name(sym) {
+        s.names
+            .get((sym & !NAME_BIT) as usize)
+            .map(|&h| u32::from(h))
+    } else if is_literal(sym) {
+        s.values.get(i).map(|&v| 1 << 16 | u32::from(v))
+    } else {
+        None
     }
 }
 

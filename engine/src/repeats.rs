@@ -23,6 +23,16 @@ use crate::stream::{is_name, SymbolStream, NAME_BIT};
 /// fewer.
 pub const REPEAT_GRAM: usize = 10;
 
+/// How far from a stretch, in tokens, a repeat of its shape counts: about
+/// a source file's worth on each side. An amalgamation (SQLite's 250,000
+/// lines) has every shape somewhere; counted over the whole of it, the
+/// rule took 3,747 lines of copies out of `sqlite3.c` where it took
+/// 1,453 within 5,000 tokens and 1,301 within 2,000 (mostly spans whose
+/// target side is several times its origin's). On the harness 2,000,
+/// 5,000 and 10,000 left 0.158, 0.156 and 0.156 false findings per 1,000
+/// pairs, on the real cases 77, 75 and 72 findings in own-code files.
+const NEIGHBOURHOOD: usize = 5_000;
+
 /// Fewest distinct symbol classes of a gram that counts. A list of names
 /// (`OTH, ASC, OTH, ...`) or of numbers is the same two classes wherever
 /// it is, so any other list in the file would make a renamed table look
@@ -49,11 +59,11 @@ fn varied(gram: &[u32]) -> bool {
 }
 
 /// The target's grams of symbol classes (names alike), each with the
-/// first and last position it starts at.
+/// positions it starts at.
 pub struct Repeats {
     k: usize,
     keys: Vec<u64>,
-    span: FxHashMap<u64, (u32, u32)>,
+    at: FxHashMap<u64, Vec<u32>>,
 }
 
 impl Repeats {
@@ -64,40 +74,51 @@ impl Repeats {
                 *key = PLAIN;
             }
         }
-        let mut span: FxHashMap<u64, (u32, u32)> = FxHashMap::default();
+        let mut at: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
         for (i, &key) in keys.iter().enumerate() {
-            if key == PLAIN {
-                continue;
+            if key != PLAIN {
+                at.entry(key).or_default().push(i as u32);
             }
-            let i = i as u32;
-            span.entry(key).and_modify(|s| s.1 = i).or_insert((i, i));
         }
-        Repeats { k, keys, span }
+        Repeats { k, keys, at }
     }
 
     /// Of the grams lying wholly within `r`, the share that the target also
-    /// has wholly outside it (0 when `r` is shorter than a gram).
+    /// has wholly outside it, within [`NEIGHBOURHOOD`] tokens of it (0 when
+    /// `r` is shorter than a gram).
     pub fn share_elsewhere(&self, r: Range) -> f64 {
         let (first, last) = (r.first as usize, r.last as usize);
         if last + 1 < first + self.k {
             return 0.0;
         }
         let end = (last + 2 - self.k).min(self.keys.len());
-        let inside: Vec<&u64> = self.keys[first.min(end)..end]
-            .iter()
-            .filter(|&&key| key != PLAIN)
-            .collect();
-        let elsewhere = inside
-            .iter()
-            .filter(|key| {
-                let (lo, hi) = self.span[key];
-                lo as usize + self.k <= first || hi as usize > last
-            })
-            .count();
-        if inside.is_empty() {
+        let (lo, hi) = (
+            first.saturating_sub(NEIGHBOURHOOD),
+            last.saturating_add(NEIGHBOURHOOD),
+        );
+        let (mut inside, mut elsewhere) = (0usize, 0usize);
+        for key in &self.keys[first.min(end)..end] {
+            if *key == PLAIN {
+                continue;
+            }
+            inside += 1;
+            let at = &self.at[key];
+            // Before the stretch: a start in lo..=first - k.
+            let before = first >= self.k && {
+                let from = at.partition_point(|&p| (p as usize) < lo);
+                at.get(from).is_some_and(|&p| p as usize + self.k <= first)
+            };
+            // After it: a start in last + 1..=hi.
+            let after = {
+                let from = at.partition_point(|&p| p as usize <= last);
+                at.get(from).is_some_and(|&p| p as usize <= hi)
+            };
+            elsewhere += usize::from(before || after);
+        }
+        if inside == 0 {
             0.0
         } else {
-            elsewhere as f64 / inside.len() as f64
+            elsewhere as f64 / inside as f64
         }
     }
 }
@@ -149,6 +170,17 @@ mod tests {
         assert_eq!(r.share_elsewhere(all), 0.0);
         // Shorter than a gram: no evidence either way.
         assert_eq!(r.share_elsewhere(Range { first: 0, last: 5 }), 0.0);
+    }
+
+    #[test]
+    fn a_repeat_a_file_away_does_not_count() {
+        // An amalgamation: the same shape again, but far beyond a file's
+        // worth of tokens.
+        let mut syms = row([1, 2, 3]);
+        syms.extend(100..100 + NEIGHBOURHOOD as u32 + 50);
+        syms.extend(row([7, 8, 9]));
+        let r = Repeats::new(&stream(syms), REPEAT_GRAM);
+        assert_eq!(r.share_elsewhere(Range { first: 0, last: 11 }), 0.0);
     }
 
     #[test]
