@@ -184,7 +184,17 @@ impl Corpus {
             &self.postings,
             &params.for_language(t.language),
         ) {
-            Ok(m) => m.findings,
+            Ok(mut m) => {
+                let files = &self.files;
+                let small = crate::small_files::confirm(&m.small_files, &target.bytes, |o| {
+                    Ok::<_, std::convert::Infallible>(Some(&files[o as usize].bytes[..]))
+                });
+                match small {
+                    Ok(f) => m.findings.extend(f),
+                    Err(never) => match never {},
+                }
+                m.findings
+            }
             Err(never) => match never {},
         };
         crate::headers::keep_code_findings(&mut found, &target.bytes);

@@ -18,6 +18,7 @@ mod progress;
 mod report;
 mod scan;
 mod scan_cache;
+mod small_files;
 mod stream_cache;
 mod targets;
 

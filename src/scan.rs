@@ -25,6 +25,7 @@ use crate::headers;
 use crate::policy::{self, Policy, PolicyArgs};
 use crate::report::{Finding, FindingKind, FindingReview, Origin, Report, ScanError, Summary};
 use crate::scan_cache::ScanCache;
+use crate::small_files;
 use crate::stream_cache::StreamCache;
 use crate::targets::{
     self, InputFile, MemoryBudget, ReadMode, Selection, SkipKind, SkipReason, Skipped, Target,
@@ -611,6 +612,11 @@ impl Scanner<'_> {
         };
         let params = self.params.for_language(language);
         let mut matched = match_target(target, fingerprints, &postings, self, &params)?;
+        if let Some(f) = small_files::confirm(&matched.small_files, &file.bytes, |origin| {
+            self.index.source(origin)
+        })? {
+            matched.findings.push(f);
+        }
         headers::keep_code_findings(&mut matched.findings, &file.bytes);
         self.lookups
             .fetch_add(matched.lookups as u64, std::sync::atomic::Ordering::Relaxed);

@@ -706,6 +706,12 @@ pub struct VerifyParams {
     pub idiom_share: f64,
 }
 
+/// Fewest aligned tokens of a small file aligned whole
+/// ([`VerifyParams::for_small_files`]): a little under a fingerprint's
+/// gram of 24 (the end trims may give up part of the seed with a renamed
+/// package line). A Java enum of ten constants is 24 tokens.
+pub const SMALL_FILE_MIN_MATCHES: u32 = 20;
+
 /// Tokens in one shape of [`VerifyParams::min_shapes`].
 pub const SHAPE_LEN: usize = 4;
 
@@ -720,6 +726,18 @@ impl VerifyParams {
             min_shapes: 16,
             structure_shapes: 24,
             idiom_share: 0.5,
+        }
+    }
+
+    /// The floors for a small file aligned whole with an origin file
+    /// (`pipeline::whole_small_files`): its code may be shorter than
+    /// [`VerifyParams::min_matches`] (a Java enum or a PHP interface is
+    /// mostly comments), so fewer aligned tokens do, and the caller
+    /// confirms the candidate with both files' full text.
+    pub fn for_small_files(&self) -> VerifyParams {
+        VerifyParams {
+            min_matches: SMALL_FILE_MIN_MATCHES,
+            ..*self
         }
     }
 

@@ -47,6 +47,11 @@ pub trait Streams {
 #[derive(Clone, Debug, Default)]
 pub struct Matched {
     pub findings: Vec<Finding>,
+    /// Small files aligned end to end whose code is too short for the
+    /// token floor (an interface, an enum: most of such a file is its
+    /// comments), closest first, when nothing else was found: candidates
+    /// for the caller to confirm with both files' full text.
+    pub small_files: Vec<SnippetMatch>,
     /// Fingerprints looked up.
     pub lookups: usize,
     /// Chains aligned against an origin stream.
@@ -133,6 +138,7 @@ where
         hits_by_origin: HashMap::default(),
         local_hits: HashMap::default(),
         aligned: Vec::new(),
+        small: Vec::new(),
         explained: Explained::default(),
         tried: HashMap::default(),
         fetched: HashMap::default(),
@@ -240,6 +246,7 @@ where
     let Run {
         mut out,
         aligned,
+        small,
         fetched,
         ..
     } = run;
@@ -260,6 +267,23 @@ where
     // near-equals become alternatives.
     matches.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then(a.origin.cmp(&b.origin)));
     out.findings = settle(matches, params.alternative_share);
+    if out.findings.is_empty() {
+        let mut small: Vec<(Closeness, SnippetMatch)> = small
+            .into_iter()
+            .map(|(origin, a, hits)| {
+                let stream = fetched[&origin].as_deref().expect("aligned");
+                (
+                    Closeness::of(&a, target, stream),
+                    SnippetMatch {
+                        origin,
+                        span: span_of(&a, hits, target, stream),
+                    },
+                )
+            })
+            .collect();
+        small.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then(a.origin.cmp(&b.origin)));
+        out.small_files = small.into_iter().map(|(_, m)| m).collect();
+    }
     Ok(out)
 }
 
@@ -277,6 +301,9 @@ struct Run<'a, S> {
     /// ([`Explained::outweighs`]).
     local_hits: HashMap<u64, HashSet<(u32, u32)>>,
     aligned: Vec<(u64, Alignment, u32)>,
+    /// Alignments of a small file with an origin, end to end, verified
+    /// but for the token floor ([`whole_small_files`]).
+    small: Vec<(u64, Alignment, u32)>,
     explained: Explained,
     /// Per origin, the target stretches aligned with it (kept or
     /// rejected), each with the origin stretch it aligned with.
@@ -351,8 +378,15 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             trim_to_literals(&mut a, target, stream);
             trim_to_lines(&mut a, target, stream);
             trim_unsupported_ends(&mut a, target, stream);
+            let small =
+                a.matches < params.verify.min_matches && whole_small_files(&a, target, stream);
+            let verify = if small {
+                params.verify.for_small_files()
+            } else {
+                params.verify
+            };
             if too_loose_for_one_seed(&chain, &a, params)
-                || params.verify.reject(&a).is_some()
+                || verify.reject(&a).is_some()
                 || !lines_agree(&a, target, stream, params)
             {
                 continue;
@@ -362,6 +396,10 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
                 || !informative(&a, target, stream, literals, params)
                 || self.own_idiom(&a, stream, literals)
             {
+                continue;
+            }
+            if small {
+                self.small.push((origin, a, chain.len() as u32));
                 continue;
             }
             // Which lines to report, once the copy is accepted: the edited
@@ -789,6 +827,19 @@ const LONG_LINE_TOKENS: u32 = 50;
 /// of idioms bridged over the comments, not a copy. A long one may have
 /// lost or gained whole comment blocks on the way (a vendored copy without
 /// its documentation), and its length is evidence enough.
+/// Whether an alignment holds both files nearly whole: at least
+/// [`WHOLE_FILE_SHARE`] of each stream's tokens lie within its ranges.
+/// The tokens outside are a package or namespace line the copier renamed
+/// (Tomcat's `org.apache.tomcat.dbcp.pool2` for commons-pool's
+/// `org.apache.commons.pool2`), no more.
+fn whole_small_files(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> bool {
+    let covers = |r: Range, s: &SymbolStream| r.count() as f64 >= WHOLE_FILE_SHARE * s.len() as f64;
+    covers(a.target, t) && covers(a.origin, o)
+}
+
+/// See [`whole_small_files`].
+const WHOLE_FILE_SHARE: f64 = 0.75;
+
 fn lines_agree(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &MatchParams) -> bool {
     let (tf, tl) = t.line_range(a.target.first as usize, a.target.last as usize);
     let (of, ol) = o.line_range(a.origin.first as usize, a.origin.last as usize);
