@@ -10,7 +10,7 @@
 //! stretch came from unless the text agrees. A copy of another project's
 //! function sits once in the file that took it.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHashSet;
 
 use crate::align::Range;
 use crate::reseed::gram_keys;
@@ -40,9 +40,6 @@ const NEIGHBOURHOOD: usize = 5_000;
 /// copies of a class table, and 4, 5 and 6 lost none.
 const MIN_CLASSES: usize = 4;
 
-/// The key of a gram that does not count.
-const PLAIN: u64 = u64::MAX;
-
 /// Whether `gram` has at least [`MIN_CLASSES`] distinct symbol classes.
 fn varied(gram: &[u32]) -> bool {
     let mut seen: Vec<u32> = Vec::with_capacity(MIN_CLASSES);
@@ -58,69 +55,40 @@ fn varied(gram: &[u32]) -> bool {
     false
 }
 
-/// The target's grams of symbol classes (names alike), each with the
-/// positions it starts at.
-pub struct Repeats {
-    k: usize,
-    keys: Vec<u64>,
-    at: FxHashMap<u64, Vec<u32>>,
-}
-
-impl Repeats {
-    pub fn new(target: &SymbolStream, k: usize) -> Repeats {
-        let mut keys: Vec<u64> = gram_keys(&target.syms, k).collect();
-        for (key, gram) in keys.iter_mut().zip(target.syms.windows(k)) {
-            if !varied(gram) {
-                *key = PLAIN;
-            }
-        }
-        let mut at: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-        for (i, &key) in keys.iter().enumerate() {
-            if key != PLAIN {
-                at.entry(key).or_default().push(i as u32);
-            }
-        }
-        Repeats { k, keys, at }
+/// Of the grams of symbol classes (names alike) lying wholly within `r`
+/// of `target`, the share that the target also has wholly outside `r`,
+/// within [`NEIGHBOURHOOD`] tokens of it (0 when `r` is shorter than a
+/// gram). Only that neighbourhood is read, so the work and the memory are
+/// those of the stretch and 10,000 tokens, whatever the file's size.
+pub fn share_elsewhere(target: &SymbolStream, r: Range, k: usize) -> f64 {
+    let (first, last) = (r.first as usize, r.last as usize);
+    let n = target.len();
+    if k == 0 || last >= n || last + 1 < first + k {
+        return 0.0;
     }
-
-    /// Of the grams lying wholly within `r`, the share that the target also
-    /// has wholly outside it, within [`NEIGHBOURHOOD`] tokens of it (0 when
-    /// `r` is shorter than a gram).
-    pub fn share_elsewhere(&self, r: Range) -> f64 {
-        let (first, last) = (r.first as usize, r.last as usize);
-        if last + 1 < first + self.k {
-            return 0.0;
-        }
-        let end = (last + 2 - self.k).min(self.keys.len());
-        let (lo, hi) = (
-            first.saturating_sub(NEIGHBOURHOOD),
-            last.saturating_add(NEIGHBOURHOOD),
-        );
-        let (mut inside, mut elsewhere) = (0usize, 0usize);
-        for key in &self.keys[first.min(end)..end] {
-            if *key == PLAIN {
-                continue;
-            }
-            inside += 1;
-            let at = &self.at[key];
-            // Before the stretch: a start in lo..=first - k.
-            let before = first >= self.k && {
-                let from = at.partition_point(|&p| (p as usize) < lo);
-                at.get(from).is_some_and(|&p| p as usize + self.k <= first)
-            };
-            // After it: a start in last + 1..=hi.
-            let after = {
-                let from = at.partition_point(|&p| p as usize <= last);
-                at.get(from).is_some_and(|&p| p as usize <= hi)
-            };
-            elsewhere += usize::from(before || after);
-        }
-        if inside == 0 {
-            0.0
-        } else {
-            elsewhere as f64 / inside as f64
+    let start = first.saturating_sub(NEIGHBOURHOOD);
+    let end = (last + 1 + NEIGHBOURHOOD).min(n);
+    let syms = &target.syms[start..end];
+    // Keys of the varied grams around the stretch, by where they start.
+    let keyed = gram_keys(syms, k)
+        .zip(syms.windows(k))
+        .enumerate()
+        .filter(|(_, (_, gram))| varied(gram))
+        .map(|(i, (key, _))| (start + i, key));
+    let mut around: FxHashSet<u64> = FxHashSet::default();
+    let mut inside: Vec<u64> = Vec::new();
+    for (p, key) in keyed {
+        if p + k <= first || p > last {
+            around.insert(key);
+        } else if p >= first && p + k <= last + 1 {
+            inside.push(key);
         }
     }
+    if inside.is_empty() {
+        return 0.0;
+    }
+    let elsewhere = inside.iter().filter(|key| around.contains(key)).count();
+    elsewhere as f64 / inside.len() as f64
 }
 
 #[cfg(test)]
@@ -152,24 +120,24 @@ mod tests {
         syms.extend(&unique);
         syms.extend(row([7, 8, 9]));
         let s = stream(syms);
-        let r = Repeats::new(&s, REPEAT_GRAM);
+        let share = |r: Range| share_elsewhere(&s, r, REPEAT_GRAM);
         // The first row: its grams recur in the last row (renamed).
         let first_row = Range { first: 0, last: 11 };
-        assert_eq!(r.share_elsewhere(first_row), 1.0);
+        assert_eq!(share(first_row), 1.0);
         // The unique stretch in the middle: nothing of it recurs.
         let middle = Range {
             first: 12,
             last: 35,
         };
-        assert_eq!(r.share_elsewhere(middle), 0.0);
+        assert_eq!(share(middle), 0.0);
         // The whole file: nothing lies outside it.
         let all = Range {
             first: 0,
             last: s.syms.len() as u32 - 1,
         };
-        assert_eq!(r.share_elsewhere(all), 0.0);
+        assert_eq!(share(all), 0.0);
         // Shorter than a gram: no evidence either way.
-        assert_eq!(r.share_elsewhere(Range { first: 0, last: 5 }), 0.0);
+        assert_eq!(share(Range { first: 0, last: 5 }), 0.0);
     }
 
     #[test]
@@ -179,8 +147,11 @@ mod tests {
         let mut syms = row([1, 2, 3]);
         syms.extend(100..100 + NEIGHBOURHOOD as u32 + 50);
         syms.extend(row([7, 8, 9]));
-        let r = Repeats::new(&stream(syms), REPEAT_GRAM);
-        assert_eq!(r.share_elsewhere(Range { first: 0, last: 11 }), 0.0);
+        let s = stream(syms);
+        assert_eq!(
+            share_elsewhere(&s, Range { first: 0, last: 11 }, REPEAT_GRAM),
+            0.0
+        );
     }
 
     #[test]
@@ -192,7 +163,9 @@ mod tests {
         syms.extend(row([1, 2, 3]));
         syms.extend(list(100));
         let s = stream(syms);
-        let r = Repeats::new(&s, REPEAT_GRAM);
-        assert_eq!(r.share_elsewhere(Range { first: 0, last: 31 }), 0.0);
+        assert_eq!(
+            share_elsewhere(&s, Range { first: 0, last: 31 }, REPEAT_GRAM),
+            0.0
+        );
     }
 }
