@@ -22,7 +22,7 @@ use crate::align::{chains, Anchor, Hit, Range, Span};
 use crate::extend::{extend_chain, Alignment, SHAPE_LEN};
 use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
-use crate::repeats::{share_elsewhere, REPEAT_GRAM};
+use crate::repeats::{Repeats, REPEAT_GRAM};
 use crate::reseed::TargetGrams;
 use crate::stream::{compatible, is_literal, is_name, same_name, SymbolStream, NAME_BIT};
 use crate::winnow::Fingerprint;
@@ -144,6 +144,7 @@ where
         fetched: HashMap::default(),
         reseeded: HashSet::default(),
         target_grams: None,
+        repeats: Repeats::default(),
     };
     // Per looked-up target position, the number of origins its gram is in.
     let mut origins_of: HashMap<u32, usize> = HashMap::default();
@@ -313,6 +314,9 @@ struct Run<'a, S> {
     reseeded: HashSet<u64>,
     /// The target's fingerprint grams, once an origin is reseeded.
     target_grams: Option<TargetGrams>,
+    /// The shapes the target repeats, once an alignment keeps too little
+    /// of its text to stand without them.
+    repeats: Repeats,
 }
 
 impl<E, S: Streams<Error = E>> Run<'_, S> {
@@ -448,7 +452,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
         if judged == 0 || same * 5 >= judged * 4 || shared_text(a, t, o) * 2.0 >= 1.0 {
             return false;
         }
-        share_elsewhere(t, a.target, REPEAT_GRAM) >= share
+        self.repeats.share_elsewhere(t, a.target, REPEAT_GRAM) >= share
     }
 
     /// Adds the hits of `origin`'s own stream for the target's fingerprints
