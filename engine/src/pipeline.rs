@@ -22,7 +22,7 @@ use crate::align::{chains, Anchor, Hit, Range, Span};
 use crate::extend::{extend_chain, Alignment, SHAPE_LEN};
 use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
-use crate::repeats::{Repeats, REPEAT_GRAM};
+use crate::repeats::Repeats;
 use crate::reseed::TargetGrams;
 use crate::stream::{compatible, is_literal, is_name, same_name, SymbolStream, NAME_BIT};
 use crate::winnow::Fingerprint;
@@ -452,7 +452,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
         if judged == 0 || same * 5 >= judged * 4 || shared_text(a, t, o) * 2.0 >= 1.0 {
             return false;
         }
-        self.repeats.share_elsewhere(t, a.target, REPEAT_GRAM) >= share
+        self.repeats.share_elsewhere(t, a.target) >= share
     }
 
     /// Adds the hits of `origin`'s own stream for the target's fingerprints
@@ -824,14 +824,6 @@ fn partial_last_line(s: &SymbolStream, r: Range) -> u32 {
 /// Aligned tokens per line above which a range is minified or bundled code.
 const LONG_LINE_TOKENS: u32 = 50;
 
-/// Both sides must span enough lines, unless the side with fewer lines is
-/// minified: there lines mean nothing and the aligned tokens tell. And a
-/// short alignment must span lines in proportion on both sides: 57 tokens
-/// of declarations spread over 84 lines of a header, between its long
-/// comments, against 5 lines of another project's declarations is a chain
-/// of idioms bridged over the comments, not a copy. A long one may have
-/// lost or gained whole comment blocks on the way (a vendored copy without
-/// its documentation), and its length is evidence enough.
 /// Whether an alignment holds both files nearly whole: at least
 /// [`WHOLE_FILE_SHARE`] of each stream's tokens lie within its ranges.
 /// The tokens outside are a package or namespace line the copier renamed
@@ -845,6 +837,14 @@ fn whole_small_files(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> bool 
 /// See [`whole_small_files`].
 const WHOLE_FILE_SHARE: f64 = 0.75;
 
+/// Both sides must span enough lines, unless the side with fewer lines is
+/// minified: there lines mean nothing and the aligned tokens tell. And a
+/// short alignment must span lines in proportion on both sides: 57 tokens
+/// of declarations spread over 84 lines of a header, between its long
+/// comments, against 5 lines of another project's declarations is a chain
+/// of idioms bridged over the comments, not a copy. A long one may have
+/// lost or gained whole comment blocks on the way (a vendored copy without
+/// its documentation), and its length is evidence enough.
 fn lines_agree(a: &Alignment, t: &SymbolStream, o: &SymbolStream, params: &MatchParams) -> bool {
     let (tf, tl) = t.line_range(a.target.first as usize, a.target.last as usize);
     let (of, ol) = o.line_range(a.origin.first as usize, a.origin.last as usize);

@@ -21,7 +21,7 @@ use crate::stream::{is_name, SymbolStream, NAME_BIT};
 /// that a repeated loop or `impl` of 12 to 20 tokens shows up whole.
 /// On the accuracy harness 10 and 12 took the same false findings, 16
 /// fewer.
-pub const REPEAT_GRAM: usize = 10;
+const REPEAT_GRAM: usize = 10;
 
 /// How far from a stretch, in tokens, a repeat of its shape counts: about
 /// a source file's worth on each side. An amalgamation (SQLite's 250,000
@@ -65,8 +65,8 @@ fn varied(gram: &[u32]) -> bool {
 /// 1.10; this, 1.02 against a table of every file whole.
 const TABLE_TOKENS: usize = 1 << 18;
 
-/// The varied grams of symbol classes (names alike) of a stretch of the
-/// target, each with the positions it starts at.
+/// The varied grams of [`REPEAT_GRAM`] symbol classes (names alike) of
+/// one target, each with the positions it starts at; built on first use.
 #[derive(Default)]
 pub struct Repeats {
     at: FxHashMap<u64, Vec<u32>>,
@@ -76,13 +76,15 @@ pub struct Repeats {
 }
 
 impl Repeats {
-    /// Of the grams of `k` tokens lying wholly within `r` of `target`, the
-    /// share that the target also has wholly outside `r`, within
-    /// [`NEIGHBOURHOOD`] tokens of it (0 when `r` is shorter than a gram).
-    pub fn share_elsewhere(&mut self, target: &SymbolStream, r: Range, k: usize) -> f64 {
+    /// Of the grams lying wholly within `r` of `target`, the share that
+    /// the target also has wholly outside `r`, within [`NEIGHBOURHOOD`]
+    /// tokens of it (0 when `r` is shorter than a gram). `target` is the
+    /// same at every call.
+    pub fn share_elsewhere(&mut self, target: &SymbolStream, r: Range) -> f64 {
+        let k = REPEAT_GRAM;
         let (first, last) = (r.first as usize, r.last as usize);
         let n = target.len();
-        if k == 0 || last >= n || last + 1 < first + k {
+        if last >= n || last + 1 < first + k {
             return 0.0;
         }
         let (lo, hi) = (
@@ -93,7 +95,7 @@ impl Repeats {
             return share_around(target, (first, last), (lo, hi), k);
         }
         if self.keys.is_empty() {
-            self.build(target, k);
+            self.build(target);
         }
         let (mut inside, mut elsewhere) = (0usize, 0usize);
         for p in first..=last + 1 - k {
@@ -117,10 +119,10 @@ impl Repeats {
         }
     }
 
-    fn build(&mut self, target: &SymbolStream, k: usize) {
+    fn build(&mut self, target: &SymbolStream) {
         let syms = &target.syms;
-        self.keys = gram_keys(syms, k)
-            .zip(syms.windows(k))
+        self.keys = gram_keys(syms, REPEAT_GRAM)
+            .zip(syms.windows(REPEAT_GRAM))
             .map(|(key, gram)| varied(gram).then_some(key))
             .collect();
         self.at.clear();
@@ -191,7 +193,7 @@ mod tests {
         syms.extend(row([7, 8, 9]));
         let s = stream(syms);
         let mut table = Repeats::default();
-        let mut share = |r: Range| table.share_elsewhere(&s, r, REPEAT_GRAM);
+        let mut share = |r: Range| table.share_elsewhere(&s, r);
         // The first row: its grams recur in the last row (renamed).
         let first_row = Range { first: 0, last: 11 };
         assert_eq!(share(first_row), 1.0);
@@ -220,7 +222,7 @@ mod tests {
         syms.extend(row([7, 8, 9]));
         let s = stream(syms);
         let r = Range { first: 0, last: 11 };
-        assert_eq!(Repeats::default().share_elsewhere(&s, r, REPEAT_GRAM), 0.0);
+        assert_eq!(Repeats::default().share_elsewhere(&s, r), 0.0);
     }
 
     #[test]
@@ -237,21 +239,18 @@ mod tests {
         syms.extend(row([10, 11, 12]));
         let s = stream(syms);
         let mut table = Repeats::default();
-        assert_eq!(
-            table.share_elsewhere(&s, Range { first: 0, last: 11 }, REPEAT_GRAM),
-            1.0
-        );
+        assert_eq!(table.share_elsewhere(&s, Range { first: 0, last: 11 }), 1.0);
         let r = Range {
             first: far,
             last: far + 11,
         };
-        assert_eq!(table.share_elsewhere(&s, r, REPEAT_GRAM), 0.0);
+        assert_eq!(table.share_elsewhere(&s, r), 0.0);
         let last = s.len() as u32 - 12;
         let r = Range {
             first: last,
             last: last + 11,
         };
-        assert_eq!(table.share_elsewhere(&s, r, REPEAT_GRAM), 0.0);
+        assert_eq!(table.share_elsewhere(&s, r), 0.0);
     }
 
     #[test]
@@ -264,6 +263,6 @@ mod tests {
         syms.extend(list(100));
         let s = stream(syms);
         let r = Range { first: 0, last: 31 };
-        assert_eq!(Repeats::default().share_elsewhere(&s, r, REPEAT_GRAM), 0.0);
+        assert_eq!(Repeats::default().share_elsewhere(&s, r), 0.0);
     }
 }
