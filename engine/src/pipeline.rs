@@ -250,7 +250,29 @@ where
         fetched,
         ..
     } = run;
-    let mut matches: Vec<(Closeness, SnippetMatch)> = aligned
+    // The origin (and the place in it) the target is closest to wins; its
+    // near-equals become alternatives.
+    out.findings = settle(
+        closest_first(aligned, target, &fetched),
+        params.alternative_share,
+    );
+    if out.findings.is_empty() {
+        out.small_files = closest_first(small, target, &fetched)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
+    }
+    Ok(out)
+}
+
+/// Alignments `(origin, alignment, seed hits)` as matches, each with how
+/// close it is to its origin, closest first (ties by origin id).
+fn closest_first(
+    alignments: Vec<(u64, Alignment, u32)>,
+    target: &SymbolStream,
+    fetched: &HashMap<u64, Option<Arc<SymbolStream>>>,
+) -> Vec<(Closeness, SnippetMatch)> {
+    let mut matches: Vec<(Closeness, SnippetMatch)> = alignments
         .into_iter()
         .map(|(origin, a, hits)| {
             let stream = fetched[&origin].as_deref().expect("aligned");
@@ -263,28 +285,8 @@ where
             )
         })
         .collect();
-    // The origin (and the place in it) the target is closest to wins; its
-    // near-equals become alternatives.
     matches.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then(a.origin.cmp(&b.origin)));
-    out.findings = settle(matches, params.alternative_share);
-    if out.findings.is_empty() {
-        let mut small: Vec<(Closeness, SnippetMatch)> = small
-            .into_iter()
-            .map(|(origin, a, hits)| {
-                let stream = fetched[&origin].as_deref().expect("aligned");
-                (
-                    Closeness::of(&a, target, stream),
-                    SnippetMatch {
-                        origin,
-                        span: span_of(&a, hits, target, stream),
-                    },
-                )
-            })
-            .collect();
-        small.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then(a.origin.cmp(&b.origin)));
-        out.small_files = small.into_iter().map(|(_, m)| m).collect();
-    }
-    Ok(out)
+    matches
 }
 
 /// The state of matching one target.
