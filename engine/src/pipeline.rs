@@ -686,31 +686,44 @@ fn trim_foreign_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
     };
     let mut changed = false;
     for last in [false, true] {
+        // Entries given up, and those of lines without names or values
+        // (`}`) just inside them, given up only with a foreign line
+        // beyond.
+        let (mut cut, mut held) = (0, 0);
         for _ in 0..FOREIGN_MAX_LINES {
-            if a.path.len() < 2 {
+            let rest = a.path.len() - cut - held;
+            if rest < 2 {
                 break;
             }
-            let n = end_line(&a.path, last);
-            if n >= a.path.len() {
+            let view = if last {
+                &a.path[..rest]
+            } else {
+                &a.path[cut + held..]
+            };
+            let n = end_line(view, last);
+            if n >= view.len() {
                 break;
             }
             let line = if last {
-                &a.path[a.path.len() - n..]
+                &view[view.len() - n..]
             } else {
-                &a.path[..n]
+                &view[..n]
             };
             let (s_here, d_here) = tally(line);
+            if s_here == 0 && d_here == 0 {
+                held += n;
+                continue;
+            }
             let (rest_same, rest_differ) = (same - s_here, differ - d_here);
             // The line next to it inside: a comment block between the two
             // belongs with the rest, and giving the line up would lose it.
             let (here, next) = if last {
-                (a.path[a.path.len() - 1], a.path[a.path.len() - n - 1])
+                (view[view.len() - n], view[view.len() - n - 1])
             } else {
-                (a.path[0], a.path[n])
+                (view[n - 1], view[n])
             };
             let gap = t.lines[here.0 as usize].abs_diff(t.lines[next.0 as usize]);
             let foreign = gap <= FOREIGN_MAX_GAP
-                && d_here > 0
                 && s_here < d_here
                 && rest_same >= FOREIGN_MIN_TEXTS
                 && rest_same as f64 >= FOREIGN_REST_SAME * (rest_same + rest_differ) as f64;
@@ -718,10 +731,13 @@ fn trim_foreign_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
                 break;
             }
             (same, differ) = (rest_same, rest_differ);
+            (cut, held) = (cut + held + n, 0);
+        }
+        if cut > 0 {
             if last {
-                a.path.truncate(a.path.len() - n);
+                a.path.truncate(a.path.len() - cut);
             } else {
-                a.path.drain(..n);
+                a.path.drain(..cut);
             }
             changed = true;
         }
@@ -755,11 +771,32 @@ fn trim_detached_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
     if n < 4 * DETACHED_MAX_TOKENS {
         return;
     }
-    // The first entries before a skewed gap, then the last ones after one.
-    let head = (1..=DETACHED_MAX_TOKENS).find(|&k| skew(a.path[k - 1], a.path[k]) > DETACHED_GAP);
-    let tail = (n - DETACHED_MAX_TOKENS..n)
+    // The first entries before a skewed gap, then the last ones after one:
+    // a short tail past any such gap, and a longer one (up to a quarter)
+    // past a gap of comments (a few tokens a line at most, not an
+    // inserted block of code) when its names and values mostly differ
+    // from the origin's. A copy whose comments grew between releases has
+    // its own text past the gap, and stays whole.
+    let most = DETACHED_MAX_TOKENS.max(n / 4);
+    let foreign = |part: &[(u32, u32)]| {
+        let (same, differ) =
+            part.iter()
+                .filter_map(|&p| same_text(t, o, p))
+                .fold(
+                    (0, 0),
+                    |(s, d), same| if same { (s + 1, d) } else { (s, d + 1) },
+                );
+        same < differ
+    };
+    let detached = |k: usize, near: bool, part: &[(u32, u32)]| {
+        let (p, q) = (a.path[k - 1], a.path[k]);
+        let s = skew(p, q);
+        s > DETACHED_GAP && (near || (q.0 - p.0 - 1 <= 3 * s && foreign(part)))
+    };
+    let head = (1..=most)
         .rev()
-        .find(|&k| skew(a.path[k - 1], a.path[k]) > DETACHED_GAP);
+        .find(|&k| detached(k, k <= DETACHED_MAX_TOKENS, &a.path[..k]));
+    let tail = (n - most..n).find(|&k| detached(k, k >= n - DETACHED_MAX_TOKENS, &a.path[k..]));
     if let Some(k) = tail {
         a.path.truncate(k);
     }
@@ -777,8 +814,8 @@ const DETACHED_GAP: u32 = 3;
 const DETACHED_MAX_TOKENS: usize = 12;
 
 /// See [`trim_foreign_ends`].
-const FOREIGN_MAX_LINES: usize = 3;
-const FOREIGN_MAX_GAP: u32 = 2;
+const FOREIGN_MAX_LINES: usize = 12;
+const FOREIGN_MAX_GAP: u32 = 3;
 const FOREIGN_MIN_TEXTS: u32 = 8;
 const FOREIGN_REST_SAME: f64 = 0.8;
 
