@@ -19,7 +19,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::align::{chains, Anchor, Hit, Range, Span};
-use crate::extend::{extend_chain, Alignment, SHAPE_LEN};
+use crate::extend::{extend_chain, Alignment, Tokens, SHAPE_LEN};
 use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
 use crate::repeats::Repeats;
@@ -145,6 +145,7 @@ where
         reseeded: HashSet::default(),
         target_grams: None,
         repeats: Repeats::default(),
+        target_keys: distinctive_keys(target),
     };
     // Per looked-up target position, the number of origins its gram is in.
     let mut origins_of: HashMap<u32, usize> = HashMap::default();
@@ -319,6 +320,8 @@ struct Run<'a, S> {
     /// The shapes the target repeats, once an alignment keeps too little
     /// of its text to stand without them.
     repeats: Repeats,
+    /// The target's [`SymbolStream::text_keys`], for the extension.
+    target_keys: Vec<u16>,
 }
 
 impl<E, S: Streams<Error = E>> Run<'_, S> {
@@ -331,6 +334,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
         // The stream is fetched (and decoded) only for a chain that is
         // extended.
         let mut stream: Option<Arc<SymbolStream>> = None;
+        let mut keys: Option<Vec<u16>> = None;
         for chain in chains(&self.hits_by_origin[&origin], params.align.max_gap) {
             let (first, last) = (chain[0], chain[chain.len() - 1]);
             // A chain inside a stretch already aligned with this origin
@@ -369,8 +373,18 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             }
             let stream = stream.as_ref().expect("fetched");
             self.out.extended += 1;
-            let Some(mut a) = extend_chain(&target.syms, &stream.syms, &chain, &params.extend)
-            else {
+            let Some(mut a) = extend_chain(
+                Tokens {
+                    syms: &target.syms,
+                    keys: &self.target_keys,
+                },
+                Tokens {
+                    syms: &stream.syms,
+                    keys: keys.get_or_insert_with(|| stream.text_keys()),
+                },
+                &chain,
+                &params.extend,
+            ) else {
                 continue;
             };
             self.tried
@@ -539,6 +553,32 @@ impl Closeness {
         Closeness { fit, same_text }
     }
 }
+
+/// The target's text keys (`SymbolStream::text_keys`) but for names and
+/// values the file uses everywhere (`self`, `i`, `0`): the extension's
+/// bonus for a pair of the same text is what keeps a copy's names in
+/// step, and one that every line of a Python class earns would carry the
+/// extension on through the host's lines of the same shape.
+fn distinctive_keys(target: &SymbolStream) -> Vec<u16> {
+    let mut keys = target.text_keys();
+    let mut counts: HashMap<u16, u32> = HashMap::default();
+    for &k in keys.iter().filter(|&&k| k != 0) {
+        *counts.entry(k).or_default() += 1;
+    }
+    let most = (keys.len() / COMMON_TEXT_SHARE).max(COMMON_TEXT_MIN) as u32;
+    for k in keys.iter_mut() {
+        if *k != 0 && counts[k] > most {
+            *k = 0;
+        }
+    }
+    keys
+}
+
+/// See [`distinctive_keys`]: a name or value is everywhere in a file when
+/// more than one token in this many is it (and more than
+/// [`COMMON_TEXT_MIN`] tokens).
+const COMMON_TEXT_SHARE: usize = 300;
+const COMMON_TEXT_MIN: usize = 4;
 
 /// Whether the name, or the literal value, of an aligned pair has the same
 /// text on both sides; `None` for other tokens, and for literals when a

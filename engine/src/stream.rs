@@ -96,6 +96,29 @@ impl SymbolStream {
         s
     }
 
+    /// Per token, what its text is known by: a name's hash, a literal's
+    /// value, 0 for other tokens and for text the stream does not know.
+    /// The extension scores a pair of the same text above a pair of the
+    /// same class only, so that it keeps a copy's names in step.
+    pub fn text_keys(&self) -> Vec<u16> {
+        self.syms
+            .iter()
+            .enumerate()
+            .map(|(i, &sym)| {
+                if is_name(sym) {
+                    self.names
+                        .get((sym & !NAME_BIT) as usize)
+                        .copied()
+                        .unwrap_or(0)
+                } else if is_literal(sym) {
+                    self.values.get(i).copied().unwrap_or(0)
+                } else {
+                    0
+                }
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.syms.len()
     }
