@@ -237,6 +237,14 @@ fn score(t: u32, o: u32, tk: u16, ok: u16) -> i32 {
     }
 }
 
+/// Whether two tokens are the same token, not merely of one class: equal
+/// fixed tokens, or names of the same text (or, where the text is not
+/// known, the same ordinal: a file copied whole numbers its names alike).
+#[inline]
+fn identical(t: u32, o: u32, tk: u16, ok: u16) -> bool {
+    t == o || (is_name(t) && is_name(o) && tk != 0 && tk == ok)
+}
+
 /// One side's tokens for an alignment: the symbols, and per symbol its
 /// text key ([`crate::stream::SymbolStream::text_keys`]), or no keys at
 /// all when the text is not known.
@@ -540,7 +548,12 @@ fn banded_segment(
         }
         lo.push(row_lo);
         width.push(hi - row_lo + 1);
-        let ahead = |x| i + x < n && row_best_j + x < m && at_t(i + x) == at_o(row_best_j + x);
+        let ahead = |x| {
+            i + x < n && row_best_j + x < m && {
+                let (ti, oj) = (si + i + x, sj + row_best_j + x);
+                identical(t.at(ti), o.at(oj), t.key(ti), o.key(oj))
+            }
+        };
         if let Some(s) = walk.end_row(i, row_best, row_best_j, ahead).stop() {
             settled = s;
             break;
@@ -894,7 +907,12 @@ mod tests {
             }
             lo.push(row_lo);
             width.push(hi - row_lo + 1);
-            let ahead = |x| i + x < n && row_best_j + x < m && at_t(i + x) == at_o(row_best_j + x);
+            let ahead = |x| {
+                i + x < n && row_best_j + x < m && {
+                    let (ti, oj) = (i + x, row_best_j + x);
+                    identical(at_t(ti), at_o(oj), key_t(ti), key_o(oj))
+                }
+            };
             if let Some(s) = walk.end_row(i, row_best, row_best_j, ahead).stop() {
                 settled = s;
                 break;
