@@ -1583,6 +1583,25 @@ mod tests {
     }
 
     #[test]
+    fn a_brace_beyond_a_host_line_goes_with_it() {
+        // A `}` has no name to judge it by; beyond the host's foreign line
+        // it is the host's too, and goes with that line.
+        let origin = format!(
+            "}}\nint gamma_total = compute_gamma(state, 4);\n{}",
+            function("beta", 12)
+        );
+        let target = format!(
+            "}}\nint host_value = make_host(ctx, 4);\n{}",
+            function("beta", 12)
+        );
+        let found = find(&origin, &target);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let span = found[0].best.span;
+        assert_eq!(span.target_lines.first, 3, "{span:?}");
+        assert_eq!(span.origin_lines.first, 3, "{span:?}");
+    }
+
+    #[test]
     fn code_an_origin_holds_twice_gives_both_places() {
         let beta = function("beta", 12);
         let origin = format!("{beta}{}{beta}", function("alpha", 20));
