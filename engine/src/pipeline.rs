@@ -592,11 +592,11 @@ fn distinctive_keys(target: &SymbolStream) -> Vec<u16> {
 /// stretch whose names and values keep their text, at least
 /// [`VERBATIM_MIN_TEXTS`] distinct ones and nine in ten of them, is not
 /// an idiom by chance. On the harness, 5-line copies kept verbatim (T1)
-/// went from 0.305 to 0.604 of their lines found (28 tokens: 0.584; 20:
-/// 0.611), with one false finding more on 627,763 unrelated pairs and the
-/// real cases unchanged.
+/// went from 0.305 to 0.633 of their lines found (0.604 with 6 texts; 28
+/// tokens: 0.584, 20: 0.611, with 6), with one false finding more on
+/// 627,763 unrelated pairs and the real cases unchanged.
 const VERBATIM_MIN_MATCHES: u32 = 24;
-const VERBATIM_MIN_TEXTS: u32 = 6;
+const VERBATIM_MIN_TEXTS: u32 = 4;
 
 /// See [`distinctive_keys`]: a name or value is everywhere in a file when
 /// more than one token in this many is it (and more than
