@@ -188,11 +188,9 @@ impl Corpus {
                 let files = &self.files;
                 let small = crate::small_files::confirm(&m.small_files, &target.bytes, |o| {
                     Ok::<_, std::convert::Infallible>(Some(&files[o as usize].bytes[..]))
-                });
-                match small {
-                    Ok(f) => m.findings.extend(f),
-                    Err(never) => match never {},
-                }
+                })
+                .unwrap_or_else(|never| match never {});
+                m.findings.extend(small);
                 m.findings
             }
             Err(never) => match never {},

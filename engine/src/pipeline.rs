@@ -19,7 +19,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::align::{chains, Anchor, Hit, Range, Span};
-use crate::extend::{extend_chain, Alignment, Tokens, VerifyParams, SHAPE_LEN};
+use crate::extend::{extend_chain, Alignment, Tokens, SHAPE_LEN, VERBATIM_MIN_MATCHES};
 use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
 use crate::repeats::Repeats;
@@ -394,22 +394,15 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             trim_to_literals(&mut a, target, stream);
             trim_to_lines(&mut a, target, stream);
             trim_unsupported_ends(&mut a, target, stream);
-            let small =
-                a.matches < params.verify.min_matches && whole_small_files(&a, target, stream);
-            let verbatim = !small
-                && a.matches < params.verify.min_matches
-                && a.matches >= VERBATIM_MIN_MATCHES
-                && {
-                    let k = KeptText::of(&a, target, stream);
-                    k.judged >= VERBATIM_MIN_TEXTS && k.same * 10 >= k.judged * 9
-                };
+            let short = a.matches < params.verify.min_matches;
+            let small = short && whole_small_files(&a, target, stream);
             let verify = if small {
                 params.verify.for_small_files()
-            } else if verbatim {
-                VerifyParams {
-                    min_matches: VERBATIM_MIN_MATCHES,
-                    ..params.verify
-                }
+            } else if short
+                && a.matches >= VERBATIM_MIN_MATCHES
+                && KeptText::of(&a, target, stream).verbatim()
+            {
+                params.verify.for_verbatim()
             } else {
                 params.verify
             };
@@ -470,13 +463,8 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
         if share <= 0.0 || table || t.names.is_empty() || o.names.is_empty() {
             return false;
         }
-        let (mut judged, mut same) = (0u32, 0u32);
-        for &p in &a.path {
-            if let Some(s) = same_text(t, o, p) {
-                judged += 1;
-                same += u32::from(s);
-            }
-        }
+        let (same, differ) = text_tally(&a.path, t, o);
+        let judged = same + differ;
         if judged == 0 || same * 5 >= judged * 4 || shared_text(a, t, o) * 2.0 >= 1.0 {
             return false;
         }
@@ -586,16 +574,10 @@ fn distinctive_keys(target: &SymbolStream) -> Vec<u16> {
     keys
 }
 
-/// Fewest aligned tokens of a verbatim copy: one seed's gram, where other
-/// copies need [`VerifyParams::min_matches`] (40). The floor is there
-/// because 40 tokens of structure are as often an idiom as a copy; a
-/// stretch whose names and values keep their text, at least
-/// [`VERBATIM_MIN_TEXTS`] distinct ones and nine in ten of them, is not
-/// an idiom by chance. On the harness, 5-line copies kept verbatim (T1)
-/// went from 0.305 to 0.633 of their lines found (0.604 with 6 texts; 28
-/// tokens: 0.584, 20: 0.611, with 6), with one false finding more on
-/// 627,763 unrelated pairs and the real cases unchanged.
-const VERBATIM_MIN_MATCHES: u32 = 24;
+/// Fewest distinct names and values of a verbatim copy
+/// ([`KeptText::verbatim`]): with 6, 5-line copies kept verbatim (T1) were
+/// found at 0.604 on the harness, with 4 at 0.633 (3 as 4), the false
+/// findings the same.
 const VERBATIM_MIN_TEXTS: u32 = 4;
 
 /// See [`distinctive_keys`]: a name or value is everywhere in a file when
@@ -617,6 +599,20 @@ fn same_text(t: &SymbolStream, o: &SymbolStream, (i, j): (u32, u32)) -> Option<b
     } else {
         None
     }
+}
+
+/// Of the aligned pairs of `path` that are names or literal values
+/// ([`same_text`]), how many keep their text, and how many do not.
+fn text_tally(path: &[(u32, u32)], t: &SymbolStream, o: &SymbolStream) -> (u32, u32) {
+    path.iter()
+        .filter_map(|&p| same_text(t, o, p))
+        .fold((0, 0), |(same, differ), kept| {
+            if kept {
+                (same + 1, differ)
+            } else {
+                (same, differ + 1)
+            }
+        })
 }
 
 /// Moves the ends of an alignment off lines it barely enters. An extension
@@ -732,14 +728,7 @@ fn trim_unsupported_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) 
 /// to [`trim_unsupported_ends`]; and an end line edited between two
 /// releases is given up too, as it should: it is not what was copied.
 fn trim_foreign_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
-    let tally = |path: &[(u32, u32)]| -> (u32, u32) {
-        path.iter()
-            .filter_map(|&p| same_text(t, o, p))
-            .fold(
-                (0, 0),
-                |(s, d), same| if same { (s + 1, d) } else { (s, d + 1) },
-            )
-    };
+    let tally = |path: &[(u32, u32)]| text_tally(path, t, o);
     let (mut same, mut differ) = tally(&a.path);
     // Path entries of the first (or last) target line.
     let end_line = |path: &[(u32, u32)], last: bool| -> usize {
@@ -847,13 +836,7 @@ fn trim_detached_ends(a: &mut Alignment, t: &SymbolStream, o: &SymbolStream) {
     // its own text past the gap, and stays whole.
     let most = DETACHED_MAX_TOKENS.max(n / 4);
     let foreign = |part: &[(u32, u32)]| {
-        let (same, differ) =
-            part.iter()
-                .filter_map(|&p| same_text(t, o, p))
-                .fold(
-                    (0, 0),
-                    |(s, d), same| if same { (s + 1, d) } else { (s, d + 1) },
-                );
+        let (same, differ) = text_tally(part, t, o);
         same < differ
     };
     let detached = |k: usize, near: bool, part: &[(u32, u32)]| {
@@ -1160,6 +1143,14 @@ impl KeptText {
     fn at_least_half(self) -> bool {
         self.judged > 0 && self.same * 2 >= self.judged
     }
+
+    /// Whether the stretch kept its text: at least [`VERBATIM_MIN_TEXTS`]
+    /// distinct names and values, nine in ten of them the same on both
+    /// sides. Such a stretch needs only [`VerifyParams::for_verbatim`]'s
+    /// floor.
+    fn verbatim(self) -> bool {
+        self.judged >= VERBATIM_MIN_TEXTS && self.same * 10 >= self.judged * 9
+    }
 }
 
 /// Of the distinct names and literal values of the alignment's target
@@ -1168,7 +1159,7 @@ impl KeptText {
 fn shared_text(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> f64 {
     let texts = |s: &SymbolStream, r: Range| -> HashSet<u32> {
         (r.first as usize..=r.last as usize)
-            .filter_map(|i| text_key(s, i))
+            .filter_map(|i| s.text_key(i))
             .collect()
     };
     let ours = texts(t, a.target);
@@ -1177,21 +1168,6 @@ fn shared_text(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> f64 {
     }
     let theirs = texts(o, a.origin);
     ours.intersection(&theirs).count() as f64 / ours.len() as f64
-}
-
-/// A name's text or a literal's value as one key (literals apart from
-/// names), `None` for other tokens and for what the stream does not know.
-fn text_key(s: &SymbolStream, i: usize) -> Option<u32> {
-    let sym = s.syms[i];
-    if is_name(sym) {
-        s.names
-            .get((sym & !NAME_BIT) as usize)
-            .map(|&h| u32::from(h))
-    } else if is_literal(sym) {
-        s.values.get(i).map(|&v| 1 << 16 | u32::from(v))
-    } else {
-        None
-    }
 }
 
 /// Distinct runs of [`SHAPE_LEN`] aligned tokens of one side (`at` picks

@@ -96,26 +96,36 @@ impl SymbolStream {
         s
     }
 
-    /// Per token, what its text is known by: a name's hash, a literal's
-    /// value, 0 for other tokens and for text the stream does not know.
-    /// The extension scores a pair of the same text above a pair of the
-    /// same class only, so that it keeps a copy's names in step.
+    /// A token's text as one key: a name's hash, or a literal's value with
+    /// bit 16 set (so that a name and a value never share a key); `None`
+    /// for other tokens and for text the stream does not know.
+    pub fn text_key(&self, i: usize) -> Option<u32> {
+        self.key_of(i, self.syms[i])
+    }
+
+    fn key_of(&self, i: usize, sym: u32) -> Option<u32> {
+        if is_name(sym) {
+            self.names
+                .get((sym & !NAME_BIT) as usize)
+                .map(|&h| u32::from(h))
+        } else if is_literal(sym) {
+            self.values.get(i).map(|&v| 1 << 16 | u32::from(v))
+        } else {
+            None
+        }
+    }
+
+    /// [`SymbolStream::text_key`] of every token in 16 bits, 0 where there
+    /// is none (names and values are never 0). The extension scores a pair
+    /// of the same text above a pair of the same class only, so that it
+    /// keeps a copy's names in step; it compares names with names and
+    /// literals with literals, so the bit that keeps them apart is not
+    /// needed there.
     pub fn text_keys(&self) -> Vec<u16> {
         self.syms
             .iter()
             .enumerate()
-            .map(|(i, &sym)| {
-                if is_name(sym) {
-                    self.names
-                        .get((sym & !NAME_BIT) as usize)
-                        .copied()
-                        .unwrap_or(0)
-                } else if is_literal(sym) {
-                    self.values.get(i).copied().unwrap_or(0)
-                } else {
-                    0
-                }
-            })
+            .map(|(i, &sym)| self.key_of(i, sym).map_or(0, |k| k as u16))
             .collect()
     }
 
