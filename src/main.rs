@@ -13,6 +13,7 @@ mod formats;
 mod headers;
 mod index_cmd;
 mod index_shard;
+mod placed;
 mod policy;
 mod progress;
 mod report;

@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use crate::formats::{self, OutputFormat};
 use crate::headers;
 use crate::policy::{self, Policy, PolicyArgs};
+use crate::placed::SmallFile;
 use crate::report::{Finding, FindingKind, FindingReview, Origin, Report, ScanError, Summary};
 use crate::scan_cache::ScanCache;
 use crate::small_files;
@@ -194,6 +195,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         p.finish();
     }
     let mut errors = Vec::new();
+    let mut small = Vec::new();
     for c in checked {
         findings.extend(c.findings);
         review.extend(c.review);
@@ -202,6 +204,31 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         file_count += c.files;
         bytes += c.bytes;
         file_sha1.extend(c.sha1);
+        small.extend(c.small);
+    }
+    // Small files last: whether one lies in a copied tree depends on the
+    // findings of the whole scan.
+    let trees = crate::placed::CopiedTrees::of(&findings);
+    for file in small {
+        match scanner.placed(&file, &trees) {
+            Ok(Some(found)) => {
+                skipped.retain(|s| s.path != file.rel);
+                file_sha1.push((file.rel.clone(), formats::sha1_hex_bytes(&file.bytes)));
+                let found = vec![found];
+                review.extend(crate::baseline::identify(
+                    &file.rel,
+                    &file.bytes,
+                    &found,
+                    scanner.keep_text,
+                ));
+                findings.extend(found);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(ScanError {
+                path: file.rel,
+                message: format!("index lookup failed: {e:#}"),
+            }),
+        }
     }
     let lookups = scanner.lookups.load(std::sync::atomic::Ordering::Relaxed);
     let fingerprints = scanner
@@ -379,6 +406,9 @@ struct Checked {
     /// Id and line count of each finding, parallel to `findings`.
     review: Vec<crate::report::FindingReview>,
     errors: Vec<ScanError>,
+    /// Files too small to identify a copy alone, without a finding: the
+    /// scan's last step looks for them in the copied trees (`crate::placed`).
+    small: Vec<SmallFile>,
 }
 
 struct Scanner<'a> {
@@ -492,8 +522,11 @@ impl Scanner<'_> {
                     out.review.extend(reviews);
                     out.findings.extend(found);
                 }
-                Ok(Ok(_)) => {}
-                Ok(Err(s)) => out.skipped.push(s),
+                Ok(Ok(_)) => out.small.extend(SmallFile::of(f, None)),
+                Ok(Err(s)) => {
+                    out.small.extend(SmallFile::of(f, Some(s.kind())));
+                    out.skipped.push(s)
+                }
                 Err(e) => out.errors.push(ScanError {
                     path: f.rel.clone(),
                     message: format!("index lookup failed: {e:#}"),
@@ -711,17 +744,43 @@ impl Scanner<'_> {
         let Some(m) = self.index.find_file(digests)?.into_iter().next() else {
             return Ok(None);
         };
-        let info = self.info(m.content)?;
-        let lines = [1, engine::analyze::line_count(&file.bytes).max(1)];
+        self.identical(&file.rel, &file.bytes, m.content).map(Some)
+    }
+
+    /// A small file the index holds byte for byte at the same path below
+    /// a tree the scan found copied from the same project (`crate::placed`).
+    fn placed(
+        &self,
+        file: &SmallFile,
+        trees: &crate::placed::CopiedTrees,
+    ) -> anyhow::Result<Option<Finding>> {
+        let digests = engine::identity::FileDigests::of(&file.bytes);
+        for m in self.index.find_file(&digests)? {
+            let info = self.info(m.content)?;
+            let placed = info
+                .occurrences
+                .iter()
+                .any(|o| trees.places(&file.rel, &o.project, &o.path));
+            if placed {
+                return self.identical(&file.rel, &file.bytes, m.content).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The finding of a file identical to indexed `content` (up to line
+    /// endings).
+    fn identical(&self, rel: &str, bytes: &[u8], content: u64) -> anyhow::Result<Finding> {
+        let info = self.info(content)?;
+        let lines = [1, engine::analyze::line_count(bytes).max(1)];
         let origin_lines = [1, info.meta.lines.max(1)];
-        let (origin, alternatives) =
-            self.origins(m.content, &info, origin_lines, &[], &file.rel)?;
-        Ok(Some(Finding {
-            path: file.rel.clone(),
+        let (origin, alternatives) = self.origins(content, &info, origin_lines, &[], rel)?;
+        Ok(Finding {
+            path: rel.to_string(),
             kind: FindingKind::File,
             target_lines: lines,
-            target_bytes: [0, file.bytes.len() as u64],
-            notice_retained: notice_retained(&info.meta, &SquashedText::new(&file.bytes)),
+            target_bytes: [0, bytes.len() as u64],
+            notice_retained: notice_retained(&info.meta, &SquashedText::new(bytes)),
             license_class: None,
             origin,
             // The same tokens as the origin: equal bytes, or equal up to
@@ -730,9 +789,9 @@ impl Scanner<'_> {
             similarity: 1.0,
             edits: None,
             symbol: None,
-            origin_content: Some(m.content),
+            origin_content: Some(content),
             alternatives,
-        }))
+        })
     }
 
     /// Keeps the hits on origins of the target's language family: collapsed
