@@ -91,7 +91,9 @@ impl CopiedTrees {
         };
         self.files
             .get(&(root.to_string(), project.to_string()))
-            .is_some_and(|files| files.iter().filter(|f| *f != target).count() >= MIN_PLACED_SIBLINGS)
+            .is_some_and(|files| {
+                files.iter().filter(|f| *f != target).count() >= MIN_PLACED_SIBLINGS
+            })
     }
 }
 
@@ -101,7 +103,10 @@ mod tests {
 
     #[test]
     fn a_root_is_a_whole_directory_prefix() {
-        assert_eq!(root_of("liblz4/lib/.gitignore", "lib/.gitignore"), Some("liblz4/"));
+        assert_eq!(
+            root_of("liblz4/lib/.gitignore", "lib/.gitignore"),
+            Some("liblz4/")
+        );
         assert_eq!(root_of("lib/.gitignore", "lib/.gitignore"), Some(""));
         assert_eq!(root_of("liblz4/xlib/.gitignore", "lib/.gitignore"), None);
         assert_eq!(root_of("lib/.gitignore", "src/lib/.gitignore"), None);

@@ -22,8 +22,8 @@ use rayon::prelude::*;
 
 use crate::formats::{self, OutputFormat};
 use crate::headers;
-use crate::policy::{self, Policy, PolicyArgs};
 use crate::placed::SmallFile;
+use crate::policy::{self, Policy, PolicyArgs};
 use crate::report::{Finding, FindingKind, FindingReview, Origin, Report, ScanError, Summary};
 use crate::scan_cache::ScanCache;
 use crate::small_files;

@@ -395,3 +395,71 @@ fn a_small_interface_copied_with_its_doc_comments_is_found_and_its_code_alone_is
         .collect();
     assert!(own.is_empty(), "{own:#?}");
 }
+
+/// Redis 7.0.15 vendors jemalloc 5.3.0 under `deps/jemalloc`, with test
+/// files of one line (`#include "junk.c"`) or three: too small to tell a
+/// copy by their bytes, which countless files share. Placed at jemalloc's
+/// own paths below a directory whose other files were found copied from
+/// jemalloc, they are part of the copy and reported as whole files; the
+/// same bytes alone elsewhere are not (issue "Real vendored code": these
+/// files were missed, and file F1 counts them).
+#[test]
+fn a_small_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
+    let Some(orig) = deb_orig("redis", "5:7.0.15-1~deb12u7", "redis_7.0.15.orig.tar.gz") else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    index_add(&index, "deb:jemalloc=5.3.0-1");
+    let target = work.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    let small = [
+        "test/unit/junk_alloc.c",
+        "test/src/math.c",
+        "test/src/btalloc_0.c",
+    ];
+    let siblings = [
+        "test/src/btalloc.c",
+        "test/src/SFMT.c",
+        "test/src/mtx.c",
+        "test/src/thd.c",
+    ];
+    let members: Vec<String> = small
+        .iter()
+        .chain(&siblings)
+        .map(|p| format!("deps/jemalloc/{p}"))
+        .collect();
+    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+    extract(&orig, "redis-7.0.15", &members, &target);
+    // The same small file alone, outside any copied tree.
+    let alone = target.join("own");
+    std::fs::create_dir_all(&alone).unwrap();
+    std::fs::copy(
+        target.join("redis-7.0.15/deps/jemalloc/test/unit/junk_alloc.c"),
+        alone.join("junk_alloc.c"),
+    )
+    .unwrap();
+    let report = scan(&index, &target);
+    for p in siblings {
+        let f = finding_in(&report, &format!("redis-7.0.15/deps/jemalloc/{p}"));
+        assert_eq!(f["origin"]["path"], p, "{f:#}");
+    }
+    for p in small {
+        let path = format!("redis-7.0.15/deps/jemalloc/{p}");
+        assert!(
+            std::fs::metadata(target.join(&path)).unwrap().len() < 64,
+            "{path} is not small"
+        );
+        let f = finding_in(&report, &path);
+        assert_eq!(f["kind"], "file", "{f:#}");
+        assert_eq!(f["origin"]["project"], "jemalloc", "{f:#}");
+        assert_eq!(f["origin"]["path"], p, "{f:#}");
+    }
+    let alone: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "own/junk_alloc.c")
+        .collect();
+    assert!(alone.is_empty(), "{alone:#?}");
+}
