@@ -65,7 +65,7 @@ pub(crate) struct CopiedTrees {
 }
 
 impl CopiedTrees {
-    pub(crate) fn of(findings: &[Finding]) -> CopiedTrees {
+    pub(crate) fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> CopiedTrees {
         let mut trees = CopiedTrees::default();
         for f in findings {
             let Some(project) = &f.origin.project else {

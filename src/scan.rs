@@ -181,12 +181,23 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         a.classify.max_bytes = args.max_file_size;
         a
     };
-    let checked: Vec<Checked> = targets
+    let mut checked: Vec<Checked> = targets
         .par_iter()
         .map_init(analyzer, |a, t| {
             scanner.check_target(a, t, &selection, args.mmap, &budget)
         })
         .collect();
+    // Small files last: whether one lies in a copied tree depends on the
+    // findings of the whole scan.
+    let small: Vec<SmallFile> = checked
+        .iter_mut()
+        .flat_map(|c| std::mem::take(&mut c.small))
+        .collect();
+    let trees = crate::placed::CopiedTrees::of(checked.iter().flat_map(|c| &c.findings));
+    let placed = scanner.place_small(small, &trees);
+    let placed_paths: std::collections::HashSet<String> =
+        placed.findings.iter().map(|f| f.path.clone()).collect();
+    checked.push(placed);
     let mut findings = Vec::new();
     let (mut file_count, mut bytes) = (0usize, 0u64);
     let mut file_sha1 = Vec::new();
@@ -195,7 +206,6 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         p.finish();
     }
     let mut errors = Vec::new();
-    let mut small = Vec::new();
     for c in checked {
         findings.extend(c.findings);
         review.extend(c.review);
@@ -204,32 +214,10 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         file_count += c.files;
         bytes += c.bytes;
         file_sha1.extend(c.sha1);
-        small.extend(c.small);
     }
-    // Small files last: whether one lies in a copied tree depends on the
-    // findings of the whole scan.
-    let trees = crate::placed::CopiedTrees::of(&findings);
-    for file in small {
-        match scanner.placed(&file, &trees) {
-            Ok(Some(found)) => {
-                skipped.retain(|s| s.path != file.rel);
-                file_sha1.push((file.rel.clone(), formats::sha1_hex_bytes(&file.bytes)));
-                let found = vec![found];
-                review.extend(crate::baseline::identify(
-                    &file.rel,
-                    &file.bytes,
-                    &found,
-                    scanner.keep_text,
-                ));
-                findings.extend(found);
-            }
-            Ok(None) => {}
-            Err(e) => errors.push(ScanError {
-                path: file.rel,
-                message: format!("index lookup failed: {e:#}"),
-            }),
-        }
-    }
+    // A small file placed in a copied tree was checked and found nothing
+    // alone (perhaps skipped for having no tokens): it is a finding now.
+    skipped.retain(|s| !placed_paths.contains(&s.path));
     let lookups = scanner.lookups.load(std::sync::atomic::Ordering::Relaxed);
     let fingerprints = scanner
         .fingerprints
@@ -511,28 +499,43 @@ impl Scanner<'_> {
             out.files += 1;
             out.bytes += f.bytes.len() as u64;
             match r {
-                Ok(Ok(found)) if !found.is_empty() => {
-                    out.sha1
-                        .push((f.rel.clone(), formats::sha1_hex_bytes(&f.bytes)));
-                    let mut reviews =
-                        crate::baseline::identify(&f.rel, &f.bytes, &found, self.keep_text);
-                    if self.keep_text {
-                        self.keep_origin_text(&found, &mut reviews);
-                    }
-                    out.review.extend(reviews);
-                    out.findings.extend(found);
-                }
+                Ok(Ok(found)) if !found.is_empty() => self.record(&f.rel, &f.bytes, found, out),
                 Ok(Ok(_)) => out.small.extend(SmallFile::of(f, None)),
                 Ok(Err(s)) => {
                     out.small.extend(SmallFile::of(f, Some(s.kind())));
                     out.skipped.push(s)
                 }
-                Err(e) => out.errors.push(ScanError {
-                    path: f.rel.clone(),
-                    message: format!("index lookup failed: {e:#}"),
-                }),
+                Err(e) => out.errors.push(lookup_failed(&f.rel, e)),
             }
         }
+    }
+
+    /// Adds one file's findings to `out`: the file's SHA-1 (for SPDX:
+    /// archive entries cannot be read again later), each finding's review
+    /// id (with the copied text on both sides for the HTML report).
+    fn record(&self, rel: &str, bytes: &[u8], found: Vec<Finding>, out: &mut Checked) {
+        out.sha1
+            .push((rel.to_string(), formats::sha1_hex_bytes(bytes)));
+        let mut reviews = crate::baseline::identify(rel, bytes, &found, self.keep_text);
+        if self.keep_text {
+            self.keep_origin_text(&found, &mut reviews);
+        }
+        out.review.extend(reviews);
+        out.findings.extend(found);
+    }
+
+    /// The small files without a finding of their own that lie where a
+    /// copied tree puts them (`crate::placed`), as findings.
+    fn place_small(&self, small: Vec<SmallFile>, trees: &crate::placed::CopiedTrees) -> Checked {
+        let mut out = Checked::default();
+        for file in small {
+            match self.placed(&file, trees) {
+                Ok(Some(found)) => self.record(&file.rel, &file.bytes, vec![found], &mut out),
+                Ok(None) => {}
+                Err(e) => out.errors.push(lookup_failed(&file.rel, e)),
+            }
+        }
+        out
     }
 
     /// Counts a checked file in the progress bar.
@@ -926,6 +929,14 @@ impl Scanner<'_> {
         origin.versions.sort_by(|a, b| version_cmp(a, b));
         origin.versions.dedup();
         Ok((origin, alternatives))
+    }
+}
+
+/// A file that could not be checked because the index did not answer.
+fn lookup_failed(rel: &str, e: anyhow::Error) -> ScanError {
+    ScanError {
+        path: rel.to_string(),
+        message: format!("index lookup failed: {e:#}"),
     }
 }
 

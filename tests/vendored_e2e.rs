@@ -218,6 +218,32 @@ fn deb_orig(name: &str, version: &str, orig: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// `members` of Redis 7.0.15's orig tarball (Debian's) extracted under
+/// `target/redis-7.0.15/` beside an index of `spec`; `None` (the test
+/// skips) without apt-get.
+struct RedisTree {
+    work: tempfile::TempDir,
+    index: PathBuf,
+    target: PathBuf,
+}
+
+impl RedisTree {
+    fn new(spec: &str, members: &[&str]) -> Option<RedisTree> {
+        let orig = deb_orig("redis", "5:7.0.15-1~deb12u7", "redis_7.0.15.orig.tar.gz")?;
+        let work = tempfile::tempdir().unwrap();
+        let index = work.path().join("index");
+        index_add(&index, spec);
+        let target = work.path().join("target");
+        std::fs::create_dir_all(&target).unwrap();
+        extract(&orig, "redis-7.0.15", members, &target);
+        Some(RedisTree {
+            work,
+            index,
+            target,
+        })
+    }
+}
+
 /// Redis 7.0.15 vendors Lua 5.1 under `deps/lua`, and its own code is full
 /// of Lua's idioms: its ACL categories and config tables are rows of
 /// `{"name", CONSTANT},` like Lua's tables of library functions. Rows of
@@ -230,14 +256,6 @@ fn deb_orig(name: &str, version: &str, orig: &str) -> Option<PathBuf> {
 /// header it kept.
 #[test]
 fn own_code_is_not_reported_and_a_patched_files_header_is_part_of_its_copy() {
-    let Some(orig) = deb_orig("redis", "5:7.0.15-1~deb12u7", "redis_7.0.15.orig.tar.gz") else {
-        return;
-    };
-    let work = tempfile::tempdir().unwrap();
-    let index = work.path().join("index");
-    index_add(&index, "deb:lua5.1=5.1.5-9");
-    let target = work.path().join("target");
-    std::fs::create_dir_all(&target).unwrap();
     // Own code, with the last line of its tables: config.c's whole file
     // (its enum tables against Lua's), acl.c's category and flag tables;
     // whole files of its own idioms.
@@ -254,7 +272,14 @@ fn own_code_is_not_reported_and_a_patched_files_header_is_part_of_its_copy() {
     let patched = "deps/lua/src/ldo.c";
     let mut members: Vec<&str> = own.iter().map(|(p, _)| *p).collect();
     members.extend([vendored, patched]);
-    extract(&orig, "redis-7.0.15", &members, &target);
+    let Some(RedisTree {
+        work: _work,
+        index,
+        target,
+    }) = RedisTree::new("deb:lua5.1=5.1.5-9", &members)
+    else {
+        return;
+    };
     let report = scan(&index, &target);
     for (path, tables_end) in own {
         let path = format!("redis-7.0.15/{path}");
@@ -269,7 +294,7 @@ fn own_code_is_not_reported_and_a_patched_files_header_is_part_of_its_copy() {
         assert!(found.is_empty(), "{path}: {found:#?}");
     }
     let path = format!("redis-7.0.15/{vendored}");
-    let lines = line_count(&work.path().join("target").join(&path));
+    let lines = line_count(&target.join(&path));
     let covered = covered_by(&report, &path, "src/lbaselib.c");
     assert!(
         covered * 100 >= lines * 90,
@@ -405,14 +430,6 @@ fn a_small_interface_copied_with_its_doc_comments_is_found_and_its_code_alone_is
 /// files were missed, and file F1 counts them).
 #[test]
 fn a_small_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
-    let Some(orig) = deb_orig("redis", "5:7.0.15-1~deb12u7", "redis_7.0.15.orig.tar.gz") else {
-        return;
-    };
-    let work = tempfile::tempdir().unwrap();
-    let index = work.path().join("index");
-    index_add(&index, "deb:jemalloc=5.3.0-1");
-    let target = work.path().join("target");
-    std::fs::create_dir_all(&target).unwrap();
     let small = [
         "test/unit/junk_alloc.c",
         "test/src/math.c",
@@ -430,7 +447,14 @@ fn a_small_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
         .map(|p| format!("deps/jemalloc/{p}"))
         .collect();
     let members: Vec<&str> = members.iter().map(String::as_str).collect();
-    extract(&orig, "redis-7.0.15", &members, &target);
+    let Some(RedisTree {
+        work: _work,
+        index,
+        target,
+    }) = RedisTree::new("deb:jemalloc=5.3.0-1", &members)
+    else {
+        return;
+    };
     // The same small file alone, outside any copied tree.
     let alone = target.join("own");
     std::fs::create_dir_all(&alone).unwrap();
