@@ -921,6 +921,16 @@ fn main() {
                 fps as f64 / (lookups.max(1)) as f64
             ));
         }
+        if let (Some(reads), Some(fps)) = (
+            summary["index_reads"].as_u64(),
+            summary["fingerprints"].as_u64(),
+        ) {
+            notes.push(format!(
+                "{name} tree: {:.0} keys per MB of target reached the database past the index's key filter: {:.1}× fewer than fingerprints",
+                reads as f64 / mb(bytes),
+                fps as f64 / (reads.max(1)) as f64
+            ));
+        }
         if unprobed.findings != full.findings {
             notes.push(format!(
                 "{name} tree: {} findings with the probe, {} with --probe off",

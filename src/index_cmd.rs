@@ -653,6 +653,13 @@ fn stats(dir: &Path, a: StatsArgs) -> anyhow::Result<ExitCode> {
             println!("  {cf:<17} {bytes}");
         }
     }
+    match s.key_filter {
+        Some((keys, bytes)) => println!("  {:<17} {bytes} ({keys} keys)", "key filter"),
+        None => println!(
+            "  {:<17} none for this commit (any writing command writes it)",
+            "key filter"
+        ),
+    }
     if s.source_bytes > 0 {
         println!(
             "index/source        {:.3}",

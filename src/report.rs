@@ -96,6 +96,10 @@ pub struct Summary {
     /// extended; `lookups` over this is the share still looked up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprints: Option<u64>,
+    /// Of the lookups, those the index's key filter let through to the
+    /// database (scan only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_reads: Option<u64>,
 }
 
 impl Summary {

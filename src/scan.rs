@@ -245,6 +245,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::measured(file_count, bytes, started);
     summary.lookups = Some(lookups);
     summary.fingerprints = Some(fingerprints);
+    summary.index_reads = Some(index.keys_read());
     let mut report = Report::new(findings, skipped, summary);
     report.errors = errors;
     report.raw_paths = raw_paths;

@@ -268,3 +268,127 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The postings key filter answers for the commit it was built at: one
+/// left from an earlier commit is not used (a copy of what was added since
+/// is still found), one whose bytes were damaged stops the scan naming
+/// it, and the next writing session writes it again.
+#[test]
+fn the_postings_key_filter_is_used_only_when_current_and_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = tmp.path().join("idx");
+    let filter = index.join("postings.filter");
+    let add = |dir: &Path, project: &str| {
+        let out = provscan(
+            &index,
+            &[
+                "index",
+                "add",
+                dir.to_str().unwrap(),
+                "--project",
+                project,
+                "--version",
+                "1",
+                "--license",
+                "GPL-3.0-only",
+            ],
+        );
+        assert!(out.status.success(), "{}", shared::describe("add", &out));
+    };
+    add(&engine_src(), "engine");
+    let stale = std::fs::read(&filter).expect("a writing session writes the filter");
+    let cli_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    add(&cli_src, "cli");
+    assert_ne!(std::fs::read(&filter).unwrap(), stale);
+
+    let target = tmp.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    // Part of a file, so that it is found through the postings, not as
+    // a whole file by its digest.
+    let text = std::fs::read_to_string(cli_src.join("scan.rs")).unwrap();
+    let part: Vec<&str> = text.lines().skip(100).take(300).collect();
+    std::fs::write(
+        target.join("part.rs"),
+        format!("// our own\n{}\n", part.join("\n")),
+    )
+    .unwrap();
+    let gate = || {
+        provscan(
+            &index,
+            &[
+                "scan",
+                "--format",
+                "json",
+                "--fail-on",
+                "strong-copyleft",
+                target.to_str().unwrap(),
+            ],
+        )
+    };
+    let found = |out: &Output| -> usize {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"].as_array().unwrap().len()
+    };
+    let current = gate();
+    assert_eq!(
+        current.status.code(),
+        Some(1),
+        "{}",
+        shared::describe("current", &current)
+    );
+    let with_current = found(&current);
+    assert!(with_current > 0);
+
+    // The first commit's filter lacks the second's keys: not used.
+    let fresh = std::fs::read(&filter).unwrap();
+    std::fs::write(&filter, &stale).unwrap();
+    let out = gate();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        shared::describe("stale", &out)
+    );
+    assert_eq!(found(&out), with_current);
+
+    // A flipped bit: the scan and verify stop and name the file.
+    let mut damaged = fresh.clone();
+    let at = damaged.len() / 2;
+    damaged[at] ^= 0x10;
+    std::fs::write(&filter, &damaged).unwrap();
+    for args in [
+        vec!["scan", "--format", "json", target.to_str().unwrap()],
+        vec!["index", "verify"],
+    ] {
+        let out = provscan(&index, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            shared::describe("damaged", &out)
+        );
+        assert!(stderr.contains("postings.filter"), "{args:?}: {stderr}");
+    }
+
+    // The next writing session writes it again.
+    add(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("indexer/src"),
+        "indexer",
+    );
+    let out = gate();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        shared::describe("rewritten", &out)
+    );
+    assert_eq!(found(&out), with_current);
+    let out = provscan(&index, &["index", "verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        shared::describe("verify", &out)
+    );
+}

@@ -1041,21 +1041,35 @@ fn literals_agree(a: &Alignment, literals: Option<(u32, u32)>) -> bool {
     }
 }
 
-/// Aligned literal pairs, and how many of them have equal values; `None`
-/// when a stream was built without its file's bytes.
+/// The literal pairs of an alignment, and how many of them have equal
+/// values; `None` when a stream was built without its file's bytes.
+///
+/// The pairs are the literals both stretches hold (the fewer of the two
+/// sides' counts), not only those the path pairs: a literal aligned with
+/// one of another class (a string where the origin has a number) is a
+/// substitution, off the path, and yet a value that differs. Counting the
+/// path alone, Go's table of header strings passed for x/text's table of
+/// rune numbers, its commas and braces aligned and no value compared.
 fn literal_pairs(a: &Alignment, t: &SymbolStream, o: &SymbolStream) -> Option<(u32, u32)> {
     if t.values.is_empty() || o.values.is_empty() {
         return None;
     }
-    let (mut pairs, mut equal) = (0u32, 0u32);
+    let (mut paired, mut equal) = (0u32, 0u32);
     for &(i, j) in &a.path {
         let (i, j) = (i as usize, j as usize);
         if is_literal(t.syms[i]) {
-            pairs += 1;
+            paired += 1;
             equal += u32::from(t.values[i] == o.values[j]);
         }
     }
-    Some((pairs, equal))
+    let held = |s: &SymbolStream, r: Range| {
+        s.syms[r.first as usize..=r.last as usize]
+            .iter()
+            .filter(|&&sym| is_literal(sym))
+            .count() as u32
+    };
+    let slots = held(t, a.target).min(held(o, a.origin));
+    Some((paired.max(slots), equal))
 }
 
 /// Whether literals carry a stretch: then their values decide it.

@@ -21,6 +21,7 @@ pub mod codec;
 mod ingest;
 mod input;
 mod integrity;
+pub mod key_filter;
 mod pipeline;
 pub mod schema;
 pub mod shard;

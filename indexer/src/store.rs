@@ -19,6 +19,7 @@ use rocksdb::{
 
 use crate::codec::{self, Entry, PostingList};
 use crate::input::VersionInput;
+use crate::key_filter::KeyFilter;
 use crate::schema::{self, *};
 use crate::{IndexError, Result};
 
@@ -224,6 +225,9 @@ pub struct Stats {
     /// Table file bytes per column family: what postings, token streams and
     /// source text each cost (the sizing of docs/scale.md).
     pub bytes_by_column_family: std::collections::BTreeMap<String, u64>,
+    /// The postings key filter of the current commit: keys and bytes
+    /// (`None`: scans ask RocksDB for every key until a writer writes it).
+    pub key_filter: Option<(u64, usize)>,
 }
 
 /// The live range of content ids as of one consistent view.
@@ -261,6 +265,12 @@ pub struct Index {
     engine_params: engine::Params,
     common: RwLock<CommonPolicy>,
     view: RwLock<View>,
+    /// A reader's postings key filter, if one was written for a commit
+    /// (used only while it is the view's: see [`crate::key_filter`]).
+    key_filter: RwLock<Option<Arc<KeyFilter>>>,
+    /// Keys asked of the postings column family since the open (after the
+    /// key filter), for the scan's summary.
+    keys_read: AtomicU64,
 }
 
 impl Drop for Index {
@@ -518,6 +528,8 @@ impl Index {
             engine_params: opts.params,
             common: RwLock::new(common),
             view: RwLock::new(View::default()),
+            key_filter: RwLock::new(None),
+            keys_read: AtomicU64::new(0),
         };
         // Opening a secondary has caught up once already.
         let view = match index.mode {
@@ -525,7 +537,80 @@ impl Index {
             Mode::Writer => index.load_view()?,
         };
         *index.view.write().unwrap() = view;
+        index.load_key_filter()?;
         Ok(index)
+    }
+
+    /// A reader takes the key filter written for its view's commit, if
+    /// there is one; a writer has no use for it.
+    fn load_key_filter(&self) -> Result<()> {
+        if let Mode::Reader { .. } = self.mode {
+            let committed = self.view.read().unwrap().committed;
+            let current = self
+                .key_filter
+                .read()
+                .unwrap()
+                .as_ref()
+                .is_some_and(|f| f.committed() == committed);
+            if !current {
+                let f = KeyFilter::load(&self.dir, committed)?;
+                *self.key_filter.write().unwrap() = f.map(Arc::new);
+            }
+        }
+        Ok(())
+    }
+
+    /// Keys looked up in the postings column family since the open: those
+    /// the key filter let through.
+    pub fn keys_read(&self) -> u64 {
+        self.keys_read.load(Ordering::Relaxed)
+    }
+
+    /// The postings key filter in use, as (keys, bytes): `None` when the
+    /// index has none for the commit it reads (see [`crate::key_filter`]).
+    pub fn key_filter(&self) -> Option<(u64, usize)> {
+        let committed = self.view.read().unwrap().committed;
+        self.key_filter
+            .read()
+            .unwrap()
+            .as_ref()
+            .filter(|f| f.committed() == committed)
+            .map(|f| (f.keys(), f.bytes()))
+    }
+
+    /// Builds the postings key filter from the postings' keys and writes
+    /// it (see [`crate::key_filter`]): the end of a writing session.
+    fn write_key_filter(&self) -> Result<KeyFilter> {
+        let committed = self.meta_u64(meta::COMMITTED)?;
+        let cf = self.cf(CF_POSTINGS);
+        let build = |expected: u64| {
+            let mut ro = ReadOptions::default();
+            ro.fill_cache(false);
+            ro.set_readahead_size(4 << 20);
+            // The raw iterator: the keys are read in place, the values
+            // (most of the bytes) never copied.
+            let mut it = self.db.raw_iterator_cf_opt(cf, ro);
+            it.seek_to_first();
+            let keys = std::iter::from_fn(move || {
+                let Some(k) = it.key() else {
+                    return it.status().err().map(|e| Err(e.into()));
+                };
+                let key = codec::read_u64(k).ok_or_else(|| corrupt(CF_POSTINGS, "key"));
+                it.next();
+                Some(key)
+            });
+            KeyFilter::build(committed, expected, keys)
+        };
+        let estimate = self
+            .db
+            .property_int_value_cf(cf, "rocksdb.estimate-num-keys")?
+            .unwrap_or(0);
+        let mut filter = build(estimate)?;
+        if !filter.well_sized() {
+            filter = build(filter.keys())?;
+        }
+        filter.write(&self.dir)?;
+        Ok(filter)
     }
 
     fn cf(&self, name: &str) -> &ColumnFamily {
@@ -619,8 +704,9 @@ impl Index {
     /// committed so far. A no-op for the writer.
     pub fn refresh(&self) -> Result<()> {
         if let Mode::Reader { .. } = self.mode {
-            let mut view = self.view.write().unwrap();
-            *view = self.catch_up()?;
+            let view = self.catch_up()?;
+            *self.view.write().unwrap() = view;
+            self.load_key_filter()?;
         }
         Ok(())
     }
@@ -1193,8 +1279,15 @@ impl Index {
     pub fn postings(&self, hashes: &[u64]) -> Result<PostingLookup> {
         let view = self.view.read().unwrap();
         let threshold = self.common.read().unwrap().threshold(view.counts.contents);
-        let mut order: Vec<usize> = (0..hashes.len()).collect();
+        // Keys the filter rules out are not asked for: most of a scan's.
+        let filter = self.key_filter.read().unwrap().clone();
+        let filter = filter.filter(|f| f.committed() == view.committed);
+        let mut order: Vec<usize> = (0..hashes.len())
+            .filter(|&i| filter.as_ref().is_none_or(|f| f.may_hold(hashes[i])))
+            .collect();
         order.sort_unstable_by_key(|&i| hashes[i]);
+        self.keys_read
+            .fetch_add(order.len() as u64, Ordering::Relaxed);
         let keys: Vec<[u8; 8]> = order.iter().map(|&i| codec::u64_key(hashes[i])).collect();
         let values = self
             .db
@@ -1255,6 +1348,8 @@ impl Index {
             digest.update(key);
             digest.update(&self.db.get_cf(self.cf(CF_META), key)?.unwrap_or_default());
         }
+        // A filter that lacks a key would hide its postings from scans.
+        let filter = KeyFilter::load(&self.dir, self.meta_u64(meta::COMMITTED)?)?;
         for cf in ALL_CFS {
             let mut ro = ReadOptions::default();
             ro.set_verify_checksums(true);
@@ -1277,6 +1372,16 @@ impl Index {
                         .then_some(("source", "decompress")),
                     _ => None,
                 };
+                if let (CF_POSTINGS, Some(f)) = (cf, &filter) {
+                    let hash = codec::read_u64(&key).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
+                    if !f.may_hold(hash) {
+                        return Err(crate::integrity::damaged(
+                            &self.dir,
+                            Some(crate::key_filter::FILTER_FILE),
+                            format!("the postings key filter lacks fingerprint {hash:016x}"),
+                        ));
+                    }
+                }
                 if let Some((what, verb)) = unreadable {
                     let id = codec::read_u64(&key).unwrap_or(u64::MAX);
                     return Err(crate::integrity::damaged(
@@ -1575,6 +1680,7 @@ impl Index {
                 s.bytes_by_column_family.insert(cf.to_string(), bytes);
             }
         }
+        s.key_filter = self.key_filter();
         Ok(s)
     }
 
@@ -1604,13 +1710,14 @@ impl Index {
     pub fn settle_with(&self, max_runs: u64, progress: &dyn Fn(&Progress)) -> Result<bool> {
         self.writer()?;
         self.flush()?;
-        if self.postings_sorted_runs()? <= max_runs {
-            return Ok(false);
+        let compact = self.postings_sorted_runs()? > max_runs;
+        if compact {
+            progress(&Progress::Stage(Stage::Compacting));
+            self.db
+                .compact_range_cf(self.cf(CF_POSTINGS), None::<&[u8]>, None::<&[u8]>);
         }
-        progress(&Progress::Stage(Stage::Compacting));
-        self.db
-            .compact_range_cf(self.cf(CF_POSTINGS), None::<&[u8]>, None::<&[u8]>);
-        Ok(true)
+        self.write_key_filter()?;
+        Ok(compact)
     }
 
     /// Sorted runs of the postings column family: each level-0 file, plus

@@ -513,3 +513,43 @@ fn a_damaged_source_is_reported_by_verify_and_by_stream() {
     let err = index.stream(id).unwrap_err().to_string();
     assert!(err.contains("source"), "{err}");
 }
+
+/// A reader looks keys up through the postings key filter of the commit
+/// it reads, and through RocksDB alone while the filter on disk is of an
+/// earlier commit (an add whose session has not ended): every key of the
+/// new content is still found.
+#[test]
+fn a_reader_uses_the_key_filter_of_its_own_commit_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("idx");
+    let writer = open(&dir);
+    writer
+        .add(synthetic("p", "1", 0, 3, 5), &AddOptions::default())
+        .unwrap();
+    writer.settle(1).unwrap();
+    let reader = Index::open_reader(&dir, &OpenOptions::default()).unwrap();
+    let (keys, bytes) = reader.key_filter().expect("written by settle");
+    assert!(keys > 0 && bytes > 0);
+    let old = fps("a.c", &c_file(1, 5));
+    let old_id = id_of(&reader, &c_file(1, 5));
+    assert!(has_everywhere(&reader.postings(&old).unwrap(), old_id));
+
+    writer
+        .add(synthetic("p", "2", 10, 3, 5), &AddOptions::default())
+        .unwrap();
+    reader.refresh().unwrap();
+    assert_eq!(
+        reader.key_filter(),
+        None,
+        "the filter is of the first commit"
+    );
+    let new = fps("a.c", &c_file(11, 5));
+    let new_id = id_of(&reader, &c_file(11, 5));
+    assert!(has_everywhere(&reader.postings(&new).unwrap(), new_id));
+
+    writer.settle(1).unwrap();
+    reader.refresh().unwrap();
+    assert!(reader.key_filter().is_some_and(|(k, _)| k > keys));
+    assert!(has_everywhere(&reader.postings(&new).unwrap(), new_id));
+    assert!(has_everywhere(&reader.postings(&old).unwrap(), old_id));
+}
