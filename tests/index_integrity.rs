@@ -351,13 +351,33 @@ fn the_postings_key_filter_is_used_only_when_current_and_whole() {
     );
     assert_eq!(found(&out), with_current);
 
-    // A flipped bit: the scan and verify stop and name the file.
+    // A flipped bit. A scan of one file asks too few keys to read the
+    // filter, and finds what it found; one that asks thousands (code that
+    // is not in the index: every fingerprint is looked up) reads it and
+    // stops, as do stats and verify, naming the file.
     let mut damaged = fresh.clone();
     let at = damaged.len() / 2;
     damaged[at] ^= 0x10;
     std::fs::write(&filter, &damaged).unwrap();
+    let out = gate();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        shared::describe("small", &out)
+    );
+    assert_eq!(found(&out), with_current);
+    let many = tmp.path().join("many");
+    std::fs::create_dir_all(&many).unwrap();
+    let corpus_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus-tools/src");
+    for e in std::fs::read_dir(&corpus_src).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "rs") {
+            std::fs::copy(e.path(), many.join(e.file_name())).unwrap();
+        }
+    }
     for args in [
-        vec!["scan", "--format", "json", target.to_str().unwrap()],
+        vec!["scan", "--format", "json", many.to_str().unwrap()],
+        vec!["index", "stats"],
         vec!["index", "verify"],
     ] {
         let out = provscan(&index, &args);
