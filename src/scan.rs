@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::formats::{self, OutputFormat};
 use crate::headers;
-use crate::placed::SmallFile;
+use crate::placed::{LineShare, UnfoundFile};
 use crate::policy::{self, Policy, PolicyArgs};
 use crate::report::{Finding, FindingKind, FindingReview, Origin, Report, ScanError, Summary};
 use crate::scan_cache::ScanCache;
@@ -169,6 +169,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         streams: Mutex::new(StreamCache::new(STREAM_CACHE_TOKENS)),
         lookups: Default::default(),
         fingerprints: Default::default(),
+        unfound_bytes: Default::default(),
         progress: crate::progress::ScanProgress::start(
             targets.iter().map(|t| t.size_on_disk()).sum(),
         ),
@@ -187,14 +188,14 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
             scanner.check_target(a, t, &selection, args.mmap, &budget)
         })
         .collect();
-    // Small files last: whether one lies in a copied tree depends on the
-    // findings of the whole scan.
-    let small: Vec<SmallFile> = checked
+    // Files without a finding last: whether one lies in a copied tree
+    // depends on the findings of the whole scan.
+    let unfound: Vec<UnfoundFile> = checked
         .iter_mut()
-        .flat_map(|c| std::mem::take(&mut c.small))
+        .flat_map(|c| std::mem::take(&mut c.unfound))
         .collect();
     let trees = crate::placed::CopiedTrees::of(checked.iter().flat_map(|c| &c.findings));
-    let placed = scanner.place_small(small, &trees);
+    let placed = scanner.place_unfound(unfound, &trees);
     let placed_paths: std::collections::HashSet<String> =
         placed.findings.iter().map(|f| f.path.clone()).collect();
     checked.push(placed);
@@ -395,9 +396,9 @@ struct Checked {
     /// Id and line count of each finding, parallel to `findings`.
     review: Vec<crate::report::FindingReview>,
     errors: Vec<ScanError>,
-    /// Files too small to identify a copy alone, without a finding: the
-    /// scan's last step looks for them in the copied trees (`crate::placed`).
-    small: Vec<SmallFile>,
+    /// Files without a finding: the scan's last step looks for them in the
+    /// copied trees (`crate::placed`).
+    unfound: Vec<UnfoundFile>,
 }
 
 struct Scanner<'a> {
@@ -417,6 +418,8 @@ struct Scanner<'a> {
     /// Fingerprints of the matched files: what a matcher that looks up
     /// every fingerprint would have looked up.
     fingerprints: std::sync::atomic::AtomicU64,
+    /// Bytes of files without a finding kept aside (`Scanner::keep_unfound`).
+    unfound_bytes: std::sync::atomic::AtomicU64,
     progress: Option<crate::progress::ScanProgress>,
     /// Keep the copied target text (for the HTML report).
     keep_text: bool,
@@ -501,9 +504,9 @@ impl Scanner<'_> {
             out.bytes += f.bytes.len() as u64;
             match r {
                 Ok(Ok(found)) if !found.is_empty() => self.record(&f.rel, &f.bytes, found, out),
-                Ok(Ok(_)) => out.small.extend(SmallFile::of(f, None)),
+                Ok(Ok(_)) => self.keep_unfound(UnfoundFile::of(f, None), out),
                 Ok(Err(s)) => {
-                    out.small.extend(SmallFile::of(f, Some(s.kind())));
+                    self.keep_unfound(UnfoundFile::of(f, Some(s.kind())), out);
                     out.skipped.push(s)
                 }
                 Err(e) => out.errors.push(lookup_failed(&f.rel, e)),
@@ -525,11 +528,28 @@ impl Scanner<'_> {
         out.findings.extend(found);
     }
 
-    /// The small files without a finding of their own that lie where a
-    /// copied tree puts them (`crate::placed`), as findings.
-    fn place_small(&self, small: Vec<SmallFile>, trees: &crate::placed::CopiedTrees) -> Checked {
+    /// Keeps a file without a finding for the scan's last step, within
+    /// [`crate::placed::MAX_KEPT_BYTES`] for the whole scan.
+    fn keep_unfound(&self, file: Option<UnfoundFile>, out: &mut Checked) {
+        let Some(file) = file else { return };
+        let len = file.bytes.len() as u64;
+        let before = self
+            .unfound_bytes
+            .fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+        if before + len <= crate::placed::MAX_KEPT_BYTES {
+            out.unfound.push(file);
+        }
+    }
+
+    /// The files without a finding of their own that lie where a copied
+    /// tree puts them (`crate::placed`), as findings.
+    fn place_unfound(
+        &self,
+        unfound: Vec<UnfoundFile>,
+        trees: &crate::placed::CopiedTrees,
+    ) -> Checked {
         let mut out = Checked::default();
-        for file in small {
+        for file in unfound {
             match self.placed(&file, trees) {
                 Ok(Some(found)) => self.record(&file.rel, &file.bytes, vec![found], &mut out),
                 Ok(None) => {}
@@ -751,25 +771,83 @@ impl Scanner<'_> {
         self.identical(&file.rel, &file.bytes, m.content).map(Some)
     }
 
-    /// A small file the index holds byte for byte at the same path below
-    /// a tree the scan found copied from the same project (`crate::placed`).
+    /// A file without a finding of its own where a copied tree puts it:
+    /// a small one the index holds byte for byte at the same path below
+    /// the tree's root, or any whose lines are mostly those of the file
+    /// the origin holds at that path (`crate::placed`).
     fn placed(
         &self,
-        file: &SmallFile,
+        file: &UnfoundFile,
         trees: &crate::placed::CopiedTrees,
     ) -> anyhow::Result<Option<Finding>> {
-        let digests = engine::identity::FileDigests::of(&file.bytes);
-        for m in self.index.find_file(&digests)? {
-            let info = self.info(m.content)?;
-            let placed = info
-                .occurrences
-                .iter()
-                .any(|o| trees.places(&file.rel, &o.project, &o.path));
-            if placed {
-                return self.identical(&file.rel, &file.bytes, m.content).map(Some);
+        if file.small() {
+            let digests = engine::identity::FileDigests::of(&file.bytes);
+            for m in self.index.find_file(&digests)? {
+                let info = self.info(m.content)?;
+                let placed = info
+                    .occurrences
+                    .iter()
+                    .any(|o| trees.places(&file.rel, &o.project, &o.path));
+                if placed {
+                    return self.identical(&file.rel, &file.bytes, m.content).map(Some);
+                }
             }
         }
-        Ok(None)
+        let mut best: Option<(u64, LineShare)> = None;
+        for (project, path) in trees.around(&file.rel) {
+            for content in self.index.contents_at(project, path)? {
+                let Some(source) = self.index.source(content)? else {
+                    continue;
+                };
+                if let Some(share) = LineShare::of(&file.bytes, &source) {
+                    if best.as_ref().is_none_or(|(_, b)| share.share() > b.share()) {
+                        best = Some((content, share));
+                    }
+                }
+            }
+        }
+        match best {
+            Some((content, share)) => self.edited(file, content, &share).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The finding of a file placed as an edited copy of indexed
+    /// `content`: the whole file against the whole origin file, its
+    /// similarity the share of its lines that are the origin's, its edits
+    /// the lines that are not, its matched tokens those of the equal lines.
+    fn edited(
+        &self,
+        file: &UnfoundFile,
+        content: u64,
+        share: &LineShare,
+    ) -> anyhow::Result<Finding> {
+        let info = self.info(content)?;
+        let bytes = &file.bytes;
+        let lines = [1, engine::analyze::line_count(bytes).max(1)];
+        let origin_lines = [1, info.meta.lines.max(1)];
+        let (origin, alternatives) = self.origins(content, &info, origin_lines, &[], &file.rel)?;
+        let equal: std::collections::HashSet<u32> = share.equal.iter().copied().collect();
+        let matched = engine::token::lex_text(bytes, engine::token::TokenKind::Ident)
+            .tokens
+            .iter()
+            .filter(|t| equal.contains(&t.line))
+            .count();
+        Ok(Finding {
+            path: file.rel.clone(),
+            kind: FindingKind::Snippet,
+            target_lines: lines,
+            target_bytes: [0, bytes.len() as u64],
+            notice_retained: notice_retained(&info.meta, &SquashedText::new(bytes)),
+            license_class: None,
+            origin,
+            matched_tokens: matched as u32,
+            similarity: share.share(),
+            edits: Some(share.other),
+            symbol: None,
+            origin_content: Some(content),
+            alternatives,
+        })
     }
 
     /// The finding of a file identical to indexed `content` (up to line

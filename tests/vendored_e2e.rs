@@ -487,3 +487,63 @@ fn a_small_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
         .collect();
     assert!(alone.is_empty(), "{alone:#?}");
 }
+
+/// Redis 7.0.15 vendors jemalloc 5.2.1 with Redis's patches; Debian's
+/// jemalloc is 5.3.0. Files of the vendored tree that changed between the
+/// releases and are too short, once edited, for the matcher (a ticker of
+/// three lines, a header of `#include`s and a struct, a test script) are
+/// found where the tree puts them, as edited copies of the file jemalloc
+/// holds at that path; the same file outside the tree is not.
+#[test]
+fn an_edited_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
+    let edited = [
+        "src/ticker.c",
+        "include/jemalloc/internal/tcache_structs.h",
+        "test/unit/prof_active.sh",
+    ];
+    let siblings = [
+        "test/src/btalloc.c",
+        "test/src/SFMT.c",
+        "test/src/mtx.c",
+        "test/src/thd.c",
+    ];
+    let members: Vec<String> = edited
+        .iter()
+        .chain(&siblings)
+        .map(|p| format!("deps/jemalloc/{p}"))
+        .collect();
+    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+    let Some(RedisTree {
+        work: _work,
+        index,
+        target,
+    }) = RedisTree::new("deb:jemalloc=5.3.0-1", &members)
+    else {
+        return;
+    };
+    let alone = target.join("own");
+    std::fs::create_dir_all(&alone).unwrap();
+    std::fs::copy(
+        target.join("redis-7.0.15/deps/jemalloc/include/jemalloc/internal/tcache_structs.h"),
+        alone.join("tcache_structs.h"),
+    )
+    .unwrap();
+    let report = scan(&index, &target);
+    for p in edited {
+        let path = format!("redis-7.0.15/deps/jemalloc/{p}");
+        let f = finding_in(&report, &path);
+        assert_eq!(f["origin"]["project"], "jemalloc", "{f:#}");
+        assert_eq!(f["origin"]["path"], p, "{f:#}");
+        assert_eq!(f["target_lines"][0], 1, "the whole file: {f:#}");
+        let similarity = f["similarity"].as_f64().unwrap();
+        assert!((0.5..1.0).contains(&similarity), "{f:#}");
+        assert!(f["edits"].as_u64().unwrap() >= 1, "{f:#}");
+    }
+    let alone: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "own/tcache_structs.h")
+        .collect();
+    assert!(alone.is_empty(), "{alone:#?}");
+}

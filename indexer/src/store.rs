@@ -1602,6 +1602,22 @@ impl Index {
         Ok(out)
     }
 
+    /// The live contents `project` holds at `path`, newest version first
+    /// (one point lookup per version).
+    pub fn contents_at(&self, project: &str, path: &str) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        for v in self.versions(project)?.into_iter().rev() {
+            let key = version_file_key(v.id, path);
+            if let Some(b) = self.db.get_pinned_cf(self.cf(CF_VERSION_FILES), key)? {
+                let id = codec::read_u64(&b).ok_or_else(|| corrupt(CF_VERSION_FILES, "value"))?;
+                if self.view.read().unwrap().live(id) && !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Versions of one project, in the order they were added.
     pub fn versions(&self, project: &str) -> Result<Vec<VersionInfo>> {
         let mut out: Vec<VersionInfo> = Vec::new();
