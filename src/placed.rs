@@ -19,6 +19,12 @@
 //! file is reported when at least half its lines (of at least
 //! [`MIN_LINE_CHARS`] characters, whitespace squashed) are lines of the
 //! origin's file at that path, and at least [`MIN_SHARED_LINES`] of them.
+//!
+//! A tree is a pair of roots, the target's and the origin's, that the
+//! found files hang the same paths from ([`roots_of`]): the origin's root
+//! is its project's for a tree vendored as it was, another directory for
+//! one repackaged (Tomcat's `org/apache/tomcat/dbcp/pool2/` is
+//! commons-pool's `org/apache/commons/pool2/`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -125,22 +131,47 @@ fn counted_lines(bytes: &[u8]) -> impl Iterator<Item = (u32, String)> + '_ {
         .into_iter()
 }
 
-/// The root `target` is `origin_path` placed under: `liblz4/` for
-/// `liblz4/lib/.gitignore` and `lib/.gitignore`; `""` for the same path.
-/// `None` when the target does not end with the whole origin path.
-pub(crate) fn root_of<'a>(target: &'a str, origin_path: &str) -> Option<&'a str> {
-    if origin_path.is_empty() {
-        return None;
+/// The roots `target` and `origin_path` hang the same path from: `liblz4/`
+/// and `""` for `liblz4/lib/.gitignore` and `lib/.gitignore`; Tomcat's
+/// repackaged `java/org/apache/tomcat/dbcp/` and commons-pool's
+/// `src/main/java/org/apache/commons/` for `…/pool2/DestroyMode.java`.
+/// The shared path is the longest one of whole directories (at least the
+/// file's name, and a directory too unless the origin's root is its
+/// project's); `None` when there is none.
+pub(crate) fn roots_of<'a, 'b>(
+    target: &'a str,
+    origin_path: &'b str,
+) -> Option<(&'a str, &'b str)> {
+    let (t, o) = (target.as_bytes(), origin_path.as_bytes());
+    let mut shared = 0;
+    let mut whole = None;
+    while shared < t.len() && shared < o.len() && t[t.len() - 1 - shared] == o[o.len() - 1 - shared]
+    {
+        shared += 1;
+        let (ti, oi) = (t.len() - shared, o.len() - shared);
+        let starts = |s: &[u8], i: usize| i == 0 || s[i - 1] == b'/';
+        if t[ti] != b'/' && starts(t, ti) && starts(o, oi) {
+            whole = Some(shared);
+        }
     }
-    let root = target.strip_suffix(origin_path)?;
-    (root.is_empty() || root.ends_with('/')).then_some(root)
+    let shared = whole?;
+    // Below another directory of the origin, the name of the file alone
+    // does not make a place: nginx's `src/os/win32/` has files of the
+    // names of `src/os/unix/`, other files.
+    let renamed = shared < o.len() && !origin_path[o.len() - shared..].contains('/');
+    (!renamed).then(|| {
+        (
+            &target[..t.len() - shared],
+            &origin_path[..o.len() - shared],
+        )
+    })
 }
 
-/// How many files below each (root, project) the findings place at their
-/// own origin paths.
+/// Which files the findings place below each (target root, project,
+/// origin root): a tree copied from the project, renamed or not.
 #[derive(Default)]
 pub(crate) struct CopiedTrees {
-    files: HashMap<(String, String), HashSet<String>>,
+    files: HashMap<(String, String, String), HashSet<String>>,
 }
 
 impl CopiedTrees {
@@ -150,10 +181,10 @@ impl CopiedTrees {
             let Some(project) = &f.origin.project else {
                 continue;
             };
-            if let Some(root) = root_of(&f.path, &f.origin.path) {
+            if let Some((root, origin_root)) = roots_of(&f.path, &f.origin.path) {
                 trees
                     .files
-                    .entry((root.to_string(), project.clone()))
+                    .entry((root.to_string(), project.clone(), origin_root.to_string()))
                     .or_default()
                     .insert(f.path.clone());
             }
@@ -162,34 +193,40 @@ impl CopiedTrees {
     }
 
     /// Whether `target`, a copy of `project`'s `origin_path`, lies in a tree
-    /// copied from that project: enough other files below the same root
-    /// were found at their own paths.
+    /// copied from that project: enough other files below the same roots
+    /// were found at their corresponding paths.
     pub(crate) fn places(&self, target: &str, project: &str, origin_path: &str) -> bool {
-        let Some(root) = root_of(target, origin_path) else {
+        let Some((root, origin_root)) = roots_of(target, origin_path) else {
             return false;
         };
-        self.copied(root, project, target)
+        self.copied(
+            &(
+                root.to_string(),
+                project.to_string(),
+                origin_root.to_string(),
+            ),
+            target,
+        )
     }
 
-    /// The copied trees `target` lies in, as (project, the path below the
-    /// tree's root): where the origin would hold it.
-    pub(crate) fn around<'a>(
-        &'a self,
-        target: &'a str,
-    ) -> impl Iterator<Item = (&'a str, &'a str)> {
-        self.files.keys().filter_map(move |(root, project)| {
-            let below = target.strip_prefix(root.as_str())?;
-            (!below.is_empty() && self.copied(root, project, target))
-                .then_some((project.as_str(), below))
-        })
-    }
-
-    fn copied(&self, root: &str, project: &str, target: &str) -> bool {
+    /// The copied trees `target` lies in, as (project, the path the
+    /// project would hold it at).
+    pub(crate) fn around(&self, target: &str) -> Vec<(String, String)> {
         self.files
-            .get(&(root.to_string(), project.to_string()))
-            .is_some_and(|files| {
-                files.iter().filter(|f| *f != target).count() >= MIN_PLACED_SIBLINGS
+            .keys()
+            .filter_map(|key| {
+                let (root, project, origin_root) = key;
+                let below = target.strip_prefix(root.as_str())?;
+                (!below.is_empty() && self.copied(key, target))
+                    .then(|| (project.clone(), format!("{origin_root}{below}")))
             })
+            .collect()
+    }
+
+    fn copied(&self, key: &(String, String, String), target: &str) -> bool {
+        self.files.get(key).is_some_and(|files| {
+            files.iter().filter(|f| *f != target).count() >= MIN_PLACED_SIBLINGS
+        })
     }
 }
 
@@ -198,15 +235,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_root_is_a_whole_directory_prefix() {
+    fn roots_hang_the_same_whole_directories() {
         assert_eq!(
-            root_of("liblz4/lib/.gitignore", "lib/.gitignore"),
-            Some("liblz4/")
+            roots_of("liblz4/lib/.gitignore", "lib/.gitignore"),
+            Some(("liblz4/", ""))
         );
-        assert_eq!(root_of("lib/.gitignore", "lib/.gitignore"), Some(""));
-        assert_eq!(root_of("liblz4/xlib/.gitignore", "lib/.gitignore"), None);
-        assert_eq!(root_of("lib/.gitignore", "src/lib/.gitignore"), None);
-        assert_eq!(root_of("lib/x", ""), None);
+        assert_eq!(roots_of("lib/.gitignore", "lib/.gitignore"), Some(("", "")));
+        assert_eq!(roots_of("liblz4/xlib/.gitignore", "lib/.gitignore"), None);
+        assert_eq!(
+            roots_of("nginx/src/os/win32/ngx_user.c", "src/os/unix/ngx_user.c"),
+            None
+        );
+        assert_eq!(roots_of("liblz4/LICENSE", "LICENSE"), Some(("liblz4/", "")));
+        assert_eq!(
+            roots_of(
+                "java/org/apache/tomcat/dbcp/pool2/DestroyMode.java",
+                "src/main/java/org/apache/commons/pool2/DestroyMode.java"
+            ),
+            Some((
+                "java/org/apache/tomcat/dbcp/",
+                "src/main/java/org/apache/commons/"
+            ))
+        );
+        assert_eq!(roots_of("lib/ax.c", "lib/x.c"), None);
+        assert_eq!(roots_of("lib/x", ""), None);
     }
 
     #[test]
@@ -248,11 +300,33 @@ mod tests {
             .map(|p| finding(&format!("deps/jemalloc/src/{p}"), &format!("src/{p}")))
             .collect();
         let trees = CopiedTrees::of(&found);
-        let around: Vec<_> = trees.around("deps/jemalloc/src/ticker.c").collect();
-        assert_eq!(around, vec![("jemalloc", "src/ticker.c")]);
-        assert_eq!(trees.around("deps/other/ticker.c").count(), 0);
+        let around = trees.around("deps/jemalloc/src/ticker.c");
+        assert_eq!(
+            around,
+            vec![("jemalloc".to_string(), "src/ticker.c".to_string())]
+        );
+        assert!(trees.around("deps/other/ticker.c").is_empty());
         // Three siblings besides the file itself.
         let trees = CopiedTrees::of(&found[..3]);
-        assert_eq!(trees.around("deps/jemalloc/src/a.c").count(), 0);
+        assert!(trees.around("deps/jemalloc/src/a.c").is_empty());
+        // A repackaged tree: its files sit at other directories of the
+        // origin, the same below them.
+        let renamed: Vec<Finding> = ["A", "B", "C"]
+            .iter()
+            .map(|c| {
+                finding(
+                    &format!("java/org/apache/tomcat/dbcp/pool2/{c}.java"),
+                    &format!("src/main/java/org/apache/commons/pool2/{c}.java"),
+                )
+            })
+            .collect();
+        let trees = CopiedTrees::of(&renamed);
+        assert_eq!(
+            trees.around("java/org/apache/tomcat/dbcp/pool2/DestroyMode.java"),
+            vec![(
+                "jemalloc".to_string(),
+                "src/main/java/org/apache/commons/pool2/DestroyMode.java".to_string()
+            )]
+        );
     }
 }

@@ -795,7 +795,7 @@ impl Scanner<'_> {
         }
         let mut best: Option<(u64, LineShare)> = None;
         for (project, path) in trees.around(&file.rel) {
-            for content in self.index.contents_at(project, path)? {
+            for content in self.index.contents_at(&project, &path)? {
                 let Some(source) = self.index.source(content)? else {
                     continue;
                 };

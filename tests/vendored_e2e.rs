@@ -547,3 +547,50 @@ fn an_edited_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
         .collect();
     assert!(alone.is_empty(), "{alone:#?}");
 }
+
+/// Tomcat 9 repackages commons-pool 2 as `org.apache.tomcat.dbcp.pool2`,
+/// so its copies sit at other directories than the origin's, the same
+/// below them. The short interfaces and enums whose `package` line and
+/// little else changed (`DestroyMode`, `SwallowedExceptionListener`,
+/// `UsageTracking`) are found where the repackaged tree puts them.
+#[test]
+fn an_edited_file_is_found_where_a_repackaged_tree_puts_it() {
+    let Some(orig) = deb_orig("tomcat9", "9.0.70-2", "tomcat9_9.0.70.orig.tar.xz") else {
+        return;
+    };
+    let edited = [
+        "DestroyMode.java",
+        "SwallowedExceptionListener.java",
+        "UsageTracking.java",
+    ];
+    let siblings = [
+        "BaseObject.java",
+        "ObjectPool.java",
+        "KeyedObjectPool.java",
+        "PooledObject.java",
+        "PooledObjectState.java",
+    ];
+    let dir = "java/org/apache/tomcat/dbcp/pool2";
+    let members: Vec<String> = edited
+        .iter()
+        .chain(&siblings)
+        .map(|f| format!("{dir}/{f}"))
+        .collect();
+    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("index");
+    index_add(&index, "deb:commons-pool2=2.11.1-1");
+    let target = work.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    extract(&orig, "tomcat9-9.0.70", &members, &target);
+    let report = scan(&index, &target);
+    for f in edited {
+        let found = finding_in(&report, &format!("tomcat9-9.0.70/{dir}/{f}"));
+        assert_eq!(found["origin"]["project"], "commons-pool2", "{found:#}");
+        assert_eq!(
+            found["origin"]["path"],
+            format!("src/main/java/org/apache/commons/pool2/{f}"),
+            "{found:#}"
+        );
+    }
+}
