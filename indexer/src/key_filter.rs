@@ -40,6 +40,9 @@ const HEADER_LEN: usize = 8 + 4 * 8;
 /// one RocksDB lookup that finds nothing.
 const BITS_PER_KEY: usize = 12;
 
+/// Bytes of one block of the filter (`sbbf_rs::BUCKET_SIZE`).
+const BLOCK_BYTES: u64 = 32;
+
 /// Keys sorted and inserted together (8 MiB of them).
 const INSERT_CHUNK: usize = 1 << 20;
 
@@ -194,13 +197,18 @@ impl KeyFilter {
                 HEADER_LEN as u64 + len
             )));
         }
-        let mut bits = vec![0u8; len as usize];
-        f.read_exact(&mut bits)?;
-        if xxhash_rust::xxh3::xxh3_64(&bits) != sum {
+        if len == 0 || len % BLOCK_BYTES != 0 {
+            return Err(damaged(format!(
+                "{len} bytes is not a whole number of blocks"
+            )));
+        }
+        // Read straight into the filter's own (aligned) buffer: at one
+        // byte per key, `new` sizes it to exactly `len` bytes.
+        let mut filter = Filter::new(8, len as usize);
+        f.read_exact(filter.as_bytes_mut())?;
+        if xxhash_rust::xxh3::xxh3_64(filter.as_bytes()) != sum {
             return Err(damaged("its bits do not match their checksum".into()));
         }
-        let filter = Filter::from_bytes(&bits)
-            .ok_or_else(|| damaged(format!("{len} bytes is not a whole number of blocks")))?;
         Ok(Some(KeyFilter {
             committed,
             keys,
