@@ -549,8 +549,9 @@ impl Scanner<'_> {
         trees: &crate::placed::CopiedTrees,
     ) -> Checked {
         let mut out = Checked::default();
+        let mut versions = ProjectVersions::default();
         for file in unfound {
-            match self.placed(&file, trees) {
+            match self.placed(&file, trees, &mut versions) {
                 Ok(Some(found)) => self.record(&file.rel, &file.bytes, vec![found], &mut out),
                 Ok(None) => {}
                 Err(e) => out.errors.push(lookup_failed(&file.rel, e)),
@@ -779,6 +780,7 @@ impl Scanner<'_> {
         &self,
         file: &UnfoundFile,
         trees: &crate::placed::CopiedTrees,
+        versions: &mut ProjectVersions,
     ) -> anyhow::Result<Option<Finding>> {
         if file.small() {
             let digests = engine::identity::FileDigests::of(&file.bytes);
@@ -795,7 +797,15 @@ impl Scanner<'_> {
         }
         let mut best: Option<(u64, LineShare)> = None;
         for (project, path) in trees.around(&file.rel) {
-            for content in self.index.contents_at(&project, &path)? {
+            let mut seen = Vec::new();
+            for &version in versions.of(self.index, &project)? {
+                let Some(content) = self.index.content_at(version, &path)? else {
+                    continue;
+                };
+                if seen.contains(&content) {
+                    continue;
+                }
+                seen.push(content);
                 let Some(source) = self.index.source(content)? else {
                     continue;
                 };
@@ -1246,6 +1256,26 @@ pub(crate) fn holder(statement: &str) -> String {
         })
         .collect();
     words.join(" ")
+}
+
+/// The version ids of each project a scan's last step looked in, newest
+/// first, read from the index once per project.
+#[derive(Default)]
+struct ProjectVersions(HashMap<String, Vec<u32>>);
+
+impl ProjectVersions {
+    fn of(&mut self, index: &Index, project: &str) -> anyhow::Result<&[u32]> {
+        if !self.0.contains_key(project) {
+            let ids = index
+                .versions(project)?
+                .iter()
+                .rev()
+                .map(|v| v.id)
+                .collect();
+            self.0.insert(project.to_string(), ids);
+        }
+        Ok(&self.0[project])
+    }
 }
 
 #[cfg(test)]

@@ -1602,20 +1602,15 @@ impl Index {
         Ok(out)
     }
 
-    /// The live contents `project` holds at `path`, newest version first
-    /// (one point lookup per version).
-    pub fn contents_at(&self, project: &str, path: &str) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        for v in self.versions(project)?.into_iter().rev() {
-            let key = version_file_key(v.id, path);
-            if let Some(b) = self.db.get_pinned_cf(self.cf(CF_VERSION_FILES), key)? {
-                let id = codec::read_u64(&b).ok_or_else(|| corrupt(CF_VERSION_FILES, "value"))?;
-                if self.view.read().unwrap().live(id) && !out.contains(&id) {
-                    out.push(id);
-                }
-            }
-        }
-        Ok(out)
+    /// The live content version `version` (an id, [`VersionInfo::id`]) holds
+    /// at `path`, if any: one point lookup.
+    pub fn content_at(&self, version: u32, path: &str) -> Result<Option<u64>> {
+        let key = version_file_key(version, path);
+        let Some(b) = self.db.get_pinned_cf(self.cf(CF_VERSION_FILES), key)? else {
+            return Ok(None);
+        };
+        let id = codec::read_u64(&b).ok_or_else(|| corrupt(CF_VERSION_FILES, "value"))?;
+        Ok(self.view.read().unwrap().live(id).then_some(id))
     }
 
     /// Versions of one project, in the order they were added.
