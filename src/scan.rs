@@ -216,8 +216,8 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         bytes += c.bytes;
         file_sha1.extend(c.sha1);
     }
-    // A small file placed in a copied tree was checked and found nothing
-    // alone (perhaps skipped for having no tokens): it is a finding now.
+    // A file placed in a copied tree was checked and found nothing alone
+    // (perhaps skipped for having no tokens): it is a finding now.
     skipped.retain(|s| !placed_paths.contains(&s.path));
     let lookups = scanner.lookups.load(std::sync::atomic::Ordering::Relaxed);
     let fingerprints = scanner
@@ -823,40 +823,28 @@ impl Scanner<'_> {
     }
 
     /// The finding of a file placed as an edited copy of indexed
-    /// `content`: the whole file against the whole origin file, its
-    /// similarity the share of its lines that are the origin's, its edits
-    /// the lines that are not, its matched tokens those of the equal lines.
+    /// `content`: the whole file against the whole origin file, as for an
+    /// identical one, but a snippet whose similarity is the share of its
+    /// lines that are the origin's, whose edits are the lines that are not,
+    /// and whose matched tokens are those of the equal lines.
     fn edited(
         &self,
         file: &UnfoundFile,
         content: u64,
         share: &LineShare,
     ) -> anyhow::Result<Finding> {
-        let info = self.info(content)?;
-        let bytes = &file.bytes;
-        let lines = [1, engine::analyze::line_count(bytes).max(1)];
-        let origin_lines = [1, info.meta.lines.max(1)];
-        let (origin, alternatives) = self.origins(content, &info, origin_lines, &[], &file.rel)?;
         let equal: std::collections::HashSet<u32> = share.equal.iter().copied().collect();
-        let matched = engine::token::lex_text(bytes, engine::token::TokenKind::Ident)
+        let matched = engine::token::lex_text(&file.bytes, engine::token::TokenKind::Ident)
             .tokens
             .iter()
             .filter(|t| equal.contains(&t.line))
             .count();
         Ok(Finding {
-            path: file.rel.clone(),
             kind: FindingKind::Snippet,
-            target_lines: lines,
-            target_bytes: [0, bytes.len() as u64],
-            notice_retained: notice_retained(&info.meta, &SquashedText::new(bytes)),
-            license_class: None,
-            origin,
             matched_tokens: matched as u32,
             similarity: share.share(),
             edits: Some(share.other),
-            symbol: None,
-            origin_content: Some(content),
-            alternatives,
+            ..self.identical(&file.rel, &file.bytes, content)?
         })
     }
 

@@ -11,8 +11,13 @@ use std::process::{Command, Output};
 
 use assert_cmd::cargo::cargo_bin;
 
+/// A directory of this repository.
+fn repo(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
+}
+
 fn engine_src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("engine/src")
+    repo("engine/src")
 }
 
 fn provscan(index: &Path, args: &[&str]) -> Output {
@@ -297,7 +302,7 @@ fn the_postings_key_filter_is_used_only_when_current_and_whole() {
     };
     add(&engine_src(), "engine");
     let stale = std::fs::read(&filter).expect("a writing session writes the filter");
-    let cli_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let cli_src = repo("src");
     add(&cli_src, "cli");
     assert_ne!(std::fs::read(&filter).unwrap(), stale);
 
@@ -329,27 +334,24 @@ fn the_postings_key_filter_is_used_only_when_current_and_whole() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["findings"].as_array().unwrap().len()
     };
-    let current = gate();
-    assert_eq!(
-        current.status.code(),
-        Some(1),
-        "{}",
-        shared::describe("current", &current)
-    );
-    let with_current = found(&current);
+    // The copy fails the gate; how many findings it gets.
+    let gated = |label: &str| -> usize {
+        let out = gate();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            shared::describe(label, &out)
+        );
+        found(&out)
+    };
+    let with_current = gated("current");
     assert!(with_current > 0);
 
     // The first commit's filter lacks the second's keys: not used.
     let fresh = std::fs::read(&filter).unwrap();
     std::fs::write(&filter, &stale).unwrap();
-    let out = gate();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        shared::describe("stale", &out)
-    );
-    assert_eq!(found(&out), with_current);
+    assert_eq!(gated("stale"), with_current);
 
     // A flipped bit. A scan of one file asks too few keys to read the
     // filter, and finds what it found; one that asks thousands (code that
@@ -359,18 +361,13 @@ fn the_postings_key_filter_is_used_only_when_current_and_whole() {
     let at = damaged.len() / 2;
     damaged[at] ^= 0x10;
     std::fs::write(&filter, &damaged).unwrap();
-    let out = gate();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        shared::describe("small", &out)
-    );
-    assert_eq!(found(&out), with_current);
+    assert_eq!(gated("small"), with_current);
     let many = tmp.path().join("many");
     std::fs::create_dir_all(&many).unwrap();
-    let corpus_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus-tools/src");
-    for e in std::fs::read_dir(&corpus_src).unwrap().flatten() {
+    for e in std::fs::read_dir(repo("corpus-tools/src"))
+        .unwrap()
+        .flatten()
+    {
         if e.path().extension().is_some_and(|x| x == "rs") {
             std::fs::copy(e.path(), many.join(e.file_name())).unwrap();
         }
@@ -392,18 +389,8 @@ fn the_postings_key_filter_is_used_only_when_current_and_whole() {
     }
 
     // The next writing session writes it again.
-    add(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("indexer/src"),
-        "indexer",
-    );
-    let out = gate();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        shared::describe("rewritten", &out)
-    );
-    assert_eq!(found(&out), with_current);
+    add(&repo("indexer/src"), "indexer");
+    assert_eq!(gated("rewritten"), with_current);
     let out = provscan(&index, &["index", "verify"]);
     assert_eq!(
         out.status.code(),

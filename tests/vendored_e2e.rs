@@ -421,6 +421,53 @@ fn a_small_interface_copied_with_its_doc_comments_is_found_and_its_code_alone_is
     assert!(own.is_empty(), "{own:#?}");
 }
 
+/// Files of Redis's vendored jemalloc found copied from Debian's jemalloc
+/// 5.3.0 at their own paths: enough to make `deps/jemalloc/` a copied tree.
+const JEMALLOC_SIBLINGS: [&str; 4] = [
+    "test/src/btalloc.c",
+    "test/src/SFMT.c",
+    "test/src/mtx.c",
+    "test/src/thd.c",
+];
+
+/// `files` of Redis's vendored jemalloc with [`JEMALLOC_SIBLINGS`], and
+/// `alone` (one of `files`) copied once more into `own/`, outside any
+/// copied tree, scanned against Debian's jemalloc 5.3.0. Checks that the
+/// siblings are found at their own paths and that the file in `own/` is
+/// not reported; returns the tree (kept for the caller) and the report.
+/// `None` (the test skips) without apt-get.
+fn scan_jemalloc_tree(files: &[&str], alone: &str) -> Option<(RedisTree, Value)> {
+    let members: Vec<String> = files
+        .iter()
+        .chain(&JEMALLOC_SIBLINGS)
+        .map(|p| format!("deps/jemalloc/{p}"))
+        .collect();
+    let members: Vec<&str> = members.iter().map(String::as_str).collect();
+    let tree = RedisTree::new("deb:jemalloc=5.3.0-1", &members)?;
+    let own = tree.target.join("own");
+    std::fs::create_dir_all(&own).unwrap();
+    let name = Path::new(alone).file_name().unwrap();
+    std::fs::copy(
+        tree.target.join("redis-7.0.15/deps/jemalloc").join(alone),
+        own.join(name),
+    )
+    .unwrap();
+    let report = scan(&tree.index, &tree.target);
+    for p in JEMALLOC_SIBLINGS {
+        let f = finding_in(&report, &format!("redis-7.0.15/deps/jemalloc/{p}"));
+        assert_eq!(f["origin"]["path"], p, "{f:#}");
+    }
+    let own_path = format!("own/{}", name.to_str().unwrap());
+    let reported: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == own_path.as_str())
+        .collect();
+    assert!(reported.is_empty(), "{reported:#?}");
+    Some((tree, report))
+}
+
 /// Redis 7.0.15 vendors jemalloc 5.3.0 under `deps/jemalloc`, with test
 /// files of one line (`#include "junk.c"`) or three: too small to tell a
 /// copy by their bytes, which countless files share. Placed at jemalloc's
@@ -435,43 +482,13 @@ fn a_small_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
         "test/src/math.c",
         "test/src/btalloc_0.c",
     ];
-    let siblings = [
-        "test/src/btalloc.c",
-        "test/src/SFMT.c",
-        "test/src/mtx.c",
-        "test/src/thd.c",
-    ];
-    let members: Vec<String> = small
-        .iter()
-        .chain(&siblings)
-        .map(|p| format!("deps/jemalloc/{p}"))
-        .collect();
-    let members: Vec<&str> = members.iter().map(String::as_str).collect();
-    let Some(RedisTree {
-        work: _work,
-        index,
-        target,
-    }) = RedisTree::new("deb:jemalloc=5.3.0-1", &members)
-    else {
+    let Some((tree, report)) = scan_jemalloc_tree(&small, "test/unit/junk_alloc.c") else {
         return;
     };
-    // The same small file alone, outside any copied tree.
-    let alone = target.join("own");
-    std::fs::create_dir_all(&alone).unwrap();
-    std::fs::copy(
-        target.join("redis-7.0.15/deps/jemalloc/test/unit/junk_alloc.c"),
-        alone.join("junk_alloc.c"),
-    )
-    .unwrap();
-    let report = scan(&index, &target);
-    for p in siblings {
-        let f = finding_in(&report, &format!("redis-7.0.15/deps/jemalloc/{p}"));
-        assert_eq!(f["origin"]["path"], p, "{f:#}");
-    }
     for p in small {
         let path = format!("redis-7.0.15/deps/jemalloc/{p}");
         assert!(
-            std::fs::metadata(target.join(&path)).unwrap().len() < 64,
+            std::fs::metadata(tree.target.join(&path)).unwrap().len() < 64,
             "{path} is not small"
         );
         let f = finding_in(&report, &path);
@@ -479,13 +496,6 @@ fn a_small_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
         assert_eq!(f["origin"]["project"], "jemalloc", "{f:#}");
         assert_eq!(f["origin"]["path"], p, "{f:#}");
     }
-    let alone: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["path"] == "own/junk_alloc.c")
-        .collect();
-    assert!(alone.is_empty(), "{alone:#?}");
 }
 
 /// Redis 7.0.15 vendors jemalloc 5.2.1 with Redis's patches; Debian's
@@ -501,34 +511,11 @@ fn an_edited_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
         "include/jemalloc/internal/tcache_structs.h",
         "test/unit/prof_active.sh",
     ];
-    let siblings = [
-        "test/src/btalloc.c",
-        "test/src/SFMT.c",
-        "test/src/mtx.c",
-        "test/src/thd.c",
-    ];
-    let members: Vec<String> = edited
-        .iter()
-        .chain(&siblings)
-        .map(|p| format!("deps/jemalloc/{p}"))
-        .collect();
-    let members: Vec<&str> = members.iter().map(String::as_str).collect();
-    let Some(RedisTree {
-        work: _work,
-        index,
-        target,
-    }) = RedisTree::new("deb:jemalloc=5.3.0-1", &members)
+    let Some((_tree, report)) =
+        scan_jemalloc_tree(&edited, "include/jemalloc/internal/tcache_structs.h")
     else {
         return;
     };
-    let alone = target.join("own");
-    std::fs::create_dir_all(&alone).unwrap();
-    std::fs::copy(
-        target.join("redis-7.0.15/deps/jemalloc/include/jemalloc/internal/tcache_structs.h"),
-        alone.join("tcache_structs.h"),
-    )
-    .unwrap();
-    let report = scan(&index, &target);
     for p in edited {
         let path = format!("redis-7.0.15/deps/jemalloc/{p}");
         let f = finding_in(&report, &path);
@@ -539,13 +526,6 @@ fn an_edited_file_is_found_where_a_copied_tree_puts_it_and_not_alone() {
         assert!((0.5..1.0).contains(&similarity), "{f:#}");
         assert!(f["edits"].as_u64().unwrap() >= 1, "{f:#}");
     }
-    let alone: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["path"] == "own/tcache_structs.h")
-        .collect();
-    assert!(alone.is_empty(), "{alone:#?}");
 }
 
 /// Tomcat 9 repackages commons-pool 2 as `org.apache.tomcat.dbcp.pool2`,

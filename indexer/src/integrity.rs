@@ -16,7 +16,7 @@
 //! RocksDB's messages.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use rocksdb::DB;
@@ -58,16 +58,26 @@ pub(crate) fn read_mark(dir: &Path) -> Result<Option<u64>> {
     }
 }
 
-/// Records `sequence` as committed: written beside, synced, then renamed
-/// over the old mark, so a reader sees the old mark or the new one.
+/// Records `sequence` as committed (see [`replace_file`]).
 pub(crate) fn write_mark(dir: &Path, sequence: u64) -> Result<()> {
-    let tmp = dir.join(format!("{MARK_FILE}.tmp"));
+    replace_file(dir, MARK_FILE, |f| writeln!(f, "{sequence}"))
+}
+
+/// Writes `dir/name` beside (`name.tmp`, through `write`), syncs it, then
+/// renames it over the old file: a reader sees the old file or the new
+/// one, never a part.
+pub(crate) fn replace_file(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let tmp = dir.join(format!("{name}.tmp"));
     {
-        let mut f = File::create(&tmp)?;
-        writeln!(f, "{sequence}")?;
-        f.sync_all()?;
+        let mut f = BufWriter::new(File::create(&tmp)?);
+        write(&mut f)?;
+        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     }
-    std::fs::rename(&tmp, dir.join(MARK_FILE))?;
+    std::fs::rename(&tmp, dir.join(name))?;
     Ok(())
 }
 

@@ -86,8 +86,9 @@ impl KeyFilter {
         let mut n = 0u64;
         // Inserted in sorted chunks: the block is picked by the high bits,
         // so a sorted chunk walks the filter from one end to the other
-        // instead of missing the cache at every key (3 times as fast on
-        // the bench index's 4.6 million keys), in bounded memory.
+        // instead of missing the cache at every key (the bench index's 4.6
+        // million keys: 1.76 → 1.46 s, reading them included), in bounded
+        // memory.
         let mut chunk: Vec<u64> = Vec::with_capacity(INSERT_CHUNK);
         let flush = |chunk: &mut Vec<u64>, filter: &mut Filter| {
             chunk.sort_unstable();
@@ -141,9 +142,7 @@ impl KeyFilter {
     /// a reader sees the old filter or the new one.
     pub fn write(&self, dir: &Path) -> Result<()> {
         let bits = self.filter.0.as_bytes();
-        let tmp = dir.join(format!("{FILTER_FILE}.tmp"));
-        {
-            let mut f = std::io::BufWriter::new(File::create(&tmp)?);
+        crate::integrity::replace_file(dir, FILTER_FILE, |f| {
             f.write_all(MAGIC)?;
             for v in [
                 self.committed,
@@ -153,11 +152,8 @@ impl KeyFilter {
             ] {
                 f.write_all(&v.to_le_bytes())?;
             }
-            f.write_all(bits)?;
-            f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        }
-        std::fs::rename(&tmp, dir.join(FILTER_FILE))?;
-        Ok(())
+            f.write_all(bits)
+        })
     }
 
     /// The filter of the index in `dir` if one was written for

@@ -265,12 +265,8 @@ pub struct Index {
     engine_params: engine::Params,
     common: RwLock<CommonPolicy>,
     view: RwLock<View>,
-    /// A reader's postings key filter, if one was written for a commit
-    /// (used only while it is the view's: see [`crate::key_filter`]).
-    key_filter: RwLock<Option<Arc<KeyFilter>>>,
-    /// The committed id (plus one) the key filter was last looked for at;
-    /// 0 before the first look.
-    key_filter_sought: AtomicU64,
+    /// A reader's postings key filter (see [`crate::key_filter`]).
+    key_filter: RwLock<FilterSlot>,
     /// Keys asked of [`Index::postings`] since the open (before the key
     /// filter): the filter is read once they pass [`KEY_FILTER_AFTER`].
     keys_asked: AtomicU64,
@@ -534,8 +530,7 @@ impl Index {
             engine_params: opts.params,
             common: RwLock::new(common),
             view: RwLock::new(View::default()),
-            key_filter: RwLock::new(None),
-            key_filter_sought: AtomicU64::new(0),
+            key_filter: RwLock::new(FilterSlot::default()),
             keys_asked: AtomicU64::new(0),
             keys_read: AtomicU64::new(0),
         };
@@ -553,14 +548,13 @@ impl Index {
     fn load_key_filter(&self) -> Result<()> {
         if let Mode::Reader { .. } = self.mode {
             let committed = self.view.read().unwrap().committed;
-            if self.key_filter_sought.load(Ordering::Acquire) == committed + 1 {
+            if self.key_filter.read().unwrap().sought_at == Some(committed) {
                 return Ok(());
             }
             let mut slot = self.key_filter.write().unwrap();
-            if self.key_filter_sought.load(Ordering::Acquire) != committed + 1 {
-                *slot = KeyFilter::load(&self.dir, committed)?.map(Arc::new);
-                self.key_filter_sought
-                    .store(committed + 1, Ordering::Release);
+            if slot.sought_at != Some(committed) {
+                slot.filter = KeyFilter::load(&self.dir, committed)?.map(Arc::new);
+                slot.sought_at = Some(committed);
             }
         }
         Ok(())
@@ -582,14 +576,13 @@ impl Index {
             .key_filter
             .read()
             .unwrap()
-            .as_ref()
-            .filter(|f| f.committed() == committed)
+            .current(committed)
             .map(|f| (f.keys(), f.bytes())))
     }
 
     /// Builds the postings key filter from the postings' keys and writes
     /// it (see [`crate::key_filter`]): the end of a writing session.
-    fn write_key_filter(&self) -> Result<KeyFilter> {
+    fn write_key_filter(&self) -> Result<()> {
         let committed = self.meta_u64(meta::COMMITTED)?;
         let cf = self.cf(CF_POSTINGS);
         let build = |expected: u64| {
@@ -618,8 +611,7 @@ impl Index {
         if !filter.well_sized() {
             filter = build(filter.keys())?;
         }
-        filter.write(&self.dir)?;
-        Ok(filter)
+        filter.write(&self.dir)
     }
 
     fn cf(&self, name: &str) -> &ColumnFamily {
@@ -716,7 +708,7 @@ impl Index {
             let view = self.catch_up()?;
             *self.view.write().unwrap() = view;
             // The writer may have written the filter of this commit since.
-            self.key_filter_sought.store(0, Ordering::Release);
+            self.key_filter.write().unwrap().sought_at = None;
         }
         Ok(())
     }
@@ -1294,8 +1286,7 @@ impl Index {
         let view = self.view.read().unwrap();
         let threshold = self.common.read().unwrap().threshold(view.counts.contents);
         // Keys the filter rules out are not asked for: most of a scan's.
-        let filter = self.key_filter.read().unwrap().clone();
-        let filter = filter.filter(|f| f.committed() == view.committed);
+        let filter = self.key_filter.read().unwrap().current(view.committed);
         let mut order: Vec<usize> = (0..hashes.len())
             .filter(|&i| filter.as_ref().is_none_or(|f| f.may_hold(hashes[i])))
             .collect();
@@ -1772,6 +1763,23 @@ impl Index {
                 .compact_range_cf(self.cf(name), None::<&[u8]>, None::<&[u8]>);
         }
         Ok(())
+    }
+}
+
+/// What a reader knows of the key filter: the committed id it last looked
+/// for one at (`None`: not since the open or the last refresh), and the
+/// filter it found, if any.
+#[derive(Default)]
+struct FilterSlot {
+    sought_at: Option<u64>,
+    filter: Option<Arc<KeyFilter>>,
+}
+
+impl FilterSlot {
+    /// The filter, if it was built at `committed`: any other lacks keys
+    /// or is unknown to answer for.
+    fn current(&self, committed: u64) -> Option<Arc<KeyFilter>> {
+        self.filter.clone().filter(|f| f.committed() == committed)
     }
 }
 
