@@ -1,21 +1,16 @@
-//! Byte encodings of the index: varints, fixed-width keys and posting lists.
+//! Byte encodings of the index: varints, fixed-width keys, and what one
+//! fingerprint's postings are.
 //!
-//! A posting list is the value of one fingerprint key. It is either a list
-//! of entries sorted by (content, position), each entry two varints
-//! (content id delta, token position; lines come from the content's token
-//! stream in the forward store, when a match needs them),
-//! or, once more than [`SATURATION`] distinct contents share the
-//! fingerprint, a "saturated" marker holding only the document frequency:
-//! such a fingerprint is common whatever the configured threshold, and its
-//! postings would only cost space.
-
-use rocksdb::MergeOperands;
+//! A fingerprint's postings are either a list of entries sorted by
+//! (content, position) (lines come from the content's token stream in the
+//! forward store, when a match needs them), or, once more than
+//! [`SATURATION`] distinct contents share the fingerprint, a "saturated"
+//! marker holding only the document frequency: such a fingerprint is
+//! common whatever the configured threshold, and its postings would only
+//! cost space. How lists are laid out on disk is `crate::bucket`.
 
 /// Distinct contents above which a posting list keeps only its count.
 pub const SATURATION: usize = 1024;
-
-const TAG_LIST: u8 = 0;
-const TAG_SATURATED: u8 = 1;
 
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -90,88 +85,51 @@ fn distinct_contents(sorted: &[Entry]) -> usize {
     n
 }
 
-/// Encodes entries (any order); saturates above [`SATURATION`] contents.
-pub fn encode_list(entries: &mut Vec<Entry>) -> Vec<u8> {
-    entries.sort_unstable();
-    entries.dedup();
-    let df = distinct_contents(entries);
-    if df > SATURATION {
-        return encode_saturated(df as u64);
-    }
-    let mut out = Vec::with_capacity(1 + entries.len() * 6);
-    out.push(TAG_LIST);
-    let mut prev = 0u64;
-    for e in entries.iter() {
-        put_varint(&mut out, e.content - prev);
-        put_varint(&mut out, u64::from(e.pos));
-        prev = e.content;
-    }
-    out
-}
-
-pub fn encode_saturated(df: u64) -> Vec<u8> {
-    let mut out = vec![TAG_SATURATED];
-    put_varint(&mut out, df);
-    out
-}
-
-/// Decodes a posting list; `None` if the bytes are not one.
-pub fn decode(buf: &[u8]) -> Option<PostingList> {
-    let (&tag, _) = buf.split_first()?;
-    let mut at = 1;
-    match tag {
-        TAG_LIST => {
-            let mut entries = Vec::with_capacity((buf.len() - 1) / 5);
-            let mut content = 0u64;
-            while at < buf.len() {
-                content += get_varint(buf, &mut at)?;
-                let pos = u32::try_from(get_varint(buf, &mut at)?).ok()?;
-                entries.push(Entry { content, pos });
-            }
-            Some(PostingList::List(entries))
-        }
-        TAG_SATURATED => {
-            let df = get_varint(buf, &mut at)?;
-            (at == buf.len()).then_some(PostingList::Saturated { df })
-        }
-        _ => None,
-    }
-}
-
-/// Combines posting lists: the union of their entries, or a saturated
-/// marker summing the counts once any part is saturated or the union
-/// grows past [`SATURATION`] contents. Associative, so RocksDB may use it
-/// both as full and partial merge.
-pub fn merge_lists<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
-    let mut entries = Vec::new();
-    let mut saturated_df = 0u64;
-    let mut saturated = false;
-    for part in parts {
-        match decode(part) {
-            Some(PostingList::List(mut e)) => entries.append(&mut e),
-            Some(PostingList::Saturated { df }) => {
-                saturated = true;
-                saturated_df += df;
-            }
-            // Undecodable parts cannot occur short of disk corruption, which
-            // RocksDB's checksums catch first; dropping them keeps reads going.
-            None => {}
-        }
-    }
-    if saturated {
+impl PostingList {
+    /// A list of `entries` (any order, duplicates allowed), or the
+    /// saturated marker once they span more than [`SATURATION`] contents.
+    pub fn of(mut entries: Vec<Entry>) -> PostingList {
         entries.sort_unstable();
-        return encode_saturated(saturated_df + distinct_contents(&entries) as u64);
+        entries.dedup();
+        let df = distinct_contents(&entries);
+        if df > SATURATION {
+            PostingList::Saturated { df: df as u64 }
+        } else {
+            PostingList::List(entries)
+        }
     }
-    encode_list(&mut entries)
-}
 
-/// The merge operator of the postings column family.
-pub fn merge_operator(
-    _key: &[u8],
-    existing: Option<&[u8]>,
-    operands: &MergeOperands,
-) -> Option<Vec<u8>> {
-    Some(merge_lists(existing.into_iter().chain(operands.iter())))
+    /// The union of two lists of one fingerprint, or a saturated marker
+    /// summing the counts once either is saturated or the union grows past
+    /// [`SATURATION`] contents. Associative, so RocksDB may merge operands
+    /// in any grouping.
+    pub fn union(self, other: PostingList) -> PostingList {
+        match (self, other) {
+            (PostingList::List(mut a), PostingList::List(b)) => {
+                a.extend(b);
+                PostingList::of(a)
+            }
+            (PostingList::Saturated { df }, PostingList::List(e))
+            | (PostingList::List(e), PostingList::Saturated { df }) => PostingList::Saturated {
+                df: df + distinct_contents(&e) as u64,
+            },
+            (PostingList::Saturated { df: a }, PostingList::Saturated { df: b }) => {
+                PostingList::Saturated { df: a + b }
+            }
+        }
+    }
+
+    /// The entries whose content `live` keeps; `None` when none is left.
+    /// A saturated marker stays as it is: it names no content.
+    pub fn retain(self, live: impl Fn(u64) -> bool) -> Option<PostingList> {
+        match self {
+            PostingList::List(mut e) => {
+                e.retain(|e| live(e.content));
+                (!e.is_empty()).then_some(PostingList::List(e))
+            }
+            saturated => Some(saturated),
+        }
+    }
 }
 
 pub fn u64_key(v: u64) -> [u8; 8] {
@@ -207,39 +165,38 @@ mod tests {
     }
 
     #[test]
-    fn lists_round_trip_sorted() {
-        let mut entries = vec![e(9, 4), e(3, 100), e(3, 7), e(9, 4)];
-        let bytes = encode_list(&mut entries);
-        assert_eq!(
-            decode(&bytes),
-            Some(PostingList::List(vec![e(3, 7), e(3, 100), e(9, 4)]))
-        );
-        // Small: 1 tag byte + 2 bytes per entry here.
-        assert_eq!(bytes.len(), 7);
+    fn lists_are_sorted_and_deduplicated() {
+        let list = PostingList::of(vec![e(9, 4), e(3, 100), e(3, 7), e(9, 4)]);
+        assert_eq!(list, PostingList::List(vec![e(3, 7), e(3, 100), e(9, 4)]));
+        assert_eq!(list.df(), 2);
     }
 
     #[test]
-    fn merge_unions_and_saturates() {
-        let a = encode_list(&mut vec![e(1, 1)]);
-        let b = encode_list(&mut vec![e(2, 5), e(1, 1)]);
-        let merged = merge_lists([a.as_slice(), b.as_slice()]);
-        assert_eq!(decode(&merged).unwrap().df(), 2);
-        let big: Vec<u8> = encode_list(&mut (0..SATURATION as u64).map(|c| e(c + 10, 0)).collect());
-        let merged = merge_lists([merged.as_slice(), big.as_slice()]);
+    fn union_merges_and_saturates() {
+        let a = PostingList::of(vec![e(1, 1)]);
+        let b = PostingList::of(vec![e(2, 5), e(1, 1)]);
+        let merged = a.clone().union(b);
+        assert_eq!(merged.df(), 2);
+        let big = PostingList::of((0..SATURATION as u64).map(|c| e(c + 10, 0)).collect());
+        let merged = merged.union(big);
         assert_eq!(
-            decode(&merged),
-            Some(PostingList::Saturated {
+            merged,
+            PostingList::Saturated {
                 df: SATURATION as u64 + 2
-            })
+            }
         );
-        let more = merge_lists([merged.as_slice(), a.as_slice()]);
-        assert_eq!(decode(&more).unwrap().df(), SATURATION as u64 + 3);
+        assert_eq!(merged.union(a).df(), SATURATION as u64 + 3);
     }
 
     #[test]
-    fn garbage_is_rejected() {
-        assert_eq!(decode(&[]), None);
-        assert_eq!(decode(&[7, 1]), None);
-        assert_eq!(decode(&[0, 0x80]), None);
+    fn retain_drops_dead_contents() {
+        let list = PostingList::of(vec![e(1, 1), e(2, 2)]);
+        assert_eq!(
+            list.clone().retain(|c| c == 2),
+            Some(PostingList::List(vec![e(2, 2)]))
+        );
+        assert_eq!(list.retain(|_| false), None);
+        let sat = PostingList::Saturated { df: 2000 };
+        assert_eq!(sat.clone().retain(|_| false), Some(sat));
     }
 }

@@ -17,6 +17,7 @@
 //!
 //! The on-disk layout is described in `docs/index.md` and [`schema`].
 
+pub mod bucket;
 pub mod codec;
 mod ingest;
 mod input;

@@ -11,12 +11,13 @@ use crate::codec::u64_key;
 ///
 /// Format 3: a content whose source is kept and whose language the lexer
 /// knows has no `streams` record (the lexer rebuilds it from the source).
-pub const FORMAT_VERSION: u32 = 3;
+/// Format 4: postings in buckets of fingerprints (`crate::bucket`) instead
+/// of one RocksDB entry per fingerprint.
+pub const FORMAT_VERSION: u32 = 4;
 
-/// Formats this build opens. A format-2 index is a format-3 one whose every
-/// content has its stream record; a writer marks it format 3 when it opens
-/// it, so that a build reading only format 2 refuses it from then on.
-pub const READABLE_FORMATS: std::ops::RangeInclusive<u32> = 2..=FORMAT_VERSION;
+/// Formats this build opens. Format 4 moved every posting, so older
+/// indexes are refused with a request to rebuild them.
+pub const READABLE_FORMATS: std::ops::RangeInclusive<u32> = FORMAT_VERSION..=FORMAT_VERSION;
 
 pub const CF_META: &str = "meta";
 pub const CF_POSTINGS: &str = "postings";

@@ -17,6 +17,7 @@ use rocksdb::{
     SstFileWriter, WriteBatch, WriteOptions, DB,
 };
 
+use crate::bucket::{self, KeyId};
 use crate::codec::{self, Entry, PostingList};
 use crate::input::VersionInput;
 use crate::key_filter::KeyFilter;
@@ -267,9 +268,6 @@ pub struct Index {
     view: RwLock<View>,
     /// A reader's postings key filter (see [`crate::key_filter`]).
     key_filter: RwLock<FilterSlot>,
-    /// Keys asked of [`Index::postings`] since the open (before the key
-    /// filter): the filter is read once they pass [`KEY_FILTER_AFTER`].
-    keys_asked: AtomicU64,
     /// Keys asked of the postings column family since the open (after the
     /// key filter), for the scan's summary.
     keys_read: AtomicU64,
@@ -303,10 +301,11 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
     // more of the filter for its thousand lookups (1.05 wall, within the
     // 30 ms target); larger partitions would read all of it.
     b.set_metadata_block_size(32 << 10);
-    b.set_bloom_filter(10.0, false);
     if name == CF_POSTINGS {
+        // No bloom filter: nearly every bucket exists, so it would answer
+        // nothing; the postings key filter answers misses instead.
         b.set_block_size(8 << 10);
-        o.set_merge_operator_associative("provscan-postings-1", codec::merge_operator);
+        o.set_merge_operator_associative("provscan-postings-2", bucket::merge_operator);
         o.set_write_buffer_size(64 << 20);
         // A build ingests one sorted file per version or so, and settles
         // them in one compaction at its end (`Index::settle`): compacting
@@ -317,6 +316,7 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
         o.set_level_zero_slowdown_writes_trigger(48);
         o.set_level_zero_stop_writes_trigger(64);
     } else {
+        b.set_bloom_filter(10.0, false);
         o.set_write_buffer_size(16 << 20);
     }
     o.set_block_based_table_factory(&b);
@@ -356,6 +356,11 @@ pub(crate) fn now_secs() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// A postings bucket whose bytes are not one.
+fn undecodable(bucket: u16) -> IndexError {
+    corrupt(CF_POSTINGS, format!("bucket {bucket:04x} does not decode"))
 }
 
 fn corrupt(cf: &'static str, what: impl Into<String>) -> IndexError {
@@ -512,11 +517,6 @@ impl Index {
                 engine: Box::new(wanted),
             });
         }
-        if found != FORMAT_VERSION && matches!(mode, Mode::Writer) {
-            let mut w = WriteOptions::default();
-            w.set_sync(true);
-            db.put_cf_opt(meta, meta::FORMAT, FORMAT_VERSION.to_string(), &w)?;
-        }
         let common = match db.get_cf(meta, meta::COMMON)? {
             Some(b) => from_json(CF_META, &b)?,
             None => CommonPolicy::default(),
@@ -531,7 +531,6 @@ impl Index {
             common: RwLock::new(common),
             view: RwLock::new(View::default()),
             key_filter: RwLock::new(FilterSlot::default()),
-            keys_asked: AtomicU64::new(0),
             keys_read: AtomicU64::new(0),
         };
         // Opening a secondary has caught up once already.
@@ -585,33 +584,37 @@ impl Index {
     fn write_key_filter(&self) -> Result<()> {
         let committed = self.meta_u64(meta::COMMITTED)?;
         let cf = self.cf(CF_POSTINGS);
-        let build = |expected: u64| {
+        // Every bucket, read in place by a raw iterator (the values are
+        // most of the bytes: not copied), as (bucket, value) to `visit`.
+        let each_bucket = |visit: &mut dyn FnMut(u16, &[u8]) -> Result<()>| -> Result<()> {
             let mut ro = ReadOptions::default();
             ro.fill_cache(false);
             ro.set_readahead_size(4 << 20);
-            // The raw iterator: the keys are read in place, the values
-            // (most of the bytes) never copied.
             let mut it = self.db.raw_iterator_cf_opt(cf, ro);
             it.seek_to_first();
-            let keys = std::iter::from_fn(move || {
-                let Some(k) = it.key() else {
-                    return it.status().err().map(|e| Err(e.into()));
-                };
-                let key = codec::read_u64(k).ok_or_else(|| corrupt(CF_POSTINGS, "key"));
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                let b = bucket::read_bucket_key(k).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
+                visit(b, v)?;
                 it.next();
-                Some(key)
-            });
-            KeyFilter::build(committed, expected, keys)
+            }
+            it.status()?;
+            Ok(())
         };
-        let estimate = self
-            .db
-            .property_int_value_cf(cf, "rocksdb.estimate-num-keys")?
-            .unwrap_or(0);
-        let mut filter = build(estimate)?;
-        if !filter.well_sized() {
-            filter = build(filter.keys())?;
-        }
-        filter.write(&self.dir)
+        // Sized by an exact count: each bucket's header says how many keys
+        // it holds.
+        let mut keys = 0u64;
+        each_bucket(&mut |b, v| {
+            keys += bucket::key_count(v).ok_or_else(|| undecodable(b))?;
+            Ok(())
+        })?;
+        let mut filter = KeyFilter::builder(committed, keys);
+        each_bucket(&mut |b, v| {
+            for id in bucket::key_ids(b, v).map_err(|_| undecodable(b))? {
+                filter.insert(id.get());
+            }
+            Ok(())
+        })?;
+        filter.finish().write(&self.dir)
     }
 
     fn cf(&self, name: &str) -> &ColumnFamily {
@@ -771,7 +774,7 @@ impl Index {
         crate::integrity::write_mark(&self.dir, self.db.latest_sequence_number())
     }
 
-    /// Rewrites posting lists that mention dead contents; returns the number
+    /// Rewrites buckets whose lists mention dead contents; returns the number
     /// of fingerprint keys deleted. Idempotent, so a crash midway is repaired
     /// by the next open.
     fn purge(&self) -> Result<u64> {
@@ -785,23 +788,27 @@ impl Index {
         let mut rewritten = 0u64;
         for item in self.db.iterator_cf(cf, IteratorMode::Start) {
             let (k, v) = item?;
-            let Some(PostingList::List(entries)) = codec::decode(&v) else {
-                continue;
-            };
+            let b = bucket::read_bucket_key(&k).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
+            let keys = bucket::decode(&v).map_err(|_| undecodable(b))?;
             // Dead ids are exactly the ones not live below the watermark;
             // ids above it cannot be present once no add is pending.
-            if entries.iter().all(|e| view.live(e.content)) {
+            let all_live = keys.iter().all(|(_, list)| match list {
+                PostingList::List(entries) => entries.iter().all(|e| view.live(e.content)),
+                PostingList::Saturated { .. } => true,
+            });
+            if all_live {
                 continue;
             }
-            let mut kept: Vec<Entry> = entries
+            let before = keys.len();
+            let kept: Vec<(u32, PostingList)> = keys
                 .into_iter()
-                .filter(|e| view.live(e.content))
+                .filter_map(|(suffix, list)| Some((suffix, list.retain(|c| view.live(c))?)))
                 .collect();
+            deleted += (before - kept.len()) as u64;
             if kept.is_empty() {
                 batch.delete_cf(cf, &k);
-                deleted += 1;
             } else {
-                batch.put_cf(cf, &k, codec::encode_list(&mut kept));
+                batch.put_cf(cf, &k, bucket::encode(&kept));
             }
             rewritten += 1;
             if batch.len() >= 50_000 {
@@ -981,8 +988,8 @@ impl Index {
         let mut b = WriteBatch::default();
         if use_batch {
             let cf = self.cf(CF_POSTINGS);
-            for (hash, value) in group_postings(batch_postings) {
-                b.merge_cf(cf, codec::u64_key(hash), value);
+            for (key, value) in group_postings(batch_postings) {
+                b.merge_cf(cf, bucket::bucket_key(key), value);
             }
         }
         let vid = self.meta_u64(meta::NEXT_VERSION)? as u32;
@@ -1279,21 +1286,24 @@ impl Index {
     /// Postings of each hash, common fingerprints left out. One batched
     /// `multi_get` for the whole slice.
     pub fn postings(&self, hashes: &[u64]) -> Result<PostingLookup> {
-        let n = hashes.len() as u64;
-        if self.keys_asked.fetch_add(n, Ordering::Relaxed) + n >= KEY_FILTER_AFTER {
-            self.load_key_filter()?;
-        }
+        // The filter is mapped at the first lookup: without it every key,
+        // present or not, costs a bucket read.
+        self.load_key_filter()?;
         let view = self.view.read().unwrap();
         let threshold = self.common.read().unwrap().threshold(view.counts.contents);
         // Keys the filter rules out are not asked for: most of a scan's.
         let filter = self.key_filter.read().unwrap().current(view.committed);
-        let mut order: Vec<usize> = (0..hashes.len())
-            .filter(|&i| filter.as_ref().is_none_or(|f| f.may_hold(hashes[i])))
+        let mut order: Vec<(KeyId, usize)> = (0..hashes.len())
+            .map(|i| (KeyId::of(hashes[i]), i))
+            .filter(|(id, _)| filter.as_ref().is_none_or(|f| f.may_hold(id.get())))
             .collect();
-        order.sort_unstable_by_key(|&i| hashes[i]);
+        order.sort_unstable();
         self.keys_read
             .fetch_add(order.len() as u64, Ordering::Relaxed);
-        let keys: Vec<[u8; 8]> = order.iter().map(|&i| codec::u64_key(hashes[i])).collect();
+        // One read per bucket, however many of its keys are asked.
+        let mut buckets: Vec<u16> = order.iter().map(|(id, _)| id.bucket()).collect();
+        buckets.dedup();
+        let keys: Vec<[u8; 2]> = buckets.iter().map(|&b| bucket::bucket_key(b)).collect();
         let values = self
             .db
             .batched_multi_get_cf(self.cf(CF_POSTINGS), &keys, true);
@@ -1301,34 +1311,37 @@ impl Index {
             postings: vec![Vec::new(); hashes.len()],
             common: vec![false; hashes.len()],
         };
-        for (slot, value) in order.into_iter().zip(values) {
+        let mut rest = order.as_slice();
+        for (b, value) in buckets.into_iter().zip(values) {
+            let n = rest.iter().take_while(|(id, _)| id.bucket() == b).count();
+            let (asked, later) = rest.split_at(n);
+            rest = later;
             let Some(value) = value? else { continue };
-            match codec::decode(&value) {
-                Some(PostingList::List(entries)) => {
-                    let live: Vec<Entry> = entries
-                        .into_iter()
-                        .filter(|e| view.live(e.content))
-                        .collect();
-                    let mut df = 0u64;
-                    let mut last = None;
-                    for e in &live {
-                        if last != Some(e.content) {
-                            df += 1;
-                            last = Some(e.content);
+            let suffixes: Vec<u32> = asked.iter().map(|(id, _)| id.suffix()).collect();
+            let lists = bucket::lookup(&value, &suffixes).map_err(|_| undecodable(b))?;
+            for (&(_, slot), list) in asked.iter().zip(lists) {
+                match list {
+                    Some(PostingList::List(entries)) => {
+                        let live: Vec<Entry> = entries
+                            .into_iter()
+                            .filter(|e| view.live(e.content))
+                            .collect();
+                        let mut df = 0u64;
+                        let mut last = None;
+                        for e in &live {
+                            if last != Some(e.content) {
+                                df += 1;
+                                last = Some(e.content);
+                            }
+                        }
+                        if df > threshold {
+                            out.common[slot] = true;
+                        } else {
+                            out.postings[slot] = live.into_iter().map(to_posting).collect();
                         }
                     }
-                    if df > threshold {
-                        out.common[slot] = true;
-                    } else {
-                        out.postings[slot] = live.into_iter().map(to_posting).collect();
-                    }
-                }
-                Some(PostingList::Saturated { .. }) => out.common[slot] = true,
-                None => {
-                    return Err(corrupt(
-                        CF_POSTINGS,
-                        format!("posting list of {:016x}", hashes[slot]),
-                    ))
+                    Some(PostingList::Saturated { .. }) => out.common[slot] = true,
+                    None => {}
                 }
             }
         }
@@ -1377,13 +1390,27 @@ impl Index {
                         .then_some(("source", "decompress")),
                     _ => None,
                 };
-                if let (CF_POSTINGS, Some(f)) = (cf, &filter) {
-                    let hash = codec::read_u64(&key).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
-                    if !f.may_hold(hash) {
+                if cf == CF_POSTINGS {
+                    let b =
+                        bucket::read_bucket_key(&key).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
+                    let ids = bucket::key_ids(b, &value).map_err(|_| {
+                        crate::integrity::damaged(
+                            &self.dir,
+                            None,
+                            format!("column family {cf}: bucket {b:04x} does not decode"),
+                        )
+                    })?;
+                    if let Some(missing) = filter
+                        .as_ref()
+                        .and_then(|f| ids.iter().find(|id| !f.may_hold(id.get())))
+                    {
                         return Err(crate::integrity::damaged(
                             &self.dir,
                             Some(crate::key_filter::FILTER_FILE),
-                            format!("the postings key filter lacks fingerprint {hash:016x}"),
+                            format!(
+                                "the postings key filter lacks fingerprint {:010x}",
+                                missing.get()
+                            ),
                         ));
                     }
                 }
@@ -1657,33 +1684,35 @@ impl Index {
             .db
             .iterator_cf(self.cf(CF_POSTINGS), IteratorMode::Start)
         {
-            let (_, v) = item?;
-            match codec::decode(&v) {
-                Some(PostingList::List(entries)) => {
-                    let live: Vec<&Entry> =
-                        entries.iter().filter(|e| view.live(e.content)).collect();
-                    if live.is_empty() {
-                        continue;
-                    }
-                    s.fingerprints += 1;
-                    s.postings += live.len() as u64;
-                    let mut df = 0u64;
-                    let mut last = None;
-                    for e in live {
-                        if last != Some(e.content) {
-                            df += 1;
-                            last = Some(e.content);
+            let (k, v) = item?;
+            let b = bucket::read_bucket_key(&k).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
+            for (_, list) in bucket::decode(&v).map_err(|_| undecodable(b))? {
+                match list {
+                    PostingList::List(entries) => {
+                        let live: Vec<&Entry> =
+                            entries.iter().filter(|e| view.live(e.content)).collect();
+                        if live.is_empty() {
+                            continue;
+                        }
+                        s.fingerprints += 1;
+                        s.postings += live.len() as u64;
+                        let mut df = 0u64;
+                        let mut last = None;
+                        for e in live {
+                            if last != Some(e.content) {
+                                df += 1;
+                                last = Some(e.content);
+                            }
+                        }
+                        if df > threshold {
+                            s.common_fingerprints += 1;
                         }
                     }
-                    if df > threshold {
+                    PostingList::Saturated { .. } => {
+                        s.fingerprints += 1;
                         s.common_fingerprints += 1;
                     }
                 }
-                Some(PostingList::Saturated { .. }) => {
-                    s.fingerprints += 1;
-                    s.common_fingerprints += 1;
-                }
-                None => return Err(corrupt(CF_POSTINGS, "undecodable posting list")),
             }
         }
         s.bytes_on_disk = dir_size(&self.dir);
@@ -1782,13 +1811,6 @@ impl FilterSlot {
         self.filter.clone().filter(|f| f.committed() == committed)
     }
 }
-
-/// Keys asked of a reader's postings before it reads the key filter: a
-/// scan of a file or two asks fewer, and RocksDB answers those sooner than
-/// the filter is read (the bench index's 6.8 MB filter costs about what
-/// 3,000 RocksDB lookups do; the 1,000-line file of the scan bench asks
-/// some 1,500 keys).
-const KEY_FILTER_AFTER: u64 = 4_096;
 
 /// Positions of one fingerprint kept per content (see
 /// [`engine::matcher::MAX_REPEATS_IN_ORIGIN`]).
@@ -1942,7 +1964,7 @@ pub(crate) fn dedup_paths(
     (files, skipped)
 }
 
-/// Writes postings as one SST file of merge operands, one per fingerprint;
+/// Writes postings as one SST file of merge operands, one per bucket;
 /// returns the number of fingerprints.
 pub(crate) fn write_postings_sst(path: &Path, postings: Vec<(u64, Entry)>) -> Result<u64> {
     let cache = Cache::new_lru_cache(8 << 20);
@@ -1950,9 +1972,9 @@ pub(crate) fn write_postings_sst(path: &Path, postings: Vec<(u64, Entry)>) -> Re
     let mut w = SstFileWriter::create(&opts);
     w.open(path)?;
     let mut keys = 0u64;
-    for (hash, value) in group_postings(postings) {
-        w.merge(codec::u64_key(hash), value)?;
-        keys += 1;
+    for (key, value) in group_postings(postings) {
+        keys += bucket::key_count(&value).unwrap_or(0);
+        w.merge(bucket::bucket_key(key), value)?;
     }
     w.finish()?;
     Ok(keys)
@@ -1970,23 +1992,14 @@ fn digests_size(metas: &HashMap<u64, ContentMeta>, id: u64, known: bool, bytes: 
         .unwrap_or(bytes.len() as u64)
 }
 
-/// Sorts postings by hash and encodes one list per hash.
-fn group_postings(mut postings: Vec<(u64, Entry)>) -> Vec<(u64, Vec<u8>)> {
-    postings.par_sort_unstable();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < postings.len() {
-        let hash = postings[i].0;
-        let mut j = i;
-        let mut entries = Vec::new();
-        while j < postings.len() && postings[j].0 == hash {
-            entries.push(postings[j].1);
-            j += 1;
-        }
-        out.push((hash, codec::encode_list(&mut entries)));
-        i = j;
-    }
-    out
+/// Sorts postings by fingerprint and encodes them bucket by bucket.
+fn group_postings(postings: Vec<(u64, Entry)>) -> Vec<(u16, Vec<u8>)> {
+    let mut keyed: Vec<(KeyId, Entry)> = postings
+        .into_iter()
+        .map(|(hash, e)| (KeyId::of(hash), e))
+        .collect();
+    keyed.par_sort_unstable();
+    bucket::group(&keyed)
 }
 
 fn to_posting(e: Entry) -> Posting {
