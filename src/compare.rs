@@ -172,6 +172,7 @@ impl Corpus {
                 symbol: None,
                 origin_content: None,
                 notice_retained: None,
+                alone: false,
                 license_class: None,
                 alternatives: Vec::new(),
             }];
@@ -184,14 +185,17 @@ impl Corpus {
             &self.postings,
             &params.for_language(t.language),
         ) {
-            Ok(mut m) => {
+            Ok(m) => {
                 let files = &self.files;
                 let small = crate::small_files::confirm(&m.small_files, &target.bytes, |o| {
                     Ok::<_, std::convert::Infallible>(Some(&files[o as usize].bytes[..]))
                 })
                 .unwrap_or_else(|never| match never {});
-                m.findings.extend(small);
-                m.findings
+                // Two files side by side: nothing around them to judge a
+                // short finding standing alone by.
+                let mut all = m.all_findings();
+                all.extend(small);
+                all
             }
             Err(never) => match never {},
         };
@@ -245,6 +249,7 @@ impl Corpus {
                         .map(|d| d.name.clone()),
                     origin_content: None,
                     notice_retained: None,
+                    alone: false,
                     license_class: None,
                     alternatives: f
                         .alternatives

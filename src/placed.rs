@@ -223,11 +223,42 @@ impl CopiedTrees {
             .collect()
     }
 
+    /// Whether some tree of the scan was copied from `project`.
+    pub(crate) fn has_project(&self, project: &str) -> bool {
+        self.files
+            .iter()
+            .any(|((_, p, _), files)| p == project && files.len() > MIN_PLACED_SIBLINGS)
+    }
+
     fn copied(&self, key: &(String, String, String), target: &str) -> bool {
         self.files.get(key).is_some_and(|files| {
             files.iter().filter(|f| *f != target).count() >= MIN_PLACED_SIBLINGS
         })
     }
+}
+
+/// Whether a short finding standing alone in its file (`Finding::alone`)
+/// is reported, now that the scan's copied trees are known. Where the scan
+/// found its project vendored as a tree, the copy of that project is
+/// accounted for, and a short match against it elsewhere (Go's
+/// `strings_test.go` against x/net, which Go vendors; Redis's
+/// `networking.c` against Lua, which Redis vendors) is the project's idiom
+/// far more often than a second copy: reported only inside that tree.
+/// Against a project no tree of the scan comes from, there is nothing to
+/// judge by, and it is reported.
+pub(crate) fn keeps_alone(trees: &CopiedTrees, f: &Finding) -> bool {
+    let Some(project) = &f.origin.project else {
+        return true;
+    };
+    let parent = |p: &str| p.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    // Inside the tree means in the directory of the origin that the tree
+    // puts the file in: a tree rooted at `_vendor/` holds pip's vendored
+    // `urllib3/`, not its `colorama/`.
+    !trees.has_project(project)
+        || trees
+            .around(&f.path)
+            .iter()
+            .any(|(p, at)| p == project && parent(at) == parent(&f.origin.path))
 }
 
 #[cfg(test)]
@@ -286,6 +317,48 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn a_short_finding_alone_is_judged_by_the_trees_of_its_project() {
+        let finding = |path: &str, project: &str, origin: &str| {
+            let mut o = crate::policy::tests::origin(Some(project), Some("1"), None);
+            o.path = origin.into();
+            crate::policy::tests::finding(path, [1, 10], o)
+        };
+        let tree: Vec<Finding> = ["lapi.c", "lcode.c", "ldo.c", "lgc.c"]
+            .iter()
+            .map(|p| finding(&format!("deps/lua/src/{p}"), "lua", &format!("src/{p}")))
+            .collect();
+        let trees = CopiedTrees::of(&tree);
+        assert!(trees.has_project("lua"));
+        assert!(!trees.has_project("jemalloc"));
+        // Against the vendored project, outside its tree: its idiom.
+        assert!(!keeps_alone(
+            &trees,
+            &finding("src/networking.c", "lua", "src/ldebug.c")
+        ));
+        // Inside the tree, in the origin's directory the tree maps it to.
+        assert!(keeps_alone(
+            &trees,
+            &finding("deps/lua/src/lua_cjson.c", "lua", "src/lmathlib.c")
+        ));
+        // Below the tree's root, in another directory of the origin.
+        assert!(!keeps_alone(
+            &trees,
+            &finding("deps/lua/etc/x.c", "lua", "src/lmathlib.c")
+        ));
+        // A project no tree comes from: nothing to judge by.
+        assert!(keeps_alone(
+            &trees,
+            &finding("src/zmalloc.c", "jemalloc", "src/jemalloc.c")
+        ));
+        // Three files are not yet a tree.
+        let trees = CopiedTrees::of(&tree[..3]);
+        assert!(keeps_alone(
+            &trees,
+            &finding("src/networking.c", "lua", "src/ldebug.c")
+        ));
     }
 
     #[test]

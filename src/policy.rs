@@ -654,6 +654,7 @@ pub(crate) mod tests {
             symbol: None,
             origin_content: None,
             notice_retained: Some(false),
+            alone: false,
             license_class: None,
             alternatives: Vec::new(),
         }

@@ -194,7 +194,16 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         .iter_mut()
         .flat_map(|c| std::mem::take(&mut c.unfound))
         .collect();
-    let trees = crate::placed::CopiedTrees::of(checked.iter().flat_map(|c| &c.findings));
+    let trees = crate::placed::CopiedTrees::of(
+        checked
+            .iter()
+            .flat_map(|c| &c.findings)
+            .filter(|f| !f.alone),
+    );
+    let mut unreported_short = 0;
+    for c in &mut checked {
+        unreported_short += c.judge_alone(&trees);
+    }
     let placed = scanner.place_unfound(unfound, &trees);
     let placed_paths: std::collections::HashSet<String> =
         placed.findings.iter().map(|f| f.path.clone()).collect();
@@ -247,6 +256,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     summary.lookups = Some(lookups);
     summary.fingerprints = Some(fingerprints);
     summary.index_reads = Some(index.keys_read());
+    summary.unreported_short = Some(unreported_short);
     let mut report = Report::new(findings, skipped, summary);
     report.errors = errors;
     report.raw_paths = raw_paths;
@@ -381,6 +391,36 @@ fn write_report(
 struct ContentInfo {
     meta: ContentMeta,
     occurrences: Vec<Occurrence>,
+}
+
+impl Checked {
+    /// Keeps the findings standing alone (`Finding::alone`) that the
+    /// copied trees of the whole scan speak for, drops the others with
+    /// their review entries (and the file's checksum when nothing is left
+    /// of it); returns how many were dropped.
+    fn judge_alone(&mut self, trees: &crate::placed::CopiedTrees) -> usize {
+        let mut dropped = 0;
+        let mut review = std::mem::take(&mut self.review).into_iter();
+        let mut kept_review = Vec::with_capacity(self.findings.len());
+        self.findings.retain_mut(|f| {
+            let r = review.next().expect("a review entry per finding");
+            if f.alone && !crate::placed::keeps_alone(trees, f) {
+                dropped += 1;
+                return false;
+            }
+            f.alone = false;
+            kept_review.push(r);
+            true
+        });
+        self.review = kept_review;
+        if dropped > 0 {
+            let with_findings: std::collections::HashSet<&str> =
+                self.findings.iter().map(|f| f.path.as_str()).collect();
+            self.sha1
+                .retain(|(path, _)| with_findings.contains(path.as_str()));
+        }
+        dropped
+    }
 }
 
 /// What checking one target gave.
@@ -676,6 +716,7 @@ impl Scanner<'_> {
             matched.findings.push(f);
         }
         headers::keep_code_findings(&mut matched.findings, &file.bytes);
+        headers::keep_code_findings(&mut matched.alone, &file.bytes);
         self.lookups
             .fetch_add(matched.lookups as u64, std::sync::atomic::Ordering::Relaxed);
         self.fingerprints.fetch_add(
@@ -683,9 +724,10 @@ impl Scanner<'_> {
             std::sync::atomic::Ordering::Relaxed,
         );
         let squashed = SquashedText::new(&file.bytes);
-        let mut findings = Vec::with_capacity(matched.findings.len());
+        let mut findings = Vec::with_capacity(matched.findings.len() + matched.alone.len());
         let mut kept_header = std::collections::HashSet::new();
-        for f in matched.findings {
+        let standing = matched.findings.into_iter().map(|f| (f, false));
+        for (f, alone) in standing.chain(matched.alone.into_iter().map(|f| (f, true))) {
             let f = self.prefer_same_path(f, &file.rel)?;
             let span = f.best.span;
             let info = self.info(f.best.origin)?;
@@ -709,6 +751,7 @@ impl Scanner<'_> {
                 target_lines: [span.target_lines.first, span.target_lines.last],
                 target_bytes: [start as u64, end as u64],
                 notice_retained: notice_retained(&info.meta, &squashed),
+                alone,
                 license_class: None,
                 origin,
                 matched_tokens: span.matched_tokens,
@@ -734,6 +777,7 @@ impl Scanner<'_> {
                 f.notice_retained = Some(true);
             }
         }
+        findings.sort_by_key(|f| f.target_lines[0]);
         // Names of the enclosing definitions: one parse, and only of files
         // with a finding that a definition can hold (the matching itself
         // never parses).
@@ -861,6 +905,7 @@ impl Scanner<'_> {
             target_lines: lines,
             target_bytes: [0, bytes.len() as u64],
             notice_retained: notice_retained(&info.meta, &SquashedText::new(bytes)),
+            alone: false,
             license_class: None,
             origin,
             // The same tokens as the origin: equal bytes, or equal up to

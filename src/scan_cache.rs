@@ -213,6 +213,7 @@ mod tests {
             symbol: None,
             origin_content: None,
             notice_retained: Some(false),
+            alone: false,
             license_class: None,
             alternatives: Vec::new(),
         }

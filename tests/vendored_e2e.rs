@@ -309,6 +309,84 @@ fn own_code_is_not_reported_and_a_patched_files_header_is_part_of_its_copy() {
     assert_eq!(f["target_bytes"][0], 0, "{f:#}");
 }
 
+/// Redis 7.0.15's own `networking.c` and `sds.c` match Lua 5.1 for 41 to
+/// 44 tokens each, the only match of that Lua file in them: Lua's idioms
+/// (an argument check, a buffer loop), not a copy. In a scan that finds
+/// Lua vendored as a tree under `deps/lua`, such short matches outside the
+/// tree are not reported (and counted in the summary); scanned without
+/// the tree around them, nothing tells, and they are. The cache keeps
+/// the judgement to the scan's end.
+#[test]
+fn a_short_match_against_a_vendored_project_is_reported_only_inside_its_tree() {
+    let own = ["src/networking.c", "src/sds.c"];
+    let lua = [
+        "lbaselib.c",
+        "lstrlib.c",
+        "ltablib.c",
+        "lmathlib.c",
+        "loadlib.c",
+    ];
+    let lua: Vec<String> = lua.iter().map(|f| format!("deps/lua/src/{f}")).collect();
+    let mut members: Vec<&str> = own.to_vec();
+    members.extend(lua.iter().map(String::as_str));
+    let Some(RedisTree {
+        work,
+        index,
+        target,
+    }) = RedisTree::new("deb:lua5.1=5.1.5-9", &members)
+    else {
+        return;
+    };
+    let cache = work.path().join("scan-cache.json");
+    let scan_cached = || -> Value {
+        let out = Command::new(cargo_bin("provscan"))
+            .args(["scan", "--index"])
+            .arg(&index)
+            .args(["--format", "json", "--cache"])
+            .arg(&cache)
+            .arg(&target)
+            .output()
+            .expect("provscan runs");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            shared::describe("scan", &out)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    for (run, report) in [scan_cached(), scan_cached()].iter().enumerate() {
+        for p in &lua {
+            let f = finding_in(report, &format!("redis-7.0.15/{p}"));
+            assert_eq!(f["origin"]["project"], "lua5.1", "run {run}: {f:#}");
+        }
+        let in_own: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                own.iter()
+                    .any(|p| f["path"] == format!("redis-7.0.15/{p}").as_str())
+            })
+            .collect();
+        assert!(in_own.is_empty(), "run {run}: {in_own:#?}");
+        let unreported = report["summary"]["unreported_short"].as_u64().unwrap();
+        assert!(unreported >= 2, "run {run}: {:#}", report["summary"]);
+        assert!(
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f.get("alone").is_none()),
+            "run {run}: a finding held for judgement leaked into the report"
+        );
+    }
+    // The same files scanned without the tree around them.
+    let alone = scan(&index, &target.join("redis-7.0.15/src"));
+    let f = finding_in(&alone, "networking.c");
+    assert!(f["matched_tokens"].as_u64().unwrap() < 60, "{f:#}");
+    assert_eq!(alone["summary"]["unreported_short"], 0);
+}
+
 /// The cached download named `name` under the test cache, after an add.
 fn downloaded(name: &str) -> PathBuf {
     fn walk(dir: &Path, name: &str) -> Option<PathBuf> {

@@ -88,7 +88,7 @@ impl Corpus {
             match_file(tokens, target, grams, params, |g| family.lookup(g))
         } else {
             let stream = SymbolStream::of_file(tokens, bytes);
-            match_target(&stream, target, &family, &family, params).map(|m| m.findings)
+            match_target(&stream, target, &family, &family, params).map(|m| m.all_findings())
         };
         match found {
             Ok(found) => found,

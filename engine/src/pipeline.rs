@@ -52,10 +52,26 @@ pub struct Matched {
     /// comments), closest first, when nothing else was found: candidates
     /// for the caller to confirm with both files' full text.
     pub small_files: Vec<SnippetMatch>,
+    /// Short findings with nothing else in the target from their origin
+    /// (see [`alone_and_short`]): not findings on their own. `compare` and
+    /// the harness leave them out; `scan` reports those where a tree
+    /// copied from their project holds the file.
+    pub alone: Vec<Finding>,
     /// Fingerprints looked up.
     pub lookups: usize,
     /// Chains aligned against an origin stream.
     pub extended: usize,
+}
+
+impl Matched {
+    /// Every finding, alone or not, in target order: what a caller that
+    /// has no wider view than the target reports.
+    pub fn all_findings(self) -> Vec<Finding> {
+        let mut all = self.findings;
+        all.extend(self.alone);
+        all.sort_by_key(|f| f.best.span.target_lines.first);
+        all
+    }
 }
 
 /// Target token ranges already explained by a verified alignment, with
@@ -253,17 +269,58 @@ where
     } = run;
     // The origin (and the place in it) the target is closest to wins; its
     // near-equals become alternatives.
-    out.findings = settle(
+    let settled = settle(
         closest_first(aligned, target, &fetched),
         params.alternative_share,
     );
-    if out.findings.is_empty() {
+    (out.findings, out.alone) =
+        alone_and_short(settled, target.len(), params.verify.alone_min_matches);
+    if out.findings.is_empty() && out.alone.is_empty() {
         out.small_files = closest_first(small, target, &fetched)
             .into_iter()
             .map(|(_, m)| m)
             .collect();
     }
     Ok(out)
+}
+
+/// Splits settled findings into those that stand, and those short ones
+/// (under `min_matches` aligned tokens) that stand alone: nothing else in
+/// the target from their origin (best or alternative), and most of the
+/// target left outside them. 40 tokens of structure are as often an idiom
+/// as a copy (a Go table-driven test loop, an `if err := …; err != nil`
+/// pair, a Python import block), and what tells a short copy from an
+/// idiom is its company: the rest of a copied file found beside it, the
+/// whole of a small file, or, what only the caller sees, where the target
+/// lies in a scan that found the same project vendored as a tree
+/// (`scan`'s last step).
+pub fn alone_and_short(
+    findings: Vec<Finding>,
+    target_tokens: usize,
+    min_matches: u32,
+) -> (Vec<Finding>, Vec<Finding>) {
+    let origins = |f: &Finding| -> Vec<u64> {
+        std::iter::once(f.best.origin)
+            .chain(f.alternatives.iter().map(|a| a.origin))
+            .collect()
+    };
+    let all: Vec<Vec<u64>> = findings.iter().map(origins).collect();
+    let mut stand = Vec::new();
+    let mut alone = Vec::new();
+    for (i, f) in findings.into_iter().enumerate() {
+        let short = f.best.span.matched_tokens < min_matches;
+        let most_of_target = f.best.span.target_tokens.count() as usize * 4 >= target_tokens * 3;
+        let in_company = all
+            .iter()
+            .enumerate()
+            .any(|(j, o)| j != i && o.iter().any(|x| all[i].contains(x)));
+        if short && !most_of_target && !in_company {
+            alone.push(f);
+        } else {
+            stand.push(f);
+        }
+    }
+    (stand, alone)
 }
 
 /// Alignments `(origin, alignment, seed hits)` as matches, each with how
@@ -1357,6 +1414,60 @@ mod tests {
             .tokens
     }
 
+    #[test]
+    fn a_short_finding_alone_is_set_apart_and_one_in_company_is_not() {
+        let finding = |origin: u64, first: u32, tokens: u32| Finding {
+            best: SnippetMatch {
+                origin,
+                span: Span {
+                    target_lines: Range {
+                        first: first / 8 + 1,
+                        last: (first + tokens) / 8 + 1,
+                    },
+                    origin_lines: Range { first: 1, last: 9 },
+                    target_tokens: Range {
+                        first,
+                        last: first + tokens - 1,
+                    },
+                    origin_tokens: Range {
+                        first: 0,
+                        last: tokens - 1,
+                    },
+                    matched_tokens: tokens,
+                    hits: 2,
+                    similarity: 0.9,
+                    edits: 2,
+                },
+            },
+            alternatives: Vec::new(),
+        };
+        // Origin 1: a long finding and a short one beside it; origin 2: a
+        // short one alone; origin 3: a long one alone.
+        let found = vec![
+            finding(1, 0, 400),
+            finding(1, 500, 45),
+            finding(2, 700, 45),
+            finding(3, 900, 90),
+        ];
+        let (stand, alone) = alone_and_short(found.clone(), 2000, 60);
+        assert_eq!(
+            stand.iter().map(|f| f.best.origin).collect::<Vec<_>>(),
+            vec![1, 1, 3]
+        );
+        assert_eq!(alone.len(), 1);
+        assert_eq!(alone[0].best.origin, 2);
+        // The same short finding over most of a small target stands.
+        let (stand, alone) = alone_and_short(vec![finding(2, 0, 45)], 55, 60);
+        assert_eq!((stand.len(), alone.len()), (1, 0));
+        // An alternative of another finding is company too.
+        let mut with_alt = finding(4, 0, 400);
+        with_alt.alternatives.push(finding(2, 0, 400).best);
+        let (stand, alone) = alone_and_short(vec![with_alt, finding(2, 700, 45)], 2000, 60);
+        assert_eq!((stand.len(), alone.len()), (2, 0));
+        // 0 sets nothing apart.
+        assert!(alone_and_short(found, 2000, 0).1.is_empty());
+    }
+
     /// A seed hit at token `t` on both sides.
     fn hit(t: u32) -> Hit {
         let at = Anchor {
@@ -1426,7 +1537,7 @@ mod tests {
         let stream = SymbolStream::of_file(&target, target_src.as_bytes());
         match_target(&stream, &fps, &index, &index, matching)
             .unwrap()
-            .findings
+            .all_findings()
     }
 
     /// Tokens before a changed constant that only make up for it (two
@@ -2031,7 +2142,7 @@ mod tests {
             };
             match_target(&stream, &fps, &seed, &index, &MatchParams::for_k(params.k))
                 .unwrap()
-                .findings
+                .all_findings()
         };
         let copy = format!("int own(void) {{ return 1; }}\n{}", function("beta", 6));
         let found = run(&copy, false);

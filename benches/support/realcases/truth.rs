@@ -17,6 +17,12 @@ use super::tree::{lines, Tree};
 /// A file's share of lines that must be copies for the file to count as a
 /// copy (below it, the path match is a rewrite or a different file).
 const MIN_COPIED_SHARE: f64 = 0.3;
+/// Share of a target file's lines its namesake in the origin must explain
+/// for no other origin file to be sought.
+const NAMED_EXPLAINS: f64 = 0.9;
+/// How many more lines another origin file must explain than the
+/// namesake to be the one copied.
+const CLEARLY_MORE: f64 = 1.25;
 
 /// (project, path): how findings and truth name an origin file.
 pub type OriginKey = (String, String);
@@ -78,9 +84,23 @@ pub fn derive(case: &Case, target: &Tree, origins: &[Tree]) -> anyhow::Result<Tr
         let origin = &origins[scope.origin];
         let tl = lines(&f.text);
         let n = tl.iter().filter(|l| content(l)).count();
-        let found = correspond(&f.path, &f.text, scope, origin)
-            .filter(|(_, _, in_order)| n > 0 && *in_order as f64 >= MIN_COPIED_SHARE * n as f64)
-            .or_else(|| by_content(&f.path, &f.text, scope, origin));
+        let named = correspond(&f.path, &f.text, scope, origin)
+            .filter(|(_, _, in_order)| n > 0 && *in_order as f64 >= MIN_COPIED_SHARE * n as f64);
+        // The file of the same name may hold only part of the target: a
+        // bundle shipped under the name of one of its parts (Django's
+        // `xregexp.js` is xregexp's `xregexp-all.js`, which holds
+        // `src/xregexp.js` and its addons). Then the origin file that
+        // explains clearly more of the target's lines is the one copied.
+        let found = match named {
+            Some(named) if (named.2 as f64) < NAMED_EXPLAINS * n as f64 => {
+                match by_content(&f.path, &f.text, scope, origin) {
+                    Some(other) if other.2 as f64 > CLEARLY_MORE * named.2 as f64 => Some(other),
+                    _ => Some(named),
+                }
+            }
+            Some(named) => Some(named),
+            None => by_content(&f.path, &f.text, scope, origin),
+        };
         let Some((opath, pairs, _)) = found else {
             unknown.insert(f.path.clone());
             continue;
