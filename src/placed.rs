@@ -237,13 +237,14 @@ impl CopiedTrees {
     }
 }
 
-/// Whether a short finding standing alone in its file (`Finding::alone`)
-/// is reported, now that the scan's copied trees are known. Where the scan
-/// found its project vendored as a tree, the copy of that project is
-/// accounted for, and a short match against it elsewhere (Go's
-/// `strings_test.go` against x/net, which Go vendors; Redis's
-/// `networking.c` against Lua, which Redis vendors) is the project's idiom
-/// far more often than a second copy: reported only inside that tree.
+/// Whether a weak finding standing alone in its file (`Finding::alone`:
+/// short, or loosely aligned) is reported, now that the scan's copied
+/// trees are known. Where the scan found its project vendored as a tree,
+/// the copy of that project is accounted for, and a weak match against it
+/// elsewhere (Go's `strings_test.go` against x/net, which Go vendors;
+/// Redis's `networking.c` against Lua, which Redis vendors) is the
+/// project's idiom far more often than a second copy: reported only inside
+/// that tree.
 /// Against a project no tree of the scan comes from, there is nothing to
 /// judge by, and it is reported.
 pub(crate) fn keeps_alone(trees: &CopiedTrees, f: &Finding) -> bool {

@@ -79,8 +79,8 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license_class: Option<String>,
     pub alternatives: Vec<Origin>,
-    /// A short finding with nothing else of its origin in its file
-    /// (`engine::pipeline::alone_and_short`), held until the scan's last
+    /// A weak finding (short, or loosely aligned) with nothing else of its
+    /// origin in its file (`engine::pipeline::alone_and_weak`), held until the scan's last
     /// step judges it by where its file lies (`crate::placed::keeps_alone`);
     /// never set in a report. Serialized only when set, for the scan
     /// cache, which holds a file's findings from before that step.
@@ -107,11 +107,12 @@ pub struct Summary {
     /// database (scan only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index_reads: Option<u64>,
-    /// Short matches not reported (scan only): each the only match of its
-    /// origin in its file, against a project the scan found vendored as a
-    /// tree elsewhere (`crate::placed::keeps_alone`).
+    /// Weak matches not reported (scan only): each short or loosely
+    /// aligned, the only match of its origin in its file, against a
+    /// project the scan found vendored as a tree elsewhere
+    /// (`crate::placed::keeps_alone`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unreported_short: Option<usize>,
+    pub unreported_alone: Option<usize>,
 }
 
 impl Summary {

@@ -200,9 +200,9 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
             .flat_map(|c| &c.findings)
             .filter(|f| !f.alone),
     );
-    let mut unreported_short = 0;
+    let mut unreported_alone = 0;
     for c in &mut checked {
-        unreported_short += c.judge_alone(&trees);
+        unreported_alone += c.judge_alone(&trees);
     }
     let placed = scanner.place_unfound(unfound, &trees);
     let placed_paths: std::collections::HashSet<String> =
@@ -256,7 +256,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     summary.lookups = Some(lookups);
     summary.fingerprints = Some(fingerprints);
     summary.index_reads = Some(index.keys_read());
-    summary.unreported_short = Some(unreported_short);
+    summary.unreported_alone = Some(unreported_alone);
     let mut report = Report::new(findings, skipped, summary);
     report.errors = errors;
     report.raw_paths = raw_paths;

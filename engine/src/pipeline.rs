@@ -19,7 +19,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::align::{chains, Anchor, Hit, Range, Span};
-use crate::extend::{extend_chain, Alignment, Tokens, SHAPE_LEN, VERBATIM_MIN_MATCHES};
+use crate::extend::{
+    extend_chain, Alignment, AloneFloors, Tokens, SHAPE_LEN, VERBATIM_MIN_MATCHES,
+};
 use crate::intervals::Intervals;
 use crate::matcher::{settle, Finding, MatchParams, Posting, SnippetMatch};
 use crate::repeats::Repeats;
@@ -52,8 +54,8 @@ pub struct Matched {
     /// comments), closest first, when nothing else was found: candidates
     /// for the caller to confirm with both files' full text.
     pub small_files: Vec<SnippetMatch>,
-    /// Short findings with nothing else in the target from their origin
-    /// (see [`alone_and_short`]): not findings on their own. `compare` and
+    /// Weak findings with nothing else in the target from their origin
+    /// (see [`alone_and_weak`]): not findings on their own. `compare` and
     /// the harness leave them out; `scan` reports those where a tree
     /// copied from their project holds the file.
     pub alone: Vec<Finding>,
@@ -273,8 +275,7 @@ where
         closest_first(aligned, target, &fetched),
         params.alternative_share,
     );
-    (out.findings, out.alone) =
-        alone_and_short(settled, target.len(), params.verify.alone_min_matches);
+    (out.findings, out.alone) = alone_and_weak(settled, target.len(), params.verify.alone);
     if out.findings.is_empty() && out.alone.is_empty() {
         out.small_files = closest_first(small, target, &fetched)
             .into_iter()
@@ -284,20 +285,21 @@ where
     Ok(out)
 }
 
-/// Splits settled findings into those that stand, and those short ones
-/// (under `min_matches` aligned tokens) that stand alone: nothing else in
-/// the target from their origin (best or alternative), and most of the
-/// target left outside them. 40 tokens of structure are as often an idiom
-/// as a copy (a Go table-driven test loop, an `if err := …; err != nil`
-/// pair, a Python import block), and what tells a short copy from an
-/// idiom is its company: the rest of a copied file found beside it, the
-/// whole of a small file, or, what only the caller sees, where the target
-/// lies in a scan that found the same project vendored as a tree
-/// (`scan`'s last step).
-pub fn alone_and_short(
+/// Splits settled findings into those that stand, and the weak ones
+/// (under [`AloneFloors::min_matches`] aligned tokens, or under
+/// [`AloneFloors::min_identity`]) that stand alone: nothing else in the
+/// target from their origin (best or alternative), and most of the target
+/// left outside them. 40 tokens of structure are as often an idiom as a
+/// copy (a Go table-driven test loop, an `if err := …; err != nil` pair, a
+/// Python import block), and so is a longer stretch that only resembles
+/// its origin; what tells such a copy from an idiom is its company: the
+/// rest of a copied file found beside it, the whole of a small file, or,
+/// what only the caller sees, where the target lies in a scan that found
+/// the same project vendored as a tree (`scan`'s last step).
+pub fn alone_and_weak(
     findings: Vec<Finding>,
     target_tokens: usize,
-    min_matches: u32,
+    floors: AloneFloors,
 ) -> (Vec<Finding>, Vec<Finding>) {
     let origins = |f: &Finding| -> Vec<u64> {
         std::iter::once(f.best.origin)
@@ -308,13 +310,14 @@ pub fn alone_and_short(
     let mut stand = Vec::new();
     let mut alone = Vec::new();
     for (i, f) in findings.into_iter().enumerate() {
-        let short = f.best.span.matched_tokens < min_matches;
+        let weak = f.best.span.matched_tokens < floors.min_matches
+            || f.best.span.similarity < floors.min_identity;
         let most_of_target = f.best.span.target_tokens.count() as usize * 4 >= target_tokens * 3;
         let in_company = all
             .iter()
             .enumerate()
             .any(|(j, o)| j != i && o.iter().any(|x| all[i].contains(x)));
-        if short && !most_of_target && !in_company {
+        if weak && !most_of_target && !in_company {
             alone.push(f);
         } else {
             stand.push(f);
@@ -1415,7 +1418,7 @@ mod tests {
     }
 
     #[test]
-    fn a_short_finding_alone_is_set_apart_and_one_in_company_is_not() {
+    fn a_weak_finding_alone_is_set_apart_and_one_in_company_is_not() {
         let finding = |origin: u64, first: u32, tokens: u32| Finding {
             best: SnippetMatch {
                 origin,
@@ -1449,7 +1452,11 @@ mod tests {
             finding(2, 700, 45),
             finding(3, 900, 90),
         ];
-        let (stand, alone) = alone_and_short(found.clone(), 2000, 60);
+        let floors = AloneFloors {
+            min_matches: 60,
+            min_identity: 0.85,
+        };
+        let (stand, alone) = alone_and_weak(found.clone(), 2000, floors);
         assert_eq!(
             stand.iter().map(|f| f.best.origin).collect::<Vec<_>>(),
             vec![1, 1, 3]
@@ -1457,15 +1464,23 @@ mod tests {
         assert_eq!(alone.len(), 1);
         assert_eq!(alone[0].best.origin, 2);
         // The same short finding over most of a small target stands.
-        let (stand, alone) = alone_and_short(vec![finding(2, 0, 45)], 55, 60);
+        let (stand, alone) = alone_and_weak(vec![finding(2, 0, 45)], 55, floors);
         assert_eq!((stand.len(), alone.len()), (1, 0));
         // An alternative of another finding is company too.
         let mut with_alt = finding(4, 0, 400);
         with_alt.alternatives.push(finding(2, 0, 400).best);
-        let (stand, alone) = alone_and_short(vec![with_alt, finding(2, 700, 45)], 2000, 60);
+        let (stand, alone) = alone_and_weak(vec![with_alt, finding(2, 700, 45)], 2000, floors);
         assert_eq!((stand.len(), alone.len()), (2, 0));
-        // 0 sets nothing apart.
-        assert!(alone_and_short(found, 2000, 0).1.is_empty());
+        // A long one alone that only resembles its origin is weak too.
+        let mut loose = finding(3, 900, 90);
+        loose.best.span.similarity = 0.8;
+        assert_eq!(alone_and_weak(vec![loose], 2000, floors).1.len(), 1);
+        // Zero floors set nothing apart.
+        let none = AloneFloors {
+            min_matches: 0,
+            min_identity: 0.0,
+        };
+        assert!(alone_and_weak(found, 2000, none).1.is_empty());
     }
 
     /// A seed hit at token `t` on both sides.
