@@ -334,32 +334,25 @@ mod tests {
         let trees = CopiedTrees::of(&tree);
         assert!(trees.has_project("lua"));
         assert!(!trees.has_project("jemalloc"));
+        let keeps = |trees: &CopiedTrees, path: &str, project: &str, origin: &str| {
+            keeps_alone(trees, &finding(path, project, origin))
+        };
         // Against the vendored project, outside its tree: its idiom.
-        assert!(!keeps_alone(
-            &trees,
-            &finding("src/networking.c", "lua", "src/ldebug.c")
-        ));
+        assert!(!keeps(&trees, "src/networking.c", "lua", "src/ldebug.c"));
         // Inside the tree, in the origin's directory the tree maps it to.
-        assert!(keeps_alone(
+        assert!(keeps(
             &trees,
-            &finding("deps/lua/src/lua_cjson.c", "lua", "src/lmathlib.c")
+            "deps/lua/src/lua_cjson.c",
+            "lua",
+            "src/lmathlib.c"
         ));
         // Below the tree's root, in another directory of the origin.
-        assert!(!keeps_alone(
-            &trees,
-            &finding("deps/lua/etc/x.c", "lua", "src/lmathlib.c")
-        ));
+        assert!(!keeps(&trees, "deps/lua/etc/x.c", "lua", "src/lmathlib.c"));
         // A project no tree comes from: nothing to judge by.
-        assert!(keeps_alone(
-            &trees,
-            &finding("src/zmalloc.c", "jemalloc", "src/jemalloc.c")
-        ));
+        assert!(keeps(&trees, "src/zmalloc.c", "jemalloc", "src/jemalloc.c"));
         // Three files are not yet a tree.
         let trees = CopiedTrees::of(&tree[..3]);
-        assert!(keeps_alone(
-            &trees,
-            &finding("src/networking.c", "lua", "src/ldebug.c")
-        ));
+        assert!(keeps(&trees, "src/networking.c", "lua", "src/ldebug.c"));
     }
 
     #[test]

@@ -54,10 +54,16 @@ fn index_add(index: &Path, spec: &str) {
 }
 
 fn scan(index: &Path, target: &Path) -> Value {
+    scan_with(index, target, &[])
+}
+
+/// [`scan`] with more options (`--cache FILE`).
+fn scan_with(index: &Path, target: &Path, options: &[&std::ffi::OsStr]) -> Value {
     let out = Command::new(cargo_bin("provscan"))
         .args(["scan", "--index"])
         .arg(index)
         .args(["--format", "json"])
+        .args(options)
         .arg(target)
         .output()
         .expect("provscan runs");
@@ -324,22 +330,7 @@ fn own_files_beside_their_tree(spec: &str, own: &[&str], tree: &[String]) -> Opt
         target,
     } = RedisTree::new(spec, &members)?;
     let cache = work.path().join("scan-cache.json");
-    let scan_cached = || -> Value {
-        let out = Command::new(cargo_bin("provscan"))
-            .args(["scan", "--index"])
-            .arg(&index)
-            .args(["--format", "json", "--cache"])
-            .arg(&cache)
-            .arg(&target)
-            .output()
-            .expect("provscan runs");
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{}",
-            shared::describe("scan", &out)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let scan_cached = || scan_with(&index, &target, &["--cache".as_ref(), cache.as_os_str()]);
     for (run, report) in [scan_cached(), scan_cached()].iter().enumerate() {
         for p in tree {
             finding_in(report, &format!("redis-7.0.15/{p}"));
