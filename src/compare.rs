@@ -192,7 +192,7 @@ impl Corpus {
                 })
                 .unwrap_or_else(|never| match never {});
                 // Two files side by side: nothing around them to judge a
-                // short finding standing alone by.
+                // weak finding standing alone by.
                 let mut all = m.all_findings();
                 all.extend(small);
                 all

@@ -251,7 +251,9 @@ pub(crate) fn keeps_alone(trees: &CopiedTrees, f: &Finding) -> bool {
     let Some(project) = &f.origin.project else {
         return true;
     };
-    let parent = |p: &str| p.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    fn parent(path: &str) -> &str {
+        path.rsplit_once('/').map_or("", |(dir, _)| dir)
+    }
     // Inside the tree means in the directory of the origin that the tree
     // puts the file in: a tree rooted at `_vendor/` holds pip's vendored
     // `urllib3/`, not its `colorama/`.
@@ -321,7 +323,7 @@ mod tests {
     }
 
     #[test]
-    fn a_short_finding_alone_is_judged_by_the_trees_of_its_project() {
+    fn a_weak_finding_alone_is_judged_by_the_trees_of_its_project() {
         let finding = |path: &str, project: &str, origin: &str| {
             let mut o = crate::policy::tests::origin(Some(project), Some("1"), None);
             o.path = origin.into();

@@ -55,9 +55,10 @@ pub struct Matched {
     /// for the caller to confirm with both files' full text.
     pub small_files: Vec<SnippetMatch>,
     /// Weak findings with nothing else in the target from their origin
-    /// (see [`alone_and_weak`]): not findings on their own. `compare` and
-    /// the harness leave them out; `scan` reports those where a tree
-    /// copied from their project holds the file.
+    /// (see [`alone_and_weak`]), for the caller to judge: `compare` and the
+    /// harness, which see no more than the target, report them
+    /// ([`Matched::all_findings`]); `scan` drops those against a project it
+    /// found vendored as a tree when the file lies outside that tree.
     pub alone: Vec<Finding>,
     /// Fingerprints looked up.
     pub lookups: usize,

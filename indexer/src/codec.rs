@@ -67,9 +67,14 @@ impl PostingList {
     /// Number of distinct contents.
     pub fn df(&self) -> u64 {
         match self {
-            PostingList::List(e) => distinct_contents(e) as u64,
+            PostingList::List(e) => Self::df_of(e),
             PostingList::Saturated { df } => *df,
         }
+    }
+
+    /// Number of distinct contents of entries sorted by content.
+    pub fn df_of(sorted: &[Entry]) -> u64 {
+        distinct_contents(sorted) as u64
     }
 }
 

@@ -146,6 +146,7 @@ impl Builder {
 
 impl KeyFilter {
     /// A filter of `keys`, sized for `expected` of them.
+    #[cfg(test)]
     pub fn build(
         committed: u64,
         expected: u64,

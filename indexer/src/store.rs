@@ -358,6 +358,11 @@ pub(crate) fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
+/// The bucket a postings key names.
+fn bucket_of(key: &[u8]) -> Result<u16> {
+    bucket::read_bucket_key(key).ok_or_else(|| corrupt(CF_POSTINGS, "key"))
+}
+
 /// A postings bucket whose bytes are not one.
 fn undecodable(bucket: u16) -> IndexError {
     corrupt(CF_POSTINGS, format!("bucket {bucket:04x} does not decode"))
@@ -593,8 +598,7 @@ impl Index {
             let mut it = self.db.raw_iterator_cf_opt(cf, ro);
             it.seek_to_first();
             while let (Some(k), Some(v)) = (it.key(), it.value()) {
-                let b = bucket::read_bucket_key(k).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
-                visit(b, v)?;
+                visit(bucket_of(k)?, v)?;
                 it.next();
             }
             it.status()?;
@@ -788,7 +792,7 @@ impl Index {
         let mut rewritten = 0u64;
         for item in self.db.iterator_cf(cf, IteratorMode::Start) {
             let (k, v) = item?;
-            let b = bucket::read_bucket_key(&k).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
+            let b = bucket_of(&k)?;
             let keys = bucket::decode(&v).map_err(|_| undecodable(b))?;
             // Dead ids are exactly the ones not live below the watermark;
             // ids above it cannot be present once no add is pending.
@@ -1320,27 +1324,13 @@ impl Index {
             let suffixes: Vec<u32> = asked.iter().map(|(id, _)| id.suffix()).collect();
             let lists = bucket::lookup(&value, &suffixes).map_err(|_| undecodable(b))?;
             for (&(_, slot), list) in asked.iter().zip(lists) {
-                match list {
-                    Some(PostingList::List(entries)) => {
-                        let live: Vec<Entry> = entries
-                            .into_iter()
-                            .filter(|e| view.live(e.content))
-                            .collect();
-                        let mut df = 0u64;
-                        let mut last = None;
-                        for e in &live {
-                            if last != Some(e.content) {
-                                df += 1;
-                                last = Some(e.content);
-                            }
-                        }
-                        if df > threshold {
-                            out.common[slot] = true;
-                        } else {
-                            out.postings[slot] = live.into_iter().map(to_posting).collect();
-                        }
+                // A list of dead contents only is no posting; a saturated
+                // one is common, as is a live list over the threshold.
+                match list.and_then(|l| l.retain(|c| view.live(c))) {
+                    Some(PostingList::List(live)) if PostingList::df_of(&live) <= threshold => {
+                        out.postings[slot] = live.into_iter().map(to_posting).collect();
                     }
-                    Some(PostingList::Saturated { .. }) => out.common[slot] = true,
+                    Some(_) => out.common[slot] = true,
                     None => {}
                 }
             }
@@ -1391,8 +1381,7 @@ impl Index {
                     _ => None,
                 };
                 if cf == CF_POSTINGS {
-                    let b =
-                        bucket::read_bucket_key(&key).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
+                    let b = bucket_of(&key)?;
                     let ids = bucket::key_ids(b, &value).map_err(|_| {
                         crate::integrity::damaged(
                             &self.dir,
@@ -1685,33 +1674,17 @@ impl Index {
             .iterator_cf(self.cf(CF_POSTINGS), IteratorMode::Start)
         {
             let (k, v) = item?;
-            let b = bucket::read_bucket_key(&k).ok_or_else(|| corrupt(CF_POSTINGS, "key"))?;
+            let b = bucket_of(&k)?;
             for (_, list) in bucket::decode(&v).map_err(|_| undecodable(b))? {
-                match list {
-                    PostingList::List(entries) => {
-                        let live: Vec<&Entry> =
-                            entries.iter().filter(|e| view.live(e.content)).collect();
-                        if live.is_empty() {
-                            continue;
-                        }
-                        s.fingerprints += 1;
-                        s.postings += live.len() as u64;
-                        let mut df = 0u64;
-                        let mut last = None;
-                        for e in live {
-                            if last != Some(e.content) {
-                                df += 1;
-                                last = Some(e.content);
-                            }
-                        }
-                        if df > threshold {
-                            s.common_fingerprints += 1;
-                        }
-                    }
-                    PostingList::Saturated { .. } => {
-                        s.fingerprints += 1;
-                        s.common_fingerprints += 1;
-                    }
+                let Some(live) = list.retain(|c| view.live(c)) else {
+                    continue;
+                };
+                s.fingerprints += 1;
+                if let PostingList::List(entries) = &live {
+                    s.postings += entries.len() as u64;
+                }
+                if live.df() > threshold {
+                    s.common_fingerprints += 1;
                 }
             }
         }
