@@ -395,7 +395,6 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
         // The stream is fetched (and decoded) only for a chain that is
         // extended.
         let mut stream: Option<Arc<SymbolStream>> = None;
-        let mut keys: Option<Vec<u16>> = None;
         for chain in chains(&self.hits_by_origin[&origin], params.align.max_gap) {
             let (first, last) = (chain[0], chain[chain.len() - 1]);
             // A chain inside a stretch already aligned with this origin
@@ -441,7 +440,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
                 },
                 Tokens {
                     syms: &stream.syms,
-                    keys: keys.get_or_insert_with(|| stream.text_keys()),
+                    keys: stream.text_keys(),
                 },
                 &chain,
                 &params.extend,
@@ -621,7 +620,7 @@ impl Closeness {
 /// step, and one that every line of a Python class earns would carry the
 /// extension on through the host's lines of the same shape.
 fn distinctive_keys(target: &SymbolStream) -> Vec<u16> {
-    let mut keys = target.text_keys();
+    let mut keys = target.text_keys().to_vec();
     let mut counts: HashMap<u16, u32> = HashMap::default();
     for &k in keys.iter().filter(|&&k| k != 0) {
         *counts.entry(k).or_default() += 1;

@@ -189,6 +189,7 @@ mod tests {
             ends: vec![0; syms.len()],
             values: Vec::new(),
             names: Vec::new(),
+            derived: Default::default(),
         }
     }
 

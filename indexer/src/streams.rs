@@ -101,6 +101,7 @@ pub fn decode(bytes: &[u8]) -> Option<SymbolStream> {
         ends: Vec::with_capacity(n),
         values: Vec::new(),
         names: Vec::new(),
+        derived: Default::default(),
     };
     for _ in 0..n {
         let r = next()?;
