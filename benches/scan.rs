@@ -921,6 +921,18 @@ fn main() {
                 fps as f64 / (lookups.max(1)) as f64
             ));
         }
+        // The floor of the lookups: fingerprints in code that no finding
+        // covers, which only a lookup can clear.
+        if let (Some(unexplained), Some(fps)) = (
+            summary["unexplained_fingerprints"].as_u64(),
+            summary["fingerprints"].as_u64(),
+        ) {
+            notes.push(format!(
+                "{name} tree: {:.0} fingerprints per MB of target lie in code no finding covers, the floor of the lookups: at most {:.1}× fewer lookups than fingerprints without sampling that code",
+                unexplained as f64 / mb(bytes),
+                fps as f64 / (unexplained.max(1)) as f64
+            ));
+        }
         if let (Some(reads), Some(fps)) = (
             summary["index_reads"].as_u64(),
             summary["fingerprints"].as_u64(),

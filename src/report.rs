@@ -103,6 +103,12 @@ pub struct Summary {
     /// extended; `lookups` over this is the share still looked up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprints: Option<u64>,
+    /// Of the fingerprints, those in code no finding covers (scan only):
+    /// each of them had to be looked up, since only a lookup tells that
+    /// code is in no origin; `fingerprints` over this is the most that
+    /// lookups can drop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unexplained_fingerprints: Option<u64>,
     /// Of the lookups, those the index's key filter let through to the
     /// database (scan only).
     #[serde(skip_serializing_if = "Option::is_none")]

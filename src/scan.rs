@@ -168,6 +168,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
             .map(|path| ScanCache::open(path, cache_key(&index, &dir, &args))),
         streams: Mutex::new(StreamCache::new(STREAM_CACHE_TOKENS)),
         lookups: Default::default(),
+        unexplained: Default::default(),
         fingerprints: Default::default(),
         unfound_bytes: Default::default(),
         progress: crate::progress::ScanProgress::start(
@@ -232,6 +233,9 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     let fingerprints = scanner
         .fingerprints
         .load(std::sync::atomic::Ordering::Relaxed);
+    let unexplained = scanner
+        .unexplained
+        .load(std::sync::atomic::Ordering::Relaxed);
     // A file that could not be read was not checked: that is an error of
     // the scan, not a file passed over by choice.
     let (unreadable, skipped): (Vec<Skipped>, Vec<Skipped>) = skipped
@@ -255,6 +259,7 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::measured(file_count, bytes, started);
     summary.lookups = Some(lookups);
     summary.fingerprints = Some(fingerprints);
+    summary.unexplained_fingerprints = Some(unexplained);
     summary.index_reads = Some(index.keys_read());
     summary.unreported_alone = Some(unreported_alone);
     let mut report = Report::new(findings, skipped, summary);
@@ -455,6 +460,8 @@ struct Scanner<'a> {
     streams: Mutex<StreamCache>,
     /// Fingerprints looked up, for the report's summary.
     lookups: std::sync::atomic::AtomicU64,
+    /// Fingerprints no finding covers (`Matched::unexplained`).
+    unexplained: std::sync::atomic::AtomicU64,
     /// Fingerprints of the matched files: what a matcher that looks up
     /// every fingerprint would have looked up.
     fingerprints: std::sync::atomic::AtomicU64,
@@ -719,6 +726,10 @@ impl Scanner<'_> {
         headers::keep_code_findings(&mut matched.alone, &file.bytes);
         self.lookups
             .fetch_add(matched.lookups as u64, std::sync::atomic::Ordering::Relaxed);
+        self.unexplained.fetch_add(
+            matched.unexplained as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         self.fingerprints.fetch_add(
             fingerprints.len() as u64,
             std::sync::atomic::Ordering::Relaxed,

@@ -123,6 +123,24 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
     );
     assert!(findings.len() >= 10, "{} findings", findings.len());
 
+    // What the summary says of the lookups: the fingerprints in code no
+    // finding covers had to be looked up, and the copies spared some.
+    let summary = &report["summary"];
+    let count = |k: &str| {
+        summary[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k}: {summary}"))
+    };
+    let (lookups, fps, unexplained) = (
+        count("lookups"),
+        count("fingerprints"),
+        count("unexplained_fingerprints"),
+    );
+    assert!(
+        unexplained <= lookups && lookups < fps && unexplained * 2 < fps,
+        "{summary}"
+    );
+
     // Unchanged files are whole-file matches.
     assert!(findings
         .iter()
@@ -162,6 +180,10 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
         report["findings"]
     );
     assert_eq!(out.status.code(), Some(0));
+    // Nothing found: every fingerprint was looked up, and none is explained.
+    let summary = &report["summary"];
+    assert_eq!(summary["unexplained_fingerprints"], summary["fingerprints"]);
+    assert_eq!(summary["lookups"], summary["fingerprints"]);
 }
 
 /// A block its origin file holds twice, copied once: the finding names one

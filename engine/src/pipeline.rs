@@ -62,6 +62,11 @@ pub struct Matched {
     pub alone: Vec<Finding>,
     /// Fingerprints looked up.
     pub lookups: usize,
+    /// Fingerprints that no finding covers once matching is done (alone
+    /// or not): the floor of `lookups`, whatever the order of the batches,
+    /// since only a lookup tells that code is in no origin (short of
+    /// sampling the fingerprints, which loses short copies).
+    pub unexplained: usize,
     /// Chains aligned against an origin stream.
     pub extended: usize,
 }
@@ -277,6 +282,7 @@ where
         params.alternative_share,
     );
     (out.findings, out.alone) = alone_and_weak(settled, target.len(), params.verify.alone);
+    out.unexplained = unexplained(fingerprints, k, out.findings.iter().chain(&out.alone));
     if out.findings.is_empty() && out.alone.is_empty() {
         out.small_files = closest_first(small, target, &fetched)
             .into_iter()
@@ -284,6 +290,39 @@ where
             .collect();
     }
     Ok(out)
+}
+
+/// How many of `fingerprints` (grams of `k` tokens) lie in no finding's
+/// target tokens.
+fn unexplained<'a>(
+    fingerprints: &[Fingerprint],
+    k: u32,
+    findings: impl Iterator<Item = &'a Finding>,
+) -> usize {
+    let mut spans: Vec<(u32, u32)> = findings
+        .map(|f| {
+            (
+                f.best.span.target_tokens.first,
+                f.best.span.target_tokens.last,
+            )
+        })
+        .collect();
+    spans.sort_unstable();
+    // Per span, the furthest end of it and the spans before it.
+    let reach: Vec<u32> = spans
+        .iter()
+        .scan(0, |end, s| {
+            *end = s.1.max(*end);
+            Some(*end)
+        })
+        .collect();
+    fingerprints
+        .iter()
+        .filter(|f| {
+            let at = spans.partition_point(|s| s.0 <= f.pos);
+            at == 0 || reach[at - 1] < f.pos + k - 1
+        })
+        .count()
 }
 
 /// Splits settled findings into those that stand, and the weak ones
