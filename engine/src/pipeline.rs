@@ -327,9 +327,9 @@ fn unexplained<'a>(
 
 /// Splits settled findings into those that stand, and the weak ones
 /// (under [`AloneFloors::min_matches`] aligned tokens, or under
-/// [`AloneFloors::min_identity`]) that stand alone: nothing else in the
-/// target from their origin (best or alternative), and most of the target
-/// left outside them. 40 tokens of structure are as often an idiom as a
+/// [`AloneFloors::min_identity`]) that stand alone: no finding in the
+/// target from their origin (best or alternative) that is not weak itself,
+/// and most of the target left outside them. 40 tokens of structure are as often an idiom as a
 /// copy (a Go table-driven test loop, an `if err := …; err != nil` pair, a
 /// Python import block), and so is a longer stretch that only resembles
 /// its origin; what tells such a copy from an idiom is its company: the
@@ -347,16 +347,24 @@ pub fn alone_and_weak(
             .collect()
     };
     let all: Vec<Vec<u64>> = findings.iter().map(origins).collect();
+    let weak: Vec<bool> = findings
+        .iter()
+        .map(|f| {
+            f.best.span.matched_tokens < floors.min_matches
+                || f.best.span.similarity < floors.min_identity
+        })
+        .collect();
     let mut stand = Vec::new();
     let mut alone = Vec::new();
     for (i, f) in findings.into_iter().enumerate() {
-        let weak = f.best.span.matched_tokens < floors.min_matches
-            || f.best.span.similarity < floors.min_identity;
         let most_of_target = f.best.span.target_tokens.count() as usize * 4 >= target_tokens * 3;
+        // Company is a finding that is not weak itself: two idioms of one
+        // origin (a pair of Go benchmark loops) keep each other none.
         let in_company = all
             .iter()
             .enumerate()
-            .any(|(j, o)| j != i && o.iter().any(|x| all[i].contains(x)));
+            .any(|(j, o)| j != i && !weak[j] && o.iter().any(|x| all[i].contains(x)));
+        let weak = weak[i];
         if weak && !most_of_target && !in_company {
             alone.push(f);
         } else {
@@ -1510,6 +1518,10 @@ mod tests {
         with_alt.alternatives.push(finding(2, 0, 400).best);
         let (stand, alone) = alone_and_weak(vec![with_alt, finding(2, 700, 45)], 2000, floors);
         assert_eq!((stand.len(), alone.len()), (2, 0));
+        // Two weak ones of one origin keep each other no company.
+        let (stand, alone) =
+            alone_and_weak(vec![finding(5, 100, 45), finding(5, 700, 50)], 2000, floors);
+        assert_eq!((stand.len(), alone.len()), (0, 2));
         // A long one alone that only resembles its origin is weak too.
         let mut loose = finding(3, 900, 90);
         loose.best.span.similarity = 0.8;
