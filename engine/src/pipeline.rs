@@ -169,7 +169,7 @@ where
         reseeded: HashSet::default(),
         target_grams: None,
         repeats: Repeats::default(),
-        target_keys: distinctive_keys(target),
+        target_keys: std::cell::OnceCell::new(),
     };
     // Per looked-up target position, the number of origins its gram is in.
     let mut origins_of: HashMap<u32, usize> = HashMap::default();
@@ -428,8 +428,9 @@ struct Run<'a, S> {
     /// The shapes the target repeats, once an alignment keeps too little
     /// of its text to stand without them.
     repeats: Repeats,
-    /// The target's [`SymbolStream::text_keys`], for the extension.
-    target_keys: Vec<u16>,
+    /// The target's [`distinctive_keys`], for the extension: made at the
+    /// first extension, since most files of a scan have none.
+    target_keys: std::cell::OnceCell<Vec<u16>>,
 }
 
 impl<E, S: Streams<Error = E>> Run<'_, S> {
@@ -483,7 +484,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             let Some(mut a) = extend_chain(
                 Tokens {
                     syms: &target.syms,
-                    keys: &self.target_keys,
+                    keys: self.target_keys.get_or_init(|| distinctive_keys(target)),
                 },
                 Tokens {
                     syms: &stream.syms,
