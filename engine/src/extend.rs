@@ -455,20 +455,35 @@ impl Rows {
     /// tokens aligned to nothing.
     fn first(band: usize, m: usize) -> Rows {
         let stride = 2 * band + 2;
+        let mut rows = SPARE_ROWS.with(|s| s.take()).unwrap_or_else(|| Rows {
+            lo: Vec::new(),
+            width: Vec::new(),
+            h: Vec::with_capacity(stride * 64),
+            dir: Vec::with_capacity(stride * 64),
+        });
         let hi = band.min(m);
-        let mut h: Vec<i32> = Vec::with_capacity(stride * 64);
-        let mut dir: Vec<u8> = Vec::with_capacity(stride * 64);
+        let Rows { lo, width, h, dir } = &mut rows;
+        (lo.clear(), width.clear(), h.clear(), dir.clear());
         h.extend((0..=hi).map(|j| -GAP * j as i32));
         dir.extend((0..=hi).map(|j| if j == 0 { DIAG } else { LEFT }));
         h.resize(stride, NEG);
         dir.resize(stride, DIAG);
-        Rows {
-            lo: vec![0],
-            width: vec![hi + 1],
-            h,
-            dir,
-        }
+        lo.push(0);
+        width.push(hi + 1);
+        rows
     }
+
+    /// Keeps the buffers for the thread's next segment.
+    fn spare(self) {
+        SPARE_ROWS.with(|s| s.set(Some(self)));
+    }
+}
+
+thread_local! {
+    /// The buffers of a thread's last banded segment, for its next one: a
+    /// scan of vendored code runs some 500 thousand segments, and
+    /// allocating theirs was most of the allocator's share of it.
+    static SPARE_ROWS: std::cell::Cell<Option<Rows>> = const { std::cell::Cell::new(None) };
 }
 
 /// The banded X-drop alignment from `(si, sj)`, which is the best cell of
@@ -559,13 +574,15 @@ fn banded_segment(
             break;
         }
     }
-    walk.finish(
+    let segment = walk.finish(
         settled,
         (si, sj),
         tally,
         |i, j| dir[i * stride + j - lo[i]],
         |i, j| (at_t(i), at_o(j)),
-    )
+    );
+    Rows { lo, width, h, dir }.spare();
+    segment
 }
 
 /// The state of a banded segment between its rows: its best cell so far
