@@ -110,7 +110,7 @@ fn fold_whitespace(text: &[u8], mut emit: impl FnMut(&[u8])) {
                     rest = &rest[ws.len_utf8()..];
                 }
                 Some(at) => {
-                    word(rest[..at].as_bytes(), &mut started, &mut gap);
+                    word(&rest.as_bytes()[..at], &mut started, &mut gap);
                     rest = &rest[at..];
                 }
                 None => {

@@ -463,7 +463,10 @@ impl Rows {
         });
         let hi = band.min(m);
         let Rows { lo, width, h, dir } = &mut rows;
-        (lo.clear(), width.clear(), h.clear(), dir.clear());
+        lo.clear();
+        width.clear();
+        h.clear();
+        dir.clear();
         h.extend((0..=hi).map(|j| -GAP * j as i32));
         dir.extend((0..=hi).map(|j| if j == 0 { DIAG } else { LEFT }));
         h.resize(stride, NEG);
