@@ -908,40 +908,36 @@ fn main() {
         let full = done.pop().expect("three variants");
         let base = done.pop().expect("three variants");
         // Seeds first, then only the regions no origin explains yet: how many
-        // of the target's fingerprints were still looked up.
+        // of the target's fingerprints were still looked up; the floor of
+        // that (fingerprints in code no finding covers, which only a lookup
+        // can clear); and how many keys the index's filter let through.
         let summary = &full.report["summary"];
-        if let (Some(lookups), Some(fps)) = (
-            summary["lookups"].as_u64(),
-            summary["fingerprints"].as_u64(),
-        ) {
-            notes.push(format!(
-                "{name} tree: {:.0} lookups per MB of target, of {:.0} fingerprints per MB (every one looked up by the first matcher): {:.1}× fewer",
-                lookups as f64 / mb(bytes),
-                fps as f64 / mb(bytes),
-                fps as f64 / (lookups.max(1)) as f64
-            ));
-        }
-        // The floor of the lookups: fingerprints in code that no finding
-        // covers, which only a lookup can clear.
-        if let (Some(unexplained), Some(fps)) = (
-            summary["unexplained_fingerprints"].as_u64(),
-            summary["fingerprints"].as_u64(),
-        ) {
-            notes.push(format!(
-                "{name} tree: {:.0} fingerprints per MB of target lie in code no finding covers, the floor of the lookups: at most {:.1}× fewer lookups than fingerprints without sampling that code",
-                unexplained as f64 / mb(bytes),
-                fps as f64 / (unexplained.max(1)) as f64
-            ));
-        }
-        if let (Some(reads), Some(fps)) = (
-            summary["index_reads"].as_u64(),
-            summary["fingerprints"].as_u64(),
-        ) {
-            notes.push(format!(
-                "{name} tree: {:.0} keys per MB of target reached the database past the index's key filter: {:.1}× fewer than fingerprints",
-                reads as f64 / mb(bytes),
-                fps as f64 / (reads.max(1)) as f64
-            ));
+        let count = |key: &str| summary[key].as_u64();
+        if let Some(fps) = count("fingerprints") {
+            let per_mb = |n: u64| n as f64 / mb(bytes);
+            let fewer = |n: u64| fps as f64 / n.max(1) as f64;
+            if let Some(n) = count("lookups") {
+                notes.push(format!(
+                    "{name} tree: {:.0} lookups per MB of target, of {:.0} fingerprints per MB (every one looked up by the first matcher): {:.1}× fewer",
+                    per_mb(n),
+                    per_mb(fps),
+                    fewer(n)
+                ));
+            }
+            if let Some(n) = count("unexplained_fingerprints") {
+                notes.push(format!(
+                    "{name} tree: {:.0} fingerprints per MB of target lie in code no finding covers, the floor of the lookups: at most {:.1}× fewer lookups than fingerprints without sampling that code",
+                    per_mb(n),
+                    fewer(n)
+                ));
+            }
+            if let Some(n) = count("index_reads") {
+                notes.push(format!(
+                    "{name} tree: {:.0} keys per MB of target reached the database past the index's key filter: {:.1}× fewer than fingerprints",
+                    per_mb(n),
+                    fewer(n)
+                ));
+            }
         }
         if unprobed.findings != full.findings {
             notes.push(format!(
