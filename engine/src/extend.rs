@@ -476,11 +476,18 @@ impl Rows {
         rows
     }
 
-    /// Keeps the buffers for the thread's next segment.
+    /// Keeps the buffers for the thread's next segment, unless a long
+    /// segment grew them past what is worth holding between segments (a
+    /// copy renamed throughout never settles, and its rows span it whole).
     fn spare(self) {
-        SPARE_ROWS.with(|s| s.set(Some(self)));
+        if self.h.capacity() <= SPARE_CELLS {
+            SPARE_ROWS.with(|s| s.set(Some(self)));
+        }
     }
 }
+
+/// Most cells of row buffers a thread keeps for its next segment (5 MB).
+const SPARE_CELLS: usize = 1 << 20;
 
 thread_local! {
     /// The buffers of a thread's last banded segment, for its next one: a
