@@ -92,35 +92,23 @@ pub fn finding_id(path: &str, origin: &Origin, text: &[u8]) -> String {
 fn fold_whitespace(text: &[u8], mut emit: impl FnMut(&[u8])) {
     // Whether a word was emitted, and whether whitespace followed it.
     let (mut started, mut gap) = (false, false);
-    let mut word = |piece: &[u8], started: &mut bool, gap: &mut bool| {
-        if *gap && *started {
+    let mut word = |piece: &[u8], gap: &mut bool| {
+        if *gap && started {
             emit(b" ");
         }
         emit(piece);
-        (*started, *gap) = (true, false);
+        (started, *gap) = (true, false);
     };
     for chunk in text.utf8_chunks() {
-        let valid = chunk.valid();
-        let mut rest = valid;
-        while !rest.is_empty() {
-            match rest.find(char::is_whitespace) {
-                Some(0) => {
-                    let ws = rest.chars().next().expect("not empty");
-                    gap = true;
-                    rest = &rest[ws.len_utf8()..];
-                }
-                Some(at) => {
-                    word(&rest.as_bytes()[..at], &mut started, &mut gap);
-                    rest = &rest[at..];
-                }
-                None => {
-                    word(rest.as_bytes(), &mut started, &mut gap);
-                    rest = "";
-                }
+        // Pieces after the first follow whitespace; empty ones are runs of it.
+        for (n, piece) in chunk.valid().split(char::is_whitespace).enumerate() {
+            gap |= n > 0;
+            if !piece.is_empty() {
+                word(piece.as_bytes(), &mut gap);
             }
         }
         if !chunk.invalid().is_empty() {
-            word("\u{FFFD}".as_bytes(), &mut started, &mut gap);
+            word("\u{FFFD}".as_bytes(), &mut gap);
         }
     }
 }

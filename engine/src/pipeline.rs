@@ -299,29 +299,13 @@ fn unexplained<'a>(
     k: u32,
     findings: impl Iterator<Item = &'a Finding>,
 ) -> usize {
-    let mut spans: Vec<(u32, u32)> = findings
-        .map(|f| {
-            (
-                f.best.span.target_tokens.first,
-                f.best.span.target_tokens.last,
-            )
-        })
-        .collect();
-    spans.sort_unstable();
-    // Per span, the furthest end of it and the spans before it.
-    let reach: Vec<u32> = spans
-        .iter()
-        .scan(0, |end, s| {
-            *end = s.1.max(*end);
-            Some(*end)
-        })
-        .collect();
+    let mut spans: Intervals<()> = Intervals::default();
+    for f in findings {
+        spans.insert(f.best.span.target_tokens, ());
+    }
     fingerprints
         .iter()
-        .filter(|f| {
-            let at = spans.partition_point(|s| s.0 <= f.pos);
-            at == 0 || reach[at - 1] < f.pos + k - 1
-        })
+        .filter(|f| spans.containing(f.pos, f.pos + k - 1).next().is_none())
         .count()
 }
 

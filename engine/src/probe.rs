@@ -375,6 +375,13 @@ fn pack(op: &[u8]) -> u32 {
     op.iter().fold(0u32, |acc, &b| acc << 8 | b as u32)
 }
 
+/// The first byte and the length of a [`pack`]ed operator.
+fn first_and_len(op: u32) -> (u8, usize) {
+    let bytes = op.to_be_bytes();
+    let at = bytes.iter().position(|&b| b != 0).unwrap_or(3);
+    (bytes[at], 4 - at)
+}
+
 impl Lexicon {
     fn new(lang: Language) -> Option<Lexicon> {
         let syntax = syntax(lang)?;
@@ -417,9 +424,8 @@ impl Lexicon {
         }
         let mut lengths = [0u8; 256];
         for &op in &operators {
-            let bytes = op.to_be_bytes();
-            let at = bytes.iter().position(|&b| b != 0).unwrap_or(3);
-            lengths[bytes[at] as usize] |= 1 << (4 - at);
+            let (first, len) = first_and_len(op);
+            lengths[first as usize] |= 1 << len;
         }
         let mut comment_starts = [false; 256];
         for marker in syntax.line_comments {
@@ -1460,13 +1466,12 @@ mod tests {
         ] {
             let lexicon = Lexicon::new(lang).unwrap();
             for &op in &lexicon.operators {
-                let bytes = op.to_be_bytes();
-                let at = bytes.iter().position(|&b| b != 0).unwrap();
-                let len = 4 - at;
+                let (first, len) = first_and_len(op);
+                assert_eq!(pack(&op.to_be_bytes()[4 - len..]), op);
                 assert_ne!(
-                    lexicon.lengths[bytes[at] as usize] & (1 << len),
+                    lexicon.lengths[first as usize] & (1 << len),
                     0,
-                    "{lang:?} {bytes:?}"
+                    "{lang:?} {op:#x}"
                 );
             }
         }
