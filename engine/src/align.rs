@@ -121,29 +121,65 @@ pub fn align(hits: &[Hit], params: &AlignParams) -> Vec<Span> {
 /// Splits hits into chains that advance in both files by at most `max_gap`
 /// tokens a step, the best-scoring chain first; each hit is in one chain.
 pub fn chains(hits: &[Hit], max_gap: u32) -> Vec<Vec<Hit>> {
-    let mut hits = hits.to_vec();
-    hits.sort_unstable();
-    hits.dedup();
-    let (score, pred) = chain_scores(&hits, max_gap);
-    let mut ends: Vec<usize> = (0..hits.len()).collect();
-    ends.sort_unstable_by_key(|&i| std::cmp::Reverse(score[i]));
-    let mut used = vec![false; hits.len()];
-    let mut out = Vec::new();
-    for end in ends {
-        if used[end] {
-            continue;
+    Chainer::default().chains(hits, max_gap)
+}
+
+/// [`chains`] for hits that grow between calls: the matcher chains an
+/// origin's hits again after every batch of lookups that adds to them, and
+/// a batch adds hits further down the target, after all the earlier ones.
+/// The best chain ending at a hit depends only on the hits before it, so
+/// the scores of the hits the last call had, in the same places, still
+/// hold; only the rest are scored (on a 9 MB amalgamation the scoring was
+/// a tenth of its scan).
+#[derive(Default)]
+pub struct Chainer {
+    hits: Vec<Hit>,
+    score: Vec<u32>,
+    pred: Vec<Option<usize>>,
+    max_gap: u32,
+}
+
+impl Chainer {
+    /// The chains of `hits`, the same as [`chains`] gives.
+    pub fn chains(&mut self, hits: &[Hit], max_gap: u32) -> Vec<Vec<Hit>> {
+        let mut sorted = hits.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let kept = if max_gap == self.max_gap {
+            self.hits
+                .iter()
+                .zip(&sorted)
+                .take_while(|(a, b)| a == b)
+                .count()
+        } else {
+            0
+        };
+        self.hits = sorted;
+        self.max_gap = max_gap;
+        self.score.truncate(kept);
+        self.pred.truncate(kept);
+        chain_scores(&self.hits, max_gap, &mut self.score, &mut self.pred);
+        let (hits, score, pred) = (&self.hits, &self.score, &self.pred);
+        let mut ends: Vec<usize> = (0..hits.len()).collect();
+        ends.sort_unstable_by_key(|&i| std::cmp::Reverse(score[i]));
+        let mut used = vec![false; hits.len()];
+        let mut out = Vec::new();
+        for end in ends {
+            if used[end] {
+                continue;
+            }
+            let mut chain = Vec::new();
+            let mut at = Some(end);
+            while let Some(i) = at.filter(|&i| !used[i]) {
+                used[i] = true;
+                chain.push(hits[i]);
+                at = pred[i];
+            }
+            chain.reverse();
+            out.push(chain);
         }
-        let mut chain = Vec::new();
-        let mut at = Some(end);
-        while let Some(i) = at.filter(|&i| !used[i]) {
-            used[i] = true;
-            chain.push(hits[i]);
-            at = pred[i];
-        }
-        chain.reverse();
-        out.push(chain);
+        out
     }
-    out
 }
 
 /// What a hit adds to a chain's score, and the most one step's drift off
@@ -157,11 +193,12 @@ const HIT_SCORE: u32 = 64;
 const MAX_DRIFT_COST: u32 = 32;
 
 /// Best-scoring chain ending at each hit (hits sorted by target position),
-/// and its predecessor.
-fn chain_scores(hits: &[Hit], max_gap: u32) -> (Vec<u32>, Vec<Option<usize>>) {
-    let mut score = vec![HIT_SCORE; hits.len()];
-    let mut pred = vec![None; hits.len()];
-    for i in 0..hits.len() {
+/// and its predecessor, for the hits past those `score` and `pred` hold.
+fn chain_scores(hits: &[Hit], max_gap: u32, score: &mut Vec<u32>, pred: &mut Vec<Option<usize>>) {
+    let from = score.len();
+    score.resize(hits.len(), HIT_SCORE);
+    pred.resize(hits.len(), None);
+    for i in from..hits.len() {
         let (t, o) = (hits[i].target.pos, hits[i].origin.pos);
         for j in (0..i).rev() {
             let (tj, oj) = (hits[j].target.pos, hits[j].origin.pos);
@@ -178,7 +215,6 @@ fn chain_scores(hits: &[Hit], max_gap: u32) -> (Vec<u32>, Vec<Option<usize>>) {
             }
         }
     }
-    (score, pred)
 }
 
 /// Tokens covered by grams starting at `starts` (ascending).
@@ -349,6 +385,31 @@ mod tests {
             }
         );
         assert_eq!(spans[0].hits, 10);
+    }
+
+    proptest::proptest! {
+        /// Hits that grow the way the matcher's do (later batches, grams
+        /// found in an origin's stream anywhere, repeated grams dropped)
+        /// chain the same through one [`Chainer`] as afresh.
+        #[test]
+        fn a_chainer_kept_between_calls_chains_as_afresh(
+            rounds in proptest::collection::vec(
+                (proptest::collection::vec((0u32..400, 0u32..400), 0..40), 0usize..5),
+                1..6,
+            ),
+        ) {
+            let mut chainer = Chainer::default();
+            let mut hits: Vec<Hit> = Vec::new();
+            for (added, dropped) in rounds {
+                hits.extend(added.into_iter().map(|(t, o)| hit(t, o)));
+                hits.sort_unstable();
+                hits.dedup();
+                for _ in 0..dropped.min(hits.len()) {
+                    hits.remove(hits.len() / 2);
+                }
+                proptest::prop_assert_eq!(chainer.chains(&hits, 40), chains(&hits, 40));
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! harness and tests. All of them run this one function.
 //!
 //! Seeds are the target's winnowed fingerprints, looked up in batches in
-//! the order they occur. Hits are chained per origin ([`crate::align::chains`]),
+//! the order they occur. Hits are chained per origin ([`crate::align::Chainer`]),
 //! and each chain is aligned against the origin's stored token stream and
 //! extended to the ends of the copy ([`crate::extend`]). A stretch of the
 //! target that a verified alignment explains needs no more lookups: a
@@ -18,7 +18,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
-use crate::align::{chains, Anchor, Hit, Range, Span};
+use crate::align::{Anchor, Chainer, Hit, Range, Span};
 use crate::extend::{
     extend_chain, Alignment, AloneFloors, Tokens, SHAPE_LEN, VERBATIM_MIN_MATCHES,
 };
@@ -160,6 +160,7 @@ where
         params,
         out: Matched::default(),
         hits_by_origin: HashMap::default(),
+        chainers: HashMap::default(),
         local_hits: HashMap::default(),
         aligned: Vec::new(),
         small: Vec::new(),
@@ -390,6 +391,8 @@ struct Run<'a, S> {
     params: &'a MatchParams,
     out: Matched,
     hits_by_origin: HashMap<u64, Vec<Hit>>,
+    /// Per origin, its hits chained as of its last alignment.
+    chainers: HashMap<u64, Chainer>,
     /// Per origin, the (target, origin) positions of the hits found in its
     /// stream rather than in the index: they extend a copy, but do not
     /// count as the index's evidence against other origins
@@ -427,7 +430,12 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
         // The stream is fetched (and decoded) only for a chain that is
         // extended.
         let mut stream: Option<Arc<SymbolStream>> = None;
-        for chain in chains(&self.hits_by_origin[&origin], params.align.max_gap) {
+        let chains = self
+            .chainers
+            .entry(origin)
+            .or_default()
+            .chains(&self.hits_by_origin[&origin], params.align.max_gap);
+        for chain in chains {
             let (first, last) = (chain[0], chain[chain.len() - 1]);
             // A chain inside a stretch already aligned with this origin
             // (kept or rejected) would only give the same alignment.
