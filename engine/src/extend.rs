@@ -372,7 +372,59 @@ enum Side<'a> {
     Backward(Tokens<'a>),
 }
 
-impl Side<'_> {
+/// How the extension reads one side's tokens. Read through the [`Side`]
+/// enum, every cell of a banded row matched on the direction twice; the
+/// extension is instead compiled once per direction ([`Ahead`],
+/// [`Behind`]), and the enum is only matched once per extension.
+trait Read: Copy {
+    fn len(&self) -> usize;
+    fn at(&self, i: usize) -> u32;
+    fn key(&self, i: usize) -> u16;
+}
+
+/// Tokens read from their start.
+#[derive(Clone, Copy)]
+struct Ahead<'a>(Tokens<'a>);
+
+/// Tokens read from their end.
+#[derive(Clone, Copy)]
+struct Behind<'a>(Tokens<'a>);
+
+impl Read for Ahead<'_> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline]
+    fn at(&self, i: usize) -> u32 {
+        self.0.syms[i]
+    }
+
+    #[inline]
+    fn key(&self, i: usize) -> u16 {
+        self.0.key(i)
+    }
+}
+
+impl Read for Behind<'_> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline]
+    fn at(&self, i: usize) -> u32 {
+        self.0.syms[self.0.len() - 1 - i]
+    }
+
+    #[inline]
+    fn key(&self, i: usize) -> u16 {
+        self.0.key(self.0.len() - 1 - i)
+    }
+}
+
+impl Read for Side<'_> {
     fn len(&self) -> usize {
         match self {
             Side::Forward(s) | Side::Backward(s) => s.len(),
@@ -382,16 +434,16 @@ impl Side<'_> {
     #[inline]
     fn at(&self, i: usize) -> u32 {
         match self {
-            Side::Forward(s) => s.syms[i],
-            Side::Backward(s) => s.syms[s.len() - 1 - i],
+            Side::Forward(s) => Ahead(*s).at(i),
+            Side::Backward(s) => Behind(*s).at(i),
         }
     }
 
     #[inline]
     fn key(&self, i: usize) -> u16 {
         match self {
-            Side::Forward(s) => s.key(i),
-            Side::Backward(s) => s.key(s.len() - 1 - i),
+            Side::Forward(s) => Ahead(*s).key(i),
+            Side::Backward(s) => Behind(*s).key(i),
         }
     }
 }
@@ -415,6 +467,14 @@ const RESTART_RUN: usize = 16;
 /// is settled (leaving that diagonal costs more than the run gives) and the
 /// walk resumes from there.
 fn extend_forward(t: Side, o: Side, p: &ExtendParams) -> (usize, usize, Tally) {
+    match (t, o) {
+        (Side::Forward(t), Side::Forward(o)) => extend_read(Ahead(t), Ahead(o), p),
+        (Side::Backward(t), Side::Backward(o)) => extend_read(Behind(t), Behind(o), p),
+        (t, o) => extend_read(t, o, p),
+    }
+}
+
+fn extend_read<R: Read>(t: R, o: R, p: &ExtendParams) -> (usize, usize, Tally) {
     let (n, m) = (t.len(), o.len());
     let mut tally = Tally::default();
     let (mut si, mut sj) = (0usize, 0usize);
@@ -424,7 +484,7 @@ fn extend_forward(t: Side, o: Side, p: &ExtendParams) -> (usize, usize, Tally) {
             si += 1;
             sj += 1;
         }
-        match banded_segment(t, o, si, sj, p, &mut tally) {
+        match banded_read(t, o, si, sj, p, &mut tally) {
             Segment::Settled { i, j } => (si, sj) = (i, j),
             Segment::Ended { i, j } => return (i, j, tally),
         }
@@ -499,9 +559,27 @@ thread_local! {
 /// The banded X-drop alignment from `(si, sj)`, which is the best cell of
 /// the extension so far. Rows are kept in flat buffers, `2·band + 2` cells
 /// apart, for the trace back.
+#[cfg(test)]
 fn banded_segment(
     t: Side,
     o: Side,
+    si: usize,
+    sj: usize,
+    p: &ExtendParams,
+    tally: &mut Tally,
+) -> Segment {
+    match (t, o) {
+        (Side::Forward(t), Side::Forward(o)) => banded_read(Ahead(t), Ahead(o), si, sj, p, tally),
+        (Side::Backward(t), Side::Backward(o)) => {
+            banded_read(Behind(t), Behind(o), si, sj, p, tally)
+        }
+        (t, o) => banded_read(t, o, si, sj, p, tally),
+    }
+}
+
+fn banded_read<R: Read>(
+    t: R,
+    o: R,
     si: usize,
     sj: usize,
     p: &ExtendParams,
