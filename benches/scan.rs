@@ -931,6 +931,15 @@ fn main() {
                     fewer(n)
                 ));
             }
+            if let (Some(all), Some(kept)) =
+                (count("alignment_work"), count("reported_alignment_work"))
+            {
+                notes.push(format!(
+                    "{name} tree: {:.1} M cells of alignment work, {:.1} % of it in alignments reported: the rest went to chains that verification or settling threw away",
+                    all as f64 / 1e6,
+                    100.0 * kept as f64 / all.max(1) as f64
+                ));
+            }
             if let Some(n) = count("index_reads") {
                 notes.push(format!(
                     "{name} tree: {:.0} keys per MB of target reached the database past the index's key filter: {:.1}× fewer than fingerprints",

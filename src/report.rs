@@ -109,6 +109,16 @@ pub struct Summary {
     /// lookups can drop.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unexplained_fingerprints: Option<u64>,
+    /// The matcher's alignment work (scan only): cells of its dynamic
+    /// programming plus token pairs walked on a diagonal, over every
+    /// chain it aligned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alignment_work: Option<u64>,
+    /// Of the alignment work, that of the alignments the matcher reported
+    /// (scan only); the rest went to chains verification or settling
+    /// threw away, which better candidates could have saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported_alignment_work: Option<u64>,
     /// Of the lookups, those the index's key filter let through to the
     /// database (scan only).
     #[serde(skip_serializing_if = "Option::is_none")]

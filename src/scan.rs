@@ -169,6 +169,8 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
         streams: Mutex::new(StreamCache::new(STREAM_CACHE_TOKENS)),
         lookups: Default::default(),
         unexplained: Default::default(),
+        aligned_work: Default::default(),
+        reported_work: Default::default(),
         fingerprints: Default::default(),
         unfound_bytes: Default::default(),
         progress: crate::progress::ScanProgress::start(
@@ -260,6 +262,9 @@ pub fn run(mut args: ScanArgs) -> anyhow::Result<ExitCode> {
     summary.lookups = Some(lookups);
     summary.fingerprints = Some(fingerprints);
     summary.unexplained_fingerprints = Some(unexplained);
+    let relaxed = std::sync::atomic::Ordering::Relaxed;
+    summary.alignment_work = Some(scanner.aligned_work.load(relaxed));
+    summary.reported_alignment_work = Some(scanner.reported_work.load(relaxed));
     summary.index_reads = Some(index.keys_read());
     summary.unreported_alone = Some(unreported_alone);
     let mut report = Report::new(findings, skipped, summary);
@@ -462,6 +467,9 @@ struct Scanner<'a> {
     lookups: std::sync::atomic::AtomicU64,
     /// Fingerprints no finding covers (`Matched::unexplained`).
     unexplained: std::sync::atomic::AtomicU64,
+    /// Alignment work, all and reported (`Matched::work`).
+    aligned_work: std::sync::atomic::AtomicU64,
+    reported_work: std::sync::atomic::AtomicU64,
     /// Fingerprints of the matched files: what a matcher that looks up
     /// every fingerprint would have looked up.
     fingerprints: std::sync::atomic::AtomicU64,
@@ -730,6 +738,10 @@ impl Scanner<'_> {
             matched.unexplained as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
+        self.aligned_work
+            .fetch_add(matched.work.aligned, std::sync::atomic::Ordering::Relaxed);
+        self.reported_work
+            .fetch_add(matched.work.reported, std::sync::atomic::Ordering::Relaxed);
         self.fingerprints.fetch_add(
             fingerprints.len() as u64,
             std::sync::atomic::Ordering::Relaxed,

@@ -140,6 +140,9 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
         unexplained <= lookups && lookups < fps && unexplained * 2 < fps,
         "{summary}"
     );
+    // The copies were aligned, and their alignments are part of the work.
+    let (work, reported) = (count("alignment_work"), count("reported_alignment_work"));
+    assert!(0 < reported && reported <= work, "{summary}");
 
     // Unchanged files are whole-file matches.
     assert!(findings
@@ -184,6 +187,7 @@ fn finds_bundled_gpl_readline_and_nothing_in_unrelated_code() {
     let summary = &report["summary"];
     assert_eq!(summary["unexplained_fingerprints"], summary["fingerprints"]);
     assert_eq!(summary["lookups"], summary["fingerprints"]);
+    assert_eq!(summary["reported_alignment_work"], 0);
 }
 
 /// A block its origin file holds twice, copied once: the finding names one

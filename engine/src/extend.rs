@@ -112,6 +112,8 @@ struct Tally {
     names: NameMap,
     /// Positions of the matching pairs, relative to where the tally began.
     path: Vec<(u32, u32)>,
+    /// See [`Alignment::work`].
+    work: u64,
 }
 
 impl Tally {
@@ -127,6 +129,7 @@ impl Tally {
 
     /// Adds `other`, whose positions `at` turns into this tally's.
     fn merge(&mut self, other: Tally, at: impl Fn(u32, u32) -> (u32, u32)) {
+        self.work += other.work;
         self.matches += other.matches;
         self.subs += other.subs;
         self.indels += other.indels;
@@ -151,6 +154,12 @@ pub struct Alignment {
     pub names: NameMap,
     /// Positions of the aligned matching tokens, (target, origin), in order.
     pub path: Vec<(u32, u32)>,
+    /// What aligning took: cells of the dynamic programming (banded rows
+    /// and the gaps between seeds) plus token pairs walked on a diagonal.
+    /// The scan adds them up by what became of each alignment, so that
+    /// the work spent on chains that verification or settling threw away
+    /// is measured rather than guessed.
+    pub work: u64,
 }
 
 impl Alignment {
@@ -323,7 +332,10 @@ fn global(t: Tokens, o: Tokens) -> Tally {
             dir[i * w + j] = how;
         }
     }
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        work: (n * m) as u64,
+        ..Tally::default()
+    };
     trace_back(
         (n, m),
         |i, j| dir[i * w + j],
@@ -479,11 +491,13 @@ fn extend_read<R: Read>(t: R, o: R, p: &ExtendParams) -> (usize, usize, Tally) {
     let mut tally = Tally::default();
     let (mut si, mut sj) = (0usize, 0usize);
     loop {
+        let run_from = si;
         while si < n && sj < m && compatible(t.at(si), o.at(sj)) {
             tally.pair(si, sj, t.at(si), o.at(sj));
             si += 1;
             sj += 1;
         }
+        tally.work += (si - run_from) as u64;
         match banded_read(t, o, si, sj, p, &mut tally) {
             Segment::Settled { i, j } => (si, sj) = (i, j),
             Segment::Ended { i, j } => return (i, j, tally),
@@ -649,6 +663,7 @@ fn banded_read<R: Read>(
                 row_best_j = j;
             }
         }
+        tally.work += w as u64;
         lo.push(row_lo);
         width.push(hi - row_lo + 1);
         let ahead = |x| {
@@ -781,7 +796,10 @@ pub fn extend_chain(
     if t0 + k > target.len() || o0 + k > origin.len() {
         return None;
     }
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        work: k as u64,
+        ..Tally::default()
+    };
     for x in 0..k {
         tally.pair(t0 + x, o0 + x, t_syms[t0 + x], o_syms[o0 + x]);
     }
@@ -800,6 +818,7 @@ pub fn extend_chain(
             for x in 0..k {
                 tally.pair(tn + x, on + x, t_syms[tn + x], o_syms[on + x]);
             }
+            tally.work += k as u64;
             (te, oe) = (tn + k, on + k);
         } else if tn + oe == on + te && tn + k > te {
             // Overlapping grams on the same diagonal: one longer run.
@@ -807,6 +826,7 @@ pub fn extend_chain(
             for x in 0..add {
                 tally.pair(te + x, oe + x, t_syms[te + x], o_syms[oe + x]);
             }
+            tally.work += add as u64;
             (te, oe) = (te + add, oe + add);
         }
         // Otherwise the seed overlaps the run on another diagonal: the gap
@@ -843,6 +863,7 @@ pub fn extend_chain(
         indels: tally.indels,
         names: tally.names,
         path: tally.path,
+        work: tally.work,
     })
 }
 
@@ -1053,6 +1074,7 @@ mod tests {
                     row_best_j = j;
                 }
             }
+            tally.work += (hi - row_lo + 1) as u64;
             lo.push(row_lo);
             width.push(hi - row_lo + 1);
             let ahead = |x| {

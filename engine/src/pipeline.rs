@@ -69,6 +69,18 @@ pub struct Matched {
     pub unexplained: usize,
     /// Chains aligned against an origin stream.
     pub extended: usize,
+    /// The [`Alignment::work`] of every chain aligned, and of those whose
+    /// alignment is reported (a finding, an alternative, a small file):
+    /// the rest went to chains that verification or settling threw away,
+    /// the part of the matching that better candidates could save.
+    pub work: Work,
+}
+
+/// See [`Matched::work`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    pub aligned: u64,
+    pub reported: u64,
 }
 
 impl Matched {
@@ -276,6 +288,14 @@ where
         fetched,
         ..
     } = run;
+    let work_of = |list: &[(u64, Alignment, u32)]| -> HashMap<(u64, Range), u64> {
+        let mut of: HashMap<(u64, Range), u64> = HashMap::default();
+        for (origin, a, _) in list {
+            *of.entry((*origin, a.target)).or_default() += a.work;
+        }
+        of
+    };
+    let (aligned_work, small_work) = (work_of(&aligned), work_of(&small));
     // The origin (and the place in it) the target is closest to wins; its
     // near-equals become alternatives.
     let settled = settle(
@@ -290,7 +310,37 @@ where
             .map(|(_, m)| m)
             .collect();
     }
+    out.work.reported = reported_work(&out, &aligned_work, &small_work);
     Ok(out)
+}
+
+/// The work of the alignments `out` reports, from the work of the kept
+/// alignments and of the small files' by (origin, target tokens). Each
+/// reported match is its alignment's span, so the key finds it; a key
+/// reported twice (a finding and its own alternative cannot be) counts
+/// once.
+fn reported_work(
+    out: &Matched,
+    aligned: &HashMap<(u64, Range), u64>,
+    small: &HashMap<(u64, Range), u64>,
+) -> u64 {
+    let mut seen: HashSet<(u64, Range)> = HashSet::default();
+    let findings = out.findings.iter().chain(&out.alone);
+    let matches = findings.flat_map(|f| std::iter::once(&f.best).chain(&f.alternatives));
+    let mut work = 0;
+    for m in matches {
+        let key = (m.origin, m.span.target_tokens);
+        if seen.insert(key) {
+            work += aligned.get(&key).copied().unwrap_or(0);
+        }
+    }
+    for m in &out.small_files {
+        let key = (m.origin, m.span.target_tokens);
+        if seen.insert(key) {
+            work += small.get(&key).copied().unwrap_or(0);
+        }
+    }
+    work
 }
 
 /// How many of `fingerprints` (grams of `k` tokens) lie in no finding's
@@ -487,6 +537,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             ) else {
                 continue;
             };
+            self.out.work.aligned += a.work;
             self.tried
                 .entry(origin)
                 .or_default()
@@ -1557,6 +1608,7 @@ mod tests {
             indels: 0,
             names: Default::default(),
             path: Vec::new(),
+            work: 0,
         }
     }
 
@@ -1878,6 +1930,10 @@ mod tests {
         assert!(span.edits <= 2, "{span:?}");
         // The first batch explained the copy: the rest was not looked up.
         assert!(m.lookups < fps.len(), "{} of {}", m.lookups, fps.len());
+        // Its alignment walked every pair it matched, and is reported.
+        let work = m.work;
+        assert!(work.reported >= u64::from(span.matched_tokens), "{work:?}");
+        assert!(work.reported <= work.aligned, "{work:?}");
     }
 
     #[test]
