@@ -70,10 +70,17 @@ const TABLE_TOKENS: usize = 1 << 18;
 #[derive(Default)]
 pub struct Repeats {
     at: FxHashMap<u64, Vec<u32>>,
-    /// The key of the gram at each position, `None` for a gram that does
-    /// not count.
-    keys: Vec<Option<u64>>,
+    /// The key of the gram at each position, [`NOT_VARIED`] for a gram
+    /// that does not count. Kept for a file of any size: a large file's
+    /// stretches each hashed their neighbourhood's grams again (a tenth of
+    /// the scan of SQLite's amalgamation), and the keys take 8 bytes a
+    /// token where the file's stream already takes more.
+    keys: Vec<u64>,
 }
+
+/// The key of a gram that does not count. A varied gram whose key is this
+/// is given the next one down: one key in 2^64 shares a slot.
+const NOT_VARIED: u64 = u64::MAX;
 
 impl Repeats {
     /// Of the grams lying wholly within `r` of `target`, the share that
@@ -91,17 +98,18 @@ impl Repeats {
             first.saturating_sub(NEIGHBOURHOOD),
             (last + 1 + NEIGHBOURHOOD).min(n),
         );
-        if n > TABLE_TOKENS {
-            return share_around(target, (first, last), (lo, hi), k);
-        }
         if self.keys.is_empty() {
             self.build(target);
         }
+        if n > TABLE_TOKENS {
+            return share_around(&self.keys, (first, last), (lo, hi), k);
+        }
         let (mut inside, mut elsewhere) = (0usize, 0usize);
         for p in first..=last + 1 - k {
-            let Some(key) = self.keys[p] else {
+            let key = self.keys[p];
+            if key == NOT_VARIED {
                 continue;
-            };
+            }
             inside += 1;
             let at = &self.at[&key];
             // Before the stretch: a start in lo..=first - k.
@@ -123,31 +131,37 @@ impl Repeats {
         let syms = &target.syms;
         self.keys = gram_keys(syms, REPEAT_GRAM)
             .zip(syms.windows(REPEAT_GRAM))
-            .map(|(key, gram)| varied(gram).then_some(key))
+            .map(|(key, gram)| match varied(gram) {
+                true => key.min(NOT_VARIED - 1),
+                false => NOT_VARIED,
+            })
             .collect();
         self.at.clear();
-        for (i, key) in self.keys.iter().enumerate() {
-            if let Some(key) = key {
-                self.at.entry(*key).or_default().push(i as u32);
+        if syms.len() > TABLE_TOKENS {
+            return;
+        }
+        for (i, &key) in self.keys.iter().enumerate() {
+            if key != NOT_VARIED {
+                self.at.entry(key).or_default().push(i as u32);
             }
         }
     }
 }
 
 /// [`Repeats::share_elsewhere`] for a file too large for a table: the
-/// grams of `lo..hi` only, hashed for this one stretch.
+/// grams of `lo..hi` only (`keys` are the file's), in a set for this one
+/// stretch.
 fn share_around(
-    target: &SymbolStream,
+    keys: &[u64],
     (first, last): (usize, usize),
     (lo, hi): (usize, usize),
     k: usize,
 ) -> f64 {
-    let syms = &target.syms[lo..hi];
     let mut around: FxHashSet<u64> = FxHashSet::default();
     let mut inside: Vec<u64> = Vec::new();
-    for (i, (key, gram)) in gram_keys(syms, k).zip(syms.windows(k)).enumerate() {
+    for (i, &key) in keys[lo..=hi - k].iter().enumerate() {
         let p = lo + i;
-        if !varied(gram) {
+        if key == NOT_VARIED {
             continue;
         }
         if p + k <= first || p > last {
