@@ -485,7 +485,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             .entry(origin)
             .or_default()
             .chains(&self.hits_by_origin[&origin], params.align.max_gap);
-        for chain in chains {
+        for chain in chains.iter() {
             let (first, last) = (chain[0], chain[chain.len() - 1]);
             // A chain inside a stretch already aligned with this origin
             // (kept or rejected) would only give the same alignment.
@@ -493,6 +493,9 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
                 t.containing(first.target.pos, last.target.pos + k - 1)
                     .any(|(_, r)| r.first <= first.origin.pos && last.origin.pos + k - 1 <= r.last)
             });
+            if done {
+                continue;
+            }
             // Nor would a chain that a stronger alignment's seeds outweigh.
             let (tf, tl) = (first.target.pos, last.target.pos + k - 1);
             let local = self.local_hits.get(&origin);
@@ -507,8 +510,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             // along the repeats.
             let weak =
                 index_seeds.is_empty() && distinct_targets(&chain) < params.min_distinct_hits;
-            if done
-                || weak
+            if weak
                 || self
                     .explained
                     .outweighs(tf, tl, distinct_targets(&index_seeds))
