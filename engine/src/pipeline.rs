@@ -508,8 +508,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             // as the index asks of a candidate: one gram next to code the
             // origin repeats would otherwise start an alignment anywhere
             // along the repeats.
-            let weak =
-                index_seeds.is_empty() && distinct_targets(&chain) < params.min_distinct_hits;
+            let weak = index_seeds.is_empty() && distinct_targets(chain) < params.min_distinct_hits;
             if weak
                 || self
                     .explained
@@ -534,7 +533,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
                     syms: &stream.syms,
                     keys: stream.text_keys(),
                 },
-                &chain,
+                chain,
                 &params.extend,
             ) else {
                 continue;
@@ -559,7 +558,7 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
             } else {
                 params.verify
             };
-            if too_loose_for_one_seed(&chain, &a, params)
+            if too_loose_for_one_seed(chain, &a, params)
                 || verify.reject(&a).is_some()
                 || !lines_agree(&a, target, stream, params)
             {
