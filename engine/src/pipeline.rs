@@ -67,8 +67,6 @@ pub struct Matched {
     /// since only a lookup tells that code is in no origin (short of
     /// sampling the fingerprints, which loses short copies).
     pub unexplained: usize,
-    /// Chains aligned against an origin stream.
-    pub extended: usize,
     /// The [`Alignment::work`] of every chain aligned, and of those whose
     /// alignment is reported (a finding, an alternative, a small file):
     /// the rest went to chains that verification or settling threw away,
@@ -523,7 +521,6 @@ impl<E, S: Streams<Error = E>> Run<'_, S> {
                 stream = Some(s);
             }
             let stream = stream.as_ref().expect("fetched");
-            self.out.extended += 1;
             let Some(mut a) = extend_chain(
                 Tokens {
                     syms: &target.syms,

@@ -131,9 +131,12 @@ impl Repeats {
         let syms = &target.syms;
         self.keys = gram_keys(syms, REPEAT_GRAM)
             .zip(syms.windows(REPEAT_GRAM))
-            .map(|(key, gram)| match varied(gram) {
-                true => key.min(NOT_VARIED - 1),
-                false => NOT_VARIED,
+            .map(|(key, gram)| {
+                if varied(gram) {
+                    key.min(NOT_VARIED - 1)
+                } else {
+                    NOT_VARIED
+                }
             })
             .collect();
         self.at.clear();
